@@ -1,0 +1,15 @@
+// Subcommands of the promeval command line tool. Each Register* function adds
+// its subcommand to the CLI11 app; the callback sets the process exit code.
+#ifndef PROMEVAL_CLI_COMMANDS_H_
+#define PROMEVAL_CLI_COMMANDS_H_
+
+#include "CLI/CLI.hpp"
+
+namespace promeval::cli {
+
+// `promeval parse [--tree] [--enable-feature=...] EXPR`.
+void RegisterParse(CLI::App& app, int& exit_code);
+
+}  // namespace promeval::cli
+
+#endif  // PROMEVAL_CLI_COMMANDS_H_

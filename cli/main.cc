@@ -1,0 +1,22 @@
+// promeval: PromQL parsing, evaluation and rule testing without a server.
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app(
+      "promeval: evaluate PromQL queries and Prometheus rules without a "
+      "server.",
+      "promeval");
+  app.set_version_flag("--version", std::string("promeval ") + PROMEVAL_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  promeval::cli::RegisterParse(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

@@ -1,0 +1,78 @@
+// `promeval parse`: prints the canonical form (or tree) of an expression, or
+// the positioned error with a caret under the expression.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "cli/commands.h"
+#include "promeval/parser.h"
+
+namespace promeval::cli {
+namespace {
+
+// The line of `input` containing byte `pos`, and a caret line under `pos`.
+std::string CaretLines(const std::string& input, int pos) {
+  size_t line_start = input.rfind('\n', pos > 0 ? pos - 1 : 0);
+  line_start = (line_start == std::string::npos || pos == 0) ? 0 : line_start + 1;
+  size_t line_end = input.find('\n', pos);
+  if (line_end == std::string::npos) line_end = input.size();
+  std::string line = input.substr(line_start, line_end - line_start);
+  std::string caret;
+  for (size_t i = line_start; i < static_cast<size_t>(pos); ++i) {
+    caret += input[i] == '\t' ? '\t' : ' ';
+  }
+  return "  " + line + "\n  " + caret + "^\n";
+}
+
+}  // namespace
+
+void RegisterParse(CLI::App& app, int& exit_code) {
+  struct Options {
+    bool tree = false;
+    std::vector<std::string> features;
+    std::string expr;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "parse",
+      "Parse a PromQL expression and print its canonical form (Prometheus's "
+      "formatting) or its syntax tree. A bad expression prints the error "
+      "with its position and exits with status 1.");
+  cmd->add_flag("--tree", options->tree,
+                "Print the syntax tree: one node per line with its kind, byte "
+                "range and text.");
+  cmd->add_option("--enable-feature", options->features,
+                  "Enable experimental syntax, as Prometheus's feature flags: "
+                  "promql-experimental-functions, promql-duration-expr, "
+                  "promql-extended-range-selectors, promql-binop-fill-modifiers "
+                  "(comma-separated or repeated).")
+      ->delimiter(',');
+  cmd->add_option("expr", options->expr, "The PromQL expression.")->required();
+  cmd->callback([options, &exit_code] {
+    ParseOptions parse_options;
+    for (const std::string& f : options->features) {
+      if (!EnableParserFeature(f, parse_options)) {
+        std::cerr << "promeval parse: unknown feature " << f << "\n";
+        exit_code = 2;
+        return;
+      }
+    }
+    ParseOutcome outcome = ParseExprWithErrors(options->expr, parse_options);
+    if (!outcome.errors.empty()) {
+      for (const ParseError& e : outcome.errors) {
+        std::cerr << e.ToString(options->expr) << "\n"
+                  << CaretLines(options->expr, e.pos.start);
+      }
+      exit_code = 1;
+      return;
+    }
+    if (options->tree) {
+      std::cout << ExprTreeString(*outcome.expr);
+    } else {
+      std::cout << ExprToString(*outcome.expr) << "\n";
+    }
+  });
+}
+
+}  // namespace promeval::cli

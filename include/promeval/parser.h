@@ -1,0 +1,91 @@
+// Parsing PromQL text into the AST (ast.h), with Prometheus's error messages.
+//
+// ParseExpr() runs the grammar (grammar/PromQL.g4), builds the typed tree and
+// type-checks it as Prometheus's checkAST does. Errors read exactly like
+// Prometheus's: "1:15: parse error: unexpected <op:+>", positions in bytes.
+//
+// Thread-safety: all functions may be called concurrently from any number of
+// threads; the function table is immutable.
+#ifndef PROMEVAL_PARSER_H_
+#define PROMEVAL_PARSER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "promeval/ast.h"
+
+namespace promeval {
+
+// Experimental syntax, each behind the feature flag Prometheus uses for it.
+struct ParseOptions {
+  // --enable-feature=promql-experimental-functions: experimental functions,
+  // limitk and limit_ratio.
+  bool experimental_functions = false;
+  // --enable-feature=promql-duration-expr: arithmetic, step(), range(),
+  // min_of(), max_of() in ranges, steps and offsets.
+  bool duration_expressions = false;
+  // --enable-feature=promql-extended-range-selectors: anchored, smoothed.
+  bool extended_range_selectors = false;
+  // --enable-feature=promql-binop-fill-modifiers: fill(), fill_left(),
+  // fill_right().
+  bool binop_fill_modifiers = false;
+
+  // Everything enabled, as Prometheus's promqltest scripts are parsed.
+  static ParseOptions AllEnabled();
+};
+
+// Turns on the parser part of a Prometheus feature flag. Returns false if
+// `flag` is not a parser feature (it may be an engine feature).
+bool EnableParserFeature(absl::string_view flag, ParseOptions& options);
+
+// Expressions nesting deeper than this are rejected with a parse error
+// instead of exhausting the stack. The depth counts open brackets plus the
+// operators and modifiers of the innermost argument at each bracket level, so
+// it bounds the depth of the tree (a chain `a or b or ...` of n terms counts
+// n-1).
+inline constexpr int kMaxParseDepth = 1000;
+
+struct ParseError {
+  PositionRange pos;
+  std::string message;
+  // "line:col: parse error: message".
+  std::string ToString(absl::string_view input) const;
+};
+
+// Parses and type-checks `input`. On failure the status (kInvalidArgument)
+// carries the first error formatted as Prometheus prints it.
+absl::StatusOr<ExprPtr> ParseExpr(absl::string_view input,
+                                  const ParseOptions& options = {});
+
+// Like ParseExpr(), but returns every error Prometheus would report, in its
+// order. `expr` is null iff `errors` is non-empty.
+struct ParseOutcome {
+  ExprPtr expr;
+  std::vector<ParseError> errors;
+};
+ParseOutcome ParseExprWithErrors(absl::string_view input,
+                                 const ParseOptions& options = {});
+
+// The signature of a PromQL function (Prometheus's parser.Function).
+struct FunctionSignature {
+  absl::string_view name;
+  std::vector<ValueType> arg_types;
+  // 0: exactly arg_types; n > 0: up to n optional trailing arguments of the
+  // last type; -1: any number of them.
+  int variadic = 0;
+  ValueType return_type = ValueType::kVector;
+  bool experimental = false;
+};
+
+// Every function of Prometheus 3.14, sorted by name.
+absl::Span<const FunctionSignature> AllFunctions();
+
+// The function named `name` (case-sensitive), or nullptr.
+const FunctionSignature* LookupFunction(absl::string_view name);
+
+}  // namespace promeval
+
+#endif  // PROMEVAL_PARSER_H_

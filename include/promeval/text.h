@@ -1,0 +1,57 @@
+// Text conversions that must match Go's (and so Prometheus's) exactly:
+// string quoting and unquoting, float formatting, durations.
+//
+// Prometheus prints numbers, strings and durations with Go's strconv and
+// model.Duration; promeval's output and error messages must be byte-identical,
+// so these functions reimplement those formats. All functions are pure and
+// thread-safe.
+#ifndef PROMEVAL_TEXT_H_
+#define PROMEVAL_TEXT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace promeval {
+
+// Go's strconv.Quote: a double-quoted string with Go escapes; invalid UTF-8
+// bytes become \x escapes, non-printable runes \u / \U escapes.
+std::string GoQuote(absl::string_view s);
+
+// Go's strconv.QuoteRune for a code point (invalid ones print as U+FFFD).
+std::string GoQuoteRune(char32_t r);
+
+// Go's fmt "%#U": "U+0071 'q'" (without the quoted rune when unprintable).
+std::string GoFormatRuneU(char32_t r);
+
+// Prometheus's strutil.Unquote: removes the quotes of a '...', "..." or `...`
+// string literal and interprets Go escape sequences (not in `...`).
+absl::StatusOr<std::string> Unquote(absl::string_view quoted);
+
+// strconv.FormatFloat(v, 'f', -1, 64): shortest round-trip digits, never an
+// exponent; NaN, +Inf, -Inf. PromQL's own number format.
+std::string FormatFloat(double v);
+
+// strconv.FormatFloat(v, 'g', -1, 64), which is also fmt's "%v" for a
+// float64: shortest round-trip digits, in exponent form ("1e+06",
+// "1.5e-05") iff the decimal exponent is < -4 or >= 6.
+std::string FormatFloatGo(double v);
+
+// Prometheus's model.Duration string form of a duration in milliseconds:
+// "1h30m", "500ms", "1w2d", "0s". Negative durations are printed with "-".
+std::string FormatDuration(int64_t ms);
+
+// Prometheus's model.ParseDuration: units y w d h m s ms in that order, each
+// at most once, "0" allowed. Returns milliseconds.
+absl::StatusOr<int64_t> ParseDuration(absl::string_view s);
+
+// Parses a PromQL number as Prometheus's parser does: strconv.ParseInt(s, 0,
+// 64) first (so "010" is octal and "0x1f" hex, "_" separators allowed), then
+// strconv.ParseFloat. The error text is Go's.
+absl::StatusOr<double> ParseNumber(absl::string_view s);
+
+}  // namespace promeval
+
+#endif  // PROMEVAL_TEXT_H_

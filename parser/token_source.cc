@@ -1,0 +1,702 @@
+#include "parser/token_source.h"
+
+#include <string>
+
+#include "ANTLRInputStream.h"
+#include "CommonToken.h"
+#include "PromQLLexer.h"
+#include "PromQLParser.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "parser/utf8.h"
+#include "promeval/text.h"
+
+namespace promeval::parser_internal {
+namespace {
+
+using antlr::PromQLLexer;
+
+// An input stream over already-decoded code points, so that invalid UTF-8
+// never reaches ANTLR's converter (which throws on it).
+class CodePointStream : public antlr4::ANTLRInputStream {
+ public:
+  explicit CodePointStream(std::u32string data) { _data = std::move(data); }
+};
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlpha(char c) {
+  return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool IsAlphaNumeric(char c) { return IsAlpha(c) || IsDigit(c); }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+bool IsKeywordType(size_t type) {
+  return type >= PromQLLexer::LAND && type <= PromQLLexer::MAX_OF;
+}
+
+class Tokenizer {
+ public:
+  explicit Tokenizer(absl::string_view input) : input_(input) {
+    std::u32string chars;
+    chars.reserve(input.size());
+    offsets_.reserve(input.size() + 1);
+    size_t i = 0;
+    while (i < input.size()) {
+      int width = 1;
+      char32_t r = static_cast<unsigned char>(input[i]);
+      if (r >= 0x80) r = DecodeUtf8(input.substr(i), width);
+      offsets_.push_back(static_cast<int>(i));
+      chars.push_back(r);
+      i += width;
+    }
+    offsets_.push_back(static_cast<int>(input.size()));
+    stream_ = std::make_unique<CodePointStream>(std::move(chars));
+    lexer_ = std::make_unique<PromQLLexer>(stream_.get());
+    lexer_->removeErrorListeners();
+    frames_.push_back(0);
+  }
+
+  LexedInput Run() {
+    int pos = 0;
+    while (!done_) pos = Step(pos);
+    return std::move(out_);
+  }
+
+ private:
+  struct RawToken {
+    size_t type;
+    int start;  // Byte offsets.
+    int end;
+  };
+
+  // The generated lexer's next token starting at byte `pos`.
+  RawToken Next(int pos) {
+    size_t index = CodePointIndex(pos);
+    if (stream_->index() != index) {
+      lexer_->reset();
+      stream_->seek(index);
+    }
+    std::unique_ptr<antlr4::Token> t = lexer_->nextToken();
+    if (t->getType() == antlr4::Token::EOF) {
+      int end = static_cast<int>(input_.size());
+      return {antlr4::Token::EOF, end, end};
+    }
+    return {t->getType(), offsets_[t->getStartIndex()],
+            offsets_[t->getStopIndex() + 1]};
+  }
+
+  size_t CodePointIndex(int pos) const {
+    auto it = std::lower_bound(offsets_.begin(), offsets_.end(), pos);
+    return static_cast<size_t>(it - offsets_.begin());
+  }
+
+  char32_t RuneAt(int pos) const {
+    if (static_cast<size_t>(pos) >= input_.size()) return kRuneError;
+    int width = 0;
+    return DecodeUtf8(input_.substr(pos), width);
+  }
+
+  char CharAt(int pos) const {
+    return static_cast<size_t>(pos) < input_.size() ? input_[pos] : '\0';
+  }
+
+  void Emit(size_t type, int start, int end) {
+    auto token = std::make_unique<antlr4::CommonToken>(
+        type, std::string(input_.substr(start, end - start)));
+    token->setStartIndex(start);
+    token->setStopIndex(end - 1);
+    UpdateDepth(type, start);
+    out_.tokens.push_back(std::move(token));
+  }
+
+  // Records the lexer error; the parser sees LEXER_ERROR, then EOF.
+  void Fail(int pos, std::string message) {
+    if (done_) return;
+    out_.error = ParseError{{pos, static_cast<int>(input_.size())},
+                            std::move(message)};
+    auto token = std::make_unique<antlr4::CommonToken>(
+        antlr::PromQLParser::LEXER_ERROR, std::string());
+    token->setStartIndex(pos);
+    token->setStopIndex(pos - 1);
+    out_.tokens.push_back(std::move(token));
+    EmitEof(static_cast<int>(input_.size()));
+  }
+
+  void EmitEof(int pos) {
+    auto token = std::make_unique<antlr4::CommonToken>(antlr4::Token::EOF,
+                                                       std::string("<EOF>"));
+    token->setStartIndex(pos);
+    token->setStopIndex(pos - 1);
+    out_.tokens.push_back(std::move(token));
+    done_ = true;
+  }
+
+  // Keeps an upper bound of the nesting depth of the tree being parsed:
+  // one level per open bracket, plus one per operator or postfix modifier in
+  // the current argument at each bracket level. Both the parser's recursion
+  // and the depth of the resulting AST stay below it.
+  void UpdateDepth(size_t type, int pos) {
+    switch (type) {
+      case PromQLLexer::LEFT_PAREN:
+      case PromQLLexer::LEFT_BRACE:
+        frames_.push_back(0);
+        break;
+      case PromQLLexer::LEFT_BRACKET:
+        ++frames_.back();
+        frames_.push_back(0);
+        break;
+      case PromQLLexer::RIGHT_PAREN:
+      case PromQLLexer::RIGHT_BRACE:
+      case PromQLLexer::RIGHT_BRACKET:
+        if (frames_.size() > 1) frames_.pop_back();
+        return;
+      case PromQLLexer::COMMA:
+        frames_.back() = 0;
+        return;
+      case PromQLLexer::ADD:
+      case PromQLLexer::SUB:
+      case PromQLLexer::MUL:
+      case PromQLLexer::DIV:
+      case PromQLLexer::MOD:
+      case PromQLLexer::POW:
+      case PromQLLexer::ATAN2:
+      case PromQLLexer::EQLC:
+      case PromQLLexer::NEQ:
+      case PromQLLexer::LTE:
+      case PromQLLexer::LSS:
+      case PromQLLexer::GTE:
+      case PromQLLexer::GTR:
+      case PromQLLexer::LAND:
+      case PromQLLexer::LOR:
+      case PromQLLexer::LUNLESS:
+      case PromQLLexer::OFFSET:
+      case PromQLLexer::AT:
+      case PromQLLexer::ANCHORED:
+      case PromQLLexer::SMOOTHED:
+        ++frames_.back();
+        break;
+      default:
+        return;
+    }
+    int depth = static_cast<int>(frames_.size()) - 1;
+    for (int c : frames_) depth += c;
+    if (depth > kMaxParseDepth) depth_exceeded_at_ = pos;
+  }
+
+  // One step of the state machine at byte `pos`; returns the next position.
+  int Step(int pos) {
+    RawToken t = Next(pos);
+    int next = DispatchToken(t);
+    if (!done_ && depth_exceeded_at_ >= 0) {
+      // Drop the token that went too deep and stop there.
+      out_.tokens.pop_back();
+      Fail(depth_exceeded_at_,
+           absl::StrCat("expression nests too deeply (more than ",
+                        kMaxParseDepth, " levels)"));
+    }
+    return next;
+  }
+
+  int DispatchToken(const RawToken& t) {
+    if (brace_open_) return InsideBraces(t);
+    if (bracket_open_) return InsideBrackets(t);
+    return Statement(t);
+  }
+
+  // lexStatements.
+  int Statement(const RawToken& t) {
+    switch (t.type) {
+      case antlr4::Token::EOF:
+        if (paren_depth_ != 0) {
+          Fail(t.start, "unclosed left parenthesis");
+        } else {
+          EmitEof(t.start);
+        }
+        return t.end;
+      case PromQLLexer::WS:
+      case PromQLLexer::COMMENT:
+        return t.end;
+      case PromQLLexer::EQL_REGEX:
+        Fail(t.start, "unexpected character after '=': '~'");
+        return t.end;
+      case PromQLLexer::NEQ_REGEX:
+        Fail(t.start, "unexpected character after '!': '~'");
+        return t.end;
+      case PromQLLexer::BANG:
+        Fail(t.start, absl::StrCat("unexpected character after '!': ",
+                                   GoQuoteRune(RuneAt(t.start + 1))));
+        return t.end;
+      case PromQLLexer::NUMBER:
+      case PromQLLexer::DURATION:
+      case PromQLLexer::MALFORMED_NUMBER:
+        if (IsAlpha(CharAt(t.start))) {  // Inf, NaN.
+          Emit(PromQLLexer::NUMBER, t.start, t.end);
+          return t.end;
+        }
+        return NumberOrDuration(t.start);
+      case PromQLLexer::STRING:
+      case PromQLLexer::UNTERMINATED_STRING:
+        return String(t.start);
+      case PromQLLexer::FILL:
+      case PromQLLexer::FILL_LEFT:
+      case PromQLLexer::FILL_RIGHT:
+        // Keywords only before "(", so that fill can be a metric name.
+        Emit(FollowedByLeftParen(t.end) ? t.type
+                                        : size_t{PromQLLexer::IDENTIFIER},
+             t.start, t.end);
+        return t.end;
+      case PromQLLexer::COLON:
+        Emit(PromQLLexer::METRIC_IDENTIFIER, t.start, t.end);
+        return t.end;
+      case PromQLLexer::LEFT_PAREN:
+        ++paren_depth_;
+        Emit(t.type, t.start, t.end);
+        return t.end;
+      case PromQLLexer::RIGHT_PAREN:
+        if (--paren_depth_ < 0) {
+          Fail(t.end, "unexpected right parenthesis ')'");
+        } else {
+          Emit(t.type, t.start, t.end);
+        }
+        return t.end;
+      case PromQLLexer::LEFT_BRACE:
+        Emit(t.type, t.start, t.end);
+        brace_open_ = true;
+        return t.end;
+      case PromQLLexer::LEFT_BRACKET:
+        got_colon_ = false;
+        Emit(t.type, t.start, t.end);
+        bracket_open_ = true;
+        return t.end;
+      case PromQLLexer::RIGHT_BRACKET:
+        Fail(t.start, "unexpected right bracket ']'");
+        return t.end;
+      case PromQLLexer::RIGHT_BRACE:
+      case PromQLLexer::UNEXPECTED_CHAR:
+        Fail(t.start, absl::StrCat("unexpected character: ",
+                                   GoQuoteRune(RuneAt(t.start))));
+        return t.end;
+      default:
+        // Operators, keywords, identifiers.
+        Emit(t.type, t.start, t.end);
+        return t.end;
+    }
+  }
+
+  // lexInsideBraces: keywords are identifiers.
+  int InsideBraces(const RawToken& t) {
+    switch (t.type) {
+      case antlr4::Token::EOF:
+        Fail(t.start, "unexpected end of input inside braces");
+        return t.end;
+      case PromQLLexer::WS:
+      case PromQLLexer::COMMENT:
+        return t.end;
+      case PromQLLexer::IDENTIFIER:
+        Emit(PromQLLexer::IDENTIFIER, t.start, t.end);
+        return t.end;
+      case PromQLLexer::METRIC_IDENTIFIER: {
+        int colon = t.start;
+        while (CharAt(colon) != ':') ++colon;
+        if (colon > t.start) Emit(PromQLLexer::IDENTIFIER, t.start, colon);
+        Fail(colon, "unexpected character inside braces: ':'");
+        return t.end;
+      }
+      case PromQLLexer::STRING:
+      case PromQLLexer::UNTERMINATED_STRING:
+        return String(t.start);
+      case PromQLLexer::COMMA:
+      case PromQLLexer::EQL:
+      case PromQLLexer::EQL_REGEX:
+      case PromQLLexer::NEQ:
+      case PromQLLexer::NEQ_REGEX:
+        Emit(t.type, t.start, t.end);
+        return t.end;
+      case PromQLLexer::EQLC:  // "==" is two "=".
+        Emit(PromQLLexer::EQL, t.start, t.start + 1);
+        return t.start + 1;
+      case PromQLLexer::BANG:
+        Fail(t.start,
+             absl::StrCat("unexpected character after '!' inside braces: ",
+                          GoQuoteRune(RuneAt(t.start + 1))));
+        return t.end;
+      case PromQLLexer::LEFT_BRACE:
+        Fail(t.start, "unexpected left brace '{'");
+        return t.end;
+      case PromQLLexer::RIGHT_BRACE:
+        Emit(t.type, t.start, t.end);
+        brace_open_ = false;
+        return t.end;
+      default:
+        if (IsKeywordType(t.type) ||
+            (t.type == PromQLLexer::NUMBER && IsAlpha(CharAt(t.start)))) {
+          Emit(PromQLLexer::IDENTIFIER, t.start, t.end);
+          return t.end;
+        }
+        Fail(t.start, absl::StrCat("unexpected character inside braces: ",
+                                   GoQuoteRune(RuneAt(t.start))));
+        return t.end;
+    }
+  }
+
+  // lexDurationExpr.
+  int InsideBrackets(const RawToken& t) {
+    switch (t.type) {
+      case antlr4::Token::EOF:
+        Fail(t.start, "unexpected end of input in duration expression");
+        return t.end;
+      case PromQLLexer::WS:
+        return t.end;
+      case PromQLLexer::RIGHT_BRACKET:
+        Emit(t.type, t.start, t.end);
+        bracket_open_ = false;
+        got_colon_ = false;
+        return t.end;
+      case PromQLLexer::COLON:
+        Colon(t.start);
+        return t.start + 1;
+      case PromQLLexer::LEFT_PAREN:
+        ++paren_depth_;
+        Emit(t.type, t.start, t.end);
+        return t.end;
+      case PromQLLexer::RIGHT_PAREN:
+        if (--paren_depth_ < 0) {
+          Fail(t.end, "unexpected right parenthesis ')'");
+        } else {
+          Emit(t.type, t.start, t.end);
+        }
+        return t.end;
+      case PromQLLexer::ADD:
+      case PromQLLexer::SUB:
+      case PromQLLexer::MUL:
+      case PromQLLexer::DIV:
+      case PromQLLexer::MOD:
+      case PromQLLexer::POW:
+      case PromQLLexer::COMMA:
+        Emit(t.type, t.start, t.end);
+        return t.end;
+      case PromQLLexer::METRIC_IDENTIFIER:
+        if (CharAt(t.start) == ':') {
+          Colon(t.start);
+          return t.start + 1;
+        }
+        return DurationKeyword(t.start);
+      case PromQLLexer::NUMBER:
+      case PromQLLexer::DURATION:
+      case PromQLLexer::MALFORMED_NUMBER:
+        if (IsDigit(CharAt(t.start)) || CharAt(t.start) == '.') {
+          got_duration_ = true;
+          return NumberOrDuration(t.start);
+        }
+        return DurationKeyword(t.start);
+      default:
+        if (IsKeywordType(t.type) || t.type == PromQLLexer::IDENTIFIER) {
+          return DurationKeyword(t.start);
+        }
+        Fail(t.start, absl::StrCat("unexpected character in duration "
+                                   "expression: ",
+                                   GoQuoteRune(RuneAt(t.start))));
+        return t.end;
+    }
+  }
+
+  void Colon(int pos) {
+    if (!got_duration_) {
+      Fail(pos + 1, "unexpected colon before duration in duration expression");
+    } else if (got_colon_) {
+      Fail(pos + 1, "unexpected repeated colon in duration expression");
+    } else {
+      Emit(PromQLLexer::COLON, pos, pos + 1);
+      got_colon_ = true;
+    }
+  }
+
+  // scanDurationKeyword: a run of letters inside brackets must be step,
+  // range, min_of or max_of.
+  int DurationKeyword(int pos) {
+    int end = pos;
+    while (IsAlpha(CharAt(end))) ++end;
+    std::string word = absl::AsciiStrToLower(input_.substr(pos, end - pos));
+    size_t type = 0;
+    if (word == "step") {
+      type = PromQLLexer::STEP;
+    } else if (word == "range") {
+      type = PromQLLexer::RANGE;
+    } else if (word == "min_of") {
+      type = PromQLLexer::MIN_OF;
+    } else if (word == "max_of") {
+      type = PromQLLexer::MAX_OF;
+    }
+    if (type == 0) {
+      Fail(pos, absl::StrCat("unexpected character in duration expression: ",
+                             GoQuoteRune(RuneAt(pos))));
+      return end;
+    }
+    Emit(type, pos, end);
+    return end;
+  }
+
+  bool FollowedByLeftParen(int pos) const {
+    while (static_cast<size_t>(pos) < input_.size() && IsSpace(input_[pos])) {
+      ++pos;
+    }
+    return CharAt(pos) == '(';
+  }
+
+  // Prometheus's lexNumberOrDuration (scanNumber + acceptRemainingDuration),
+  // byte for byte, including where it stops and its error text.
+  int NumberOrDuration(int start) {
+    int p = start;
+    auto peek = [&] { return CharAt(p); };
+    auto accept = [&](absl::string_view valid) {
+      char c = peek();
+      if (c != '\0' && valid.find(c) != absl::string_view::npos) {
+        ++p;
+        return true;
+      }
+      return false;
+    };
+    auto is = [&](absl::string_view valid) {
+      char c = peek();
+      return c != '\0' && valid.find(c) != absl::string_view::npos;
+    };
+    auto at_end = [&] { return static_cast<size_t>(p) >= input_.size(); };
+
+    auto scan_number = [&]() -> bool {
+      absl::string_view digits = "0123456789";
+      if (accept("0") && accept("xX")) {
+        accept("_");
+        digits = "0123456789abcdefABCDEF";
+      }
+      accept(".");
+      accept(digits);
+      bool dot = false;
+      bool exponent = false;
+      std::string pattern = absl::StrCat(digits, "._eE");
+      while (is(pattern)) {
+        if (is(".") && dot) {
+          accept(".");
+          return false;
+        }
+        if (is("eE") && exponent) {
+          accept("eE");
+          return false;
+        }
+        if (accept(".")) {
+          dot = true;
+          if (accept("_.")) return false;
+          if (digits.size() > 10) return false;  // No hex fractions.
+          continue;
+        }
+        if (accept("eE")) {
+          exponent = true;
+          accept("+-");
+          if (accept("._eE") || at_end()) return false;
+          continue;
+        }
+        if (accept("_")) {
+          if (accept("._eE") || at_end()) return false;
+          continue;
+        }
+        while (accept(digits)) {
+        }
+      }
+      if (p == start) return false;
+      return !IsAlphaNumeric(peek());
+    };
+
+    if (scan_number()) {
+      Emit(PromQLLexer::NUMBER, start, p);
+      return p;
+    }
+    int last_width = 0;
+    auto remaining_duration = [&]() -> bool {
+      if (!accept("smhdwy")) return false;
+      accept("s");
+      while (accept("0123456789")) {
+        while (accept("0123456789")) {
+        }
+        if (!accept("smhdw")) return false;
+        accept("s");
+      }
+      // Go's l.next(): consumes one rune (nothing at the end of the input).
+      char c = peek();
+      last_width = 0;
+      if (!at_end()) DecodeUtf8(input_.substr(p), last_width);
+      p += last_width;
+      return !IsAlphaNumeric(c);
+    };
+    if (remaining_duration()) {
+      p -= last_width;  // l.backup()
+      Emit(PromQLLexer::DURATION, start, p);
+      return p;
+    }
+    Fail(start, absl::StrCat("bad number or duration syntax: ",
+                             GoQuote(input_.substr(start, p - start))));
+    return p;
+  }
+
+  // lexString / lexEscape / lexRawString from the opening quote at `start`.
+  int String(int start) {
+    char quote = input_[start];
+    int p = start + 1;
+    auto next = [&](int& width) -> char32_t {
+      if (static_cast<size_t>(p) >= input_.size()) {
+        width = 0;
+        return static_cast<char32_t>(-1);
+      }
+      char32_t r = DecodeUtf8(input_.substr(p), width);
+      p += width;
+      return r;
+    };
+    constexpr char32_t kEof = static_cast<char32_t>(-1);
+    int width = 0;
+    if (quote == '`') {
+      while (true) {
+        char32_t r = next(width);
+        if (r == kRuneError) {
+          Fail(start, "invalid UTF-8 rune");
+          return p;
+        }
+        if (r == kEof) {
+          Fail(start, "unterminated raw string");
+          return p;
+        }
+        if (r == '`') break;
+      }
+      Emit(PromQLLexer::STRING, start, p);
+      return p;
+    }
+    while (true) {
+      char32_t r = next(width);
+      if (r == '\\') {
+        if (!Escape(start, quote, next)) return p;
+        continue;
+      }
+      if (r == kRuneError) {
+        Fail(start, "invalid UTF-8 rune");
+        return p;
+      }
+      if (r == kEof || r == '\n') {
+        Fail(start, "unterminated quoted string");
+        return p;
+      }
+      if (r == static_cast<char32_t>(quote)) break;
+    }
+    Emit(PromQLLexer::STRING, start, p);
+    return p;
+  }
+
+  template <typename Next>
+  bool Escape(int start, char quote, Next& next) {
+    constexpr char32_t kEof = static_cast<char32_t>(-1);
+    int width = 0;
+    char32_t ch = next(width);
+    int n = 0;
+    uint32_t base = 0, max = 0;
+    switch (ch) {
+      case 'a':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+      case 'v':
+      case '\\':
+        return true;
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+        n = 3;
+        base = 8;
+        max = 255;
+        break;
+      case 'x':
+        ch = next(width);
+        n = 2;
+        base = 16;
+        max = 255;
+        break;
+      case 'u':
+        ch = next(width);
+        n = 4;
+        base = 16;
+        max = 0x10FFFF;
+        break;
+      case 'U':
+        ch = next(width);
+        n = 8;
+        base = 16;
+        max = 0x10FFFF;
+        break;
+      default:
+        if (ch == static_cast<char32_t>(quote)) return true;
+        if (ch == kEof) {
+          Fail(start, "escape sequence not terminated");
+        } else {
+          Fail(start,
+               absl::StrCat("unknown escape sequence ", GoFormatRuneU(ch)));
+        }
+        return false;
+    }
+    uint32_t x = 0;
+    while (n > 0) {
+      uint32_t d = 16;
+      if (ch >= '0' && ch <= '9') {
+        d = ch - '0';
+      } else if (ch >= 'a' && ch <= 'f') {
+        d = ch - 'a' + 10;
+      } else if (ch >= 'A' && ch <= 'F') {
+        d = ch - 'A' + 10;
+      }
+      if (d >= base) {
+        if (ch == kEof) {
+          Fail(start, "escape sequence not terminated");
+        } else {
+          Fail(start, absl::StrCat("illegal character ", GoFormatRuneU(ch),
+                                   " in escape sequence"));
+        }
+        return false;
+      }
+      x = x * base + d;
+      if (--n > 0) ch = next(width);
+    }
+    if (x > max || (x >= 0xD800 && x < 0xE000)) {
+      Fail(start, "escape sequence is an invalid Unicode code point");
+      return false;
+    }
+    return true;
+  }
+
+  absl::string_view input_;
+  std::vector<int> offsets_;  // Byte offset of each code point, plus end.
+  std::unique_ptr<CodePointStream> stream_;
+  std::unique_ptr<PromQLLexer> lexer_;
+  LexedInput out_;
+  bool done_ = false;
+
+  // Prometheus's lexer state.
+  int paren_depth_ = 0;
+  bool brace_open_ = false;
+  bool bracket_open_ = false;
+  bool got_colon_ = false;
+  bool got_duration_ = false;
+
+  std::vector<int> frames_;
+  int depth_exceeded_at_ = -1;
+};
+
+}  // namespace
+
+LexedInput Tokenize(absl::string_view input) {
+  return Tokenizer(input).Run();
+}
+
+}  // namespace promeval::parser_internal

@@ -1,0 +1,39 @@
+// Tokenization of PromQL text for the generated parser.
+//
+// The generated lexer (grammar/PromQL.g4) recognises tokens context-free.
+// Tokenize() runs it and then applies the context rules of Prometheus's own
+// stateful lexer (promql/parser/lex.go): inside braces every word is an
+// identifier; inside brackets only durations, numbers, operators, step(),
+// range(), min_of() and max_of() may appear; `fill` is a keyword only when
+// "(" follows; numbers, durations and strings are validated character by
+// character. The first lexer error becomes a LEXER_ERROR token followed by
+// EOF, so the parser reports it exactly when Prometheus's parser would reach
+// it.
+//
+// Token start/stop indexes are byte offsets into the input (stop inclusive).
+// Thread-safe: no shared state.
+#ifndef PROMEVAL_PARSER_TOKEN_SOURCE_H_
+#define PROMEVAL_PARSER_TOKEN_SOURCE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "Token.h"
+#include "absl/strings/string_view.h"
+#include "promeval/parser.h"
+
+namespace promeval::parser_internal {
+
+struct LexedInput {
+  // Parser-visible tokens (no whitespace or comments), ending with EOF.
+  std::vector<std::unique_ptr<antlr4::Token>> tokens;
+  // The lexer error carried by the LEXER_ERROR token, if there is one.
+  std::optional<ParseError> error;
+};
+
+LexedInput Tokenize(absl::string_view input);
+
+}  // namespace promeval::parser_internal
+
+#endif  // PROMEVAL_PARSER_TOKEN_SOURCE_H_
