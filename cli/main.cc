@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
       "promeval: evaluate PromQL queries and Prometheus rules without a "
       "server.",
       "promeval");
-  app.set_version_flag("--version", std::string("promeval ") + PROMEVAL_VERSION);
+  app.set_version_flag("--version",
+                       std::string("promeval ") + PROMEVAL_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
   promeval::cli::RegisterParse(app, exit_code);

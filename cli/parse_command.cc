@@ -14,7 +14,8 @@ namespace {
 // The line of `input` containing byte `pos`, and a caret line under `pos`.
 std::string CaretLines(const std::string& input, int pos) {
   size_t line_start = input.rfind('\n', pos > 0 ? pos - 1 : 0);
-  line_start = (line_start == std::string::npos || pos == 0) ? 0 : line_start + 1;
+  line_start =
+      (line_start == std::string::npos || pos == 0) ? 0 : line_start + 1;
   size_t line_end = input.find('\n', pos);
   if (line_end == std::string::npos) line_end = input.size();
   std::string line = input.substr(line_start, line_end - line_start);
@@ -42,12 +43,14 @@ void RegisterParse(CLI::App& app, int& exit_code) {
   cmd->add_flag("--tree", options->tree,
                 "Print the syntax tree: one node per line with its kind, byte "
                 "range and text.");
-  cmd->add_option("--enable-feature", options->features,
-                  "Enable experimental syntax, as Prometheus's feature flags: "
-                  "promql-experimental-functions, promql-duration-expr, "
-                  "promql-extended-range-selectors, promql-binop-fill-modifiers "
-                  "(comma-separated or repeated).")
-      ->delimiter(',');
+  cmd->add_option(
+         "--enable-feature", options->features,
+         "Enable experimental syntax, as Prometheus's feature flags: "
+         "promql-experimental-functions, promql-duration-expr, "
+         "promql-extended-range-selectors, promql-binop-fill-modifiers "
+         "(comma-separated or repeated).")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd->add_option("expr", options->expr, "The PromQL expression.")->required();
   cmd->callback([options, &exit_code] {
     ParseOptions parse_options;

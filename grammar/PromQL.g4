@@ -19,8 +19,11 @@
 
 grammar PromQL;
 
+// Emitted by token_source.cc only: a lexer error, and "::" inside brackets
+// (which no rule accepts).
 tokens {
-  LEXER_ERROR
+  LEXER_ERROR,
+  DOUBLE_COLON
 }
 
 // ---------------------------------------------------------------------------

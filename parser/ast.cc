@@ -109,8 +109,7 @@ bool IsComparisonOp(BinaryOp op) {
 }
 
 bool IsSetOp(BinaryOp op) {
-  return op == BinaryOp::kAnd || op == BinaryOp::kOr ||
-         op == BinaryOp::kUnless;
+  return op == BinaryOp::kAnd || op == BinaryOp::kOr || op == BinaryOp::kUnless;
 }
 
 absl::string_view AggregateOpString(AggregateOp op) {
@@ -229,9 +228,10 @@ namespace {
 void WriteExpr(std::string& out, const Expr& e);
 
 std::string LabelList(const std::vector<std::string>& labels) {
-  return absl::StrJoin(labels, ", ", [](std::string* out, const std::string& l) {
-    out->append(IsLegacyLabelName(l) ? l : GoQuote(l));
-  });
+  return absl::StrJoin(labels, ", ",
+                       [](std::string* out, const std::string& l) {
+                         out->append(IsLegacyLabelName(l) ? l : GoQuote(l));
+                       });
 }
 
 void WriteAt(std::string& out, const AtModifier& at) {
@@ -303,11 +303,11 @@ void WriteMatching(std::string& out, const VectorMatching& vm) {
                     LabelList(vm.matching_labels), ")");
   }
   if (grouped) {
-    absl::StrAppend(
-        &out,
-        vm.card == VectorMatchCardinality::kManyToOne ? " group_left ("
-                                                      : " group_right (",
-        LabelList(vm.include), ")");
+    absl::StrAppend(&out,
+                    vm.card == VectorMatchCardinality::kManyToOne
+                        ? " group_left ("
+                        : " group_right (",
+                    LabelList(vm.include), ")");
   }
   if (vm.fill_lhs && vm.fill_rhs &&
       std::memcmp(&*vm.fill_lhs, &*vm.fill_rhs, sizeof(double)) == 0) {
@@ -340,8 +340,8 @@ void WriteDurationExpr(std::string& out, const DurationExpr& d) {
       out += ')';
       break;
     default: {
-      static constexpr absl::string_view kOps[] = {"+", "-", "*", "/", "%",
-                                                   "^"};
+      static constexpr absl::string_view kOps[] = {"+", "-", "*",
+                                                   "/", "%", "^"};
       absl::string_view op = kOps[static_cast<int>(d.op)];
       if (d.lhs == nullptr) {
         if (d.op == DurationOp::kSub) out += '-';
@@ -432,9 +432,9 @@ void WriteExpr(std::string& out, const Expr& e) {
       if (n.duration) {
         // Go converts seconds to a time.Duration (truncating nanoseconds).
         if (n.value < 0) {
-          absl::StrAppend(&out, "-",
-                          FormatDuration(static_cast<int64_t>(-n.value * 1e9) /
-                                         1000000));
+          absl::StrAppend(
+              &out, "-",
+              FormatDuration(static_cast<int64_t>(-n.value * 1e9) / 1000000));
         } else {
           out += FormatDuration(static_cast<int64_t>(n.value * 1e9) / 1000000);
         }
@@ -529,6 +529,16 @@ bool SameAt(const AtModifier& a, const AtModifier& b) {
   return a.kind == b.kind && a.timestamp_ms == b.timestamp_ms;
 }
 
+// Matchers compare as sets: the printer sorts them.
+bool SameMatchers(const std::vector<Matcher>& a,
+                  const std::vector<Matcher>& b) {
+  if (a.size() != b.size()) return false;
+  for (const Matcher& m : a) {
+    if (std::find(b.begin(), b.end(), m) == b.end()) return false;
+  }
+  return true;
+}
+
 bool SameFill(const std::optional<double>& a, const std::optional<double>& b) {
   if (!a || !b) return a.has_value() == b.has_value();
   return SameNumber(*a, *b);
@@ -555,7 +565,8 @@ bool ExprEqual(const Expr& a, const Expr& b) {
       const auto& x = static_cast<const AggregateExpr&>(a);
       const auto& y = static_cast<const AggregateExpr&>(b);
       return x.op == y.op && x.without == y.without &&
-             x.grouping == y.grouping && SameExpr(x.param.get(), y.param.get()) &&
+             x.grouping == y.grouping &&
+             SameExpr(x.param.get(), y.param.get()) &&
              SameExpr(x.expr.get(), y.expr.get());
     }
     case NodeKind::kBinaryExpr: {
@@ -623,7 +634,7 @@ bool ExprEqual(const Expr& a, const Expr& b) {
     case NodeKind::kVectorSelector: {
       const auto& x = static_cast<const VectorSelector&>(a);
       const auto& y = static_cast<const VectorSelector&>(b);
-      return x.name == y.name && x.matchers == y.matchers &&
+      return x.name == y.name && SameMatchers(x.matchers, y.matchers) &&
              x.original_offset_ms == y.original_offset_ms &&
              SameExpr(x.offset_expr.get(), y.offset_expr.get()) &&
              SameAt(x.at, y.at) && x.anchored == y.anchored &&

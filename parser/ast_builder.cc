@@ -124,8 +124,9 @@ class Builder : public antlr::PromQLBaseVisitor {
     std::string text = TokenText(t);
     absl::StatusOr<std::string> s = Unquote(text);
     if (!s.ok()) {
-      Error(TokenRange(t), absl::StrCat("error unquoting string ",
-                                        GoQuote(text), ": ", s.status().message()));
+      Error(TokenRange(t),
+            absl::StrCat("error unquoting string ", GoQuote(text), ": ",
+                         s.status().message()));
       return "";
     }
     return *std::move(s);
@@ -180,10 +181,12 @@ class Builder : public antlr::PromQLBaseVisitor {
 
   ExprPtr BinaryNode(P::BinaryExprContext* ctx, ExprPtr lhs) {
     antlr4::Token* op_token =
-        dynamic_cast<antlr4::tree::TerminalNode*>(ctx->children[1])->getSymbol();
+        dynamic_cast<antlr4::tree::TerminalNode*>(ctx->children[1])
+            ->getSymbol();
     ExprPtr rhs = Build(ctx->expr(1));
     auto node = std::make_unique<BinaryExpr>(
-        BinaryOpFor(op_token->getType()), PositionRange{lhs->pos.start, rhs->pos.end});
+        BinaryOpFor(op_token->getType()),
+        PositionRange{lhs->pos.start, rhs->pos.end});
     node->lhs = std::move(lhs);
     node->rhs = std::move(rhs);
     VectorMatching matching;
@@ -204,7 +207,8 @@ class Builder : public antlr::PromQLBaseVisitor {
     if (auto* fill = mod->fillModifier()) {
       Fill(fill, matching);
       if (!options_.binop_fill_modifiers) {
-        Error(node->pos, "binop fill modifiers are experimental and not enabled");
+        Error(node->pos,
+              "binop fill modifiers are experimental and not enabled");
       }
     }
     // Prometheus keeps the matching until the type check drops it for
@@ -252,7 +256,8 @@ class Builder : public antlr::PromQLBaseVisitor {
 
   void Fill(P::FillModifierContext* ctx, VectorMatching& matching) {
     if (auto* both = ctx->fillClause()) {
-      matching.fill_lhs = matching.fill_rhs = SignedNumber(both->signedNumber());
+      matching.fill_lhs = matching.fill_rhs =
+          SignedNumber(both->signedNumber());
     }
     if (auto* left = ctx->fillLeftClause()) {
       matching.fill_lhs = SignedNumber(left->signedNumber());
@@ -263,8 +268,9 @@ class Builder : public antlr::PromQLBaseVisitor {
   }
 
   double SignedNumber(P::SignedNumberContext* ctx) {
-    antlr4::Token* num = ctx->NUMBER() != nullptr ? ctx->NUMBER()->getSymbol()
-                                                  : ctx->DURATION()->getSymbol();
+    antlr4::Token* num = ctx->NUMBER() != nullptr
+                             ? ctx->NUMBER()->getSymbol()
+                             : ctx->DURATION()->getSymbol();
     bool is_duration = false;
     double v = TokenNumber(num, is_duration);
     return ctx->SUB() != nullptr ? -v : v;
@@ -280,8 +286,8 @@ class Builder : public antlr::PromQLBaseVisitor {
         name = TokenText(label->getStart());
       }
       if (!IsValidLabelName(name)) {
-        Error(CtxRange(label), absl::StrCat("invalid label name for grouping: ",
-                                            GoQuote(name)));
+        Error(CtxRange(label),
+              absl::StrCat("invalid label name for grouping: ", GoQuote(name)));
       }
       labels.push_back(std::move(name));
     }
@@ -301,9 +307,9 @@ class Builder : public antlr::PromQLBaseVisitor {
       lit->pos.start = start;
       return operand;
     }
-    auto node = std::make_unique<UnaryExpr>(
-        negate ? UnaryOp::kSub : UnaryOp::kAdd,
-        PositionRange{start, operand->pos.end});
+    auto node =
+        std::make_unique<UnaryExpr>(negate ? UnaryOp::kSub : UnaryOp::kAdd,
+                                    PositionRange{start, operand->pos.end});
     node->expr = std::move(operand);
     return node;
   }
@@ -481,7 +487,8 @@ class Builder : public antlr::PromQLBaseVisitor {
     ExprPtr inner = Build(ctx->expr());
     PositionRange brackets{
         static_cast<int>(ctx->LEFT_BRACKET()->getSymbol()->getStartIndex()),
-        static_cast<int>(ctx->RIGHT_BRACKET()->getSymbol()->getStopIndex()) + 1};
+        static_cast<int>(ctx->RIGHT_BRACKET()->getSymbol()->getStopIndex()) +
+            1};
     PositionRange pos{inner->pos.start, brackets.end};
     std::vector<P::DurationExprContext*> durations = ctx->durationExpr();
     ExprPtr range = PositiveDuration(durations[0]);
@@ -608,8 +615,8 @@ class Builder : public antlr::PromQLBaseVisitor {
       return CheckedLiteral(std::move(owned), TokenRange(op));
     }
     if (!negate) return operand;
-    auto d = std::make_unique<DurationExpr>(
-        PositionRange{start, operand->pos.end});
+    auto d =
+        std::make_unique<DurationExpr>(PositionRange{start, operand->pos.end});
     d->op = DurationOp::kSub;
     d->rhs = std::move(operand);
     return d;
@@ -702,8 +709,12 @@ class Builder : public antlr::PromQLBaseVisitor {
       if (std::isinf(ts) || std::isnan(ts) ||
           ts >= static_cast<double>(std::numeric_limits<int64_t>::max()) ||
           ts <= static_cast<double>(std::numeric_limits<int64_t>::min())) {
+        // Go's %f prints infinities as +Inf/-Inf.
+        std::string text = std::isnan(ts)   ? "NaN"
+                           : std::isinf(ts) ? (ts > 0 ? "+Inf" : "-Inf")
+                                            : absl::StrFormat("%f", ts);
         Error(e->pos,
-              absl::StrFormat("timestamp out of bounds for @ modifier: %f", ts));
+              absl::StrCat("timestamp out of bounds for @ modifier: ", text));
       }
       at.kind = AtModifier::Kind::kTimestamp;
       at.timestamp_ms = static_cast<int64_t>(std::round(ts * 1000.0));
@@ -775,8 +786,9 @@ class Builder : public antlr::PromQLBaseVisitor {
 
 }  // namespace
 
-ExprPtr BuildAst(antlr::PromQLParser::ExprContext* tree, absl::string_view input,
-                 const ParseOptions& options, std::vector<ParseError>& errors) {
+ExprPtr BuildAst(antlr::PromQLParser::ExprContext* tree,
+                 absl::string_view input, const ParseOptions& options,
+                 std::vector<ParseError>& errors) {
   return Builder(input, options, errors).Build(tree);
 }
 

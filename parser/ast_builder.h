@@ -19,8 +19,9 @@ namespace promeval::parser_internal {
 // Builds the tree for a successful parse of `input`. Errors are appended to
 // `errors` in the order Prometheus reports them; the returned tree is only
 // meaningful when no error was added.
-ExprPtr BuildAst(antlr::PromQLParser::ExprContext* tree, absl::string_view input,
-                 const ParseOptions& options, std::vector<ParseError>& errors);
+ExprPtr BuildAst(antlr::PromQLParser::ExprContext* tree,
+                 absl::string_view input, const ParseOptions& options,
+                 std::vector<ParseError>& errors);
 
 }  // namespace promeval::parser_internal
 

@@ -1,9 +1,9 @@
 #include "parser/error_listener.h"
 
+#include "Exceptions.h"
 #include "Parser.h"
 #include "PromQLLexer.h"
 #include "absl/strings/str_cat.h"
-#include "Exceptions.h"
 #include "parser/utf8.h"
 #include "promeval/text.h"
 
@@ -139,7 +139,7 @@ enum class State {
 struct Open {
   Frame frame;
   State state = State::kNone;
-  int parens = 0;  // Parentheses open inside brackets, offset, @.
+  int parens = 0;        // Parentheses open inside brackets, offset, @.
   bool grouped = false;  // An aggregation whose grouping preceded its args.
 };
 
@@ -372,8 +372,8 @@ class Tracker {
       default:
         break;
     }
-    bool complete = b.parens == 0 && (t == L::NUMBER || t == L::DURATION ||
-                                      t == L::RIGHT_PAREN);
+    bool complete = b.parens == 0 &&
+                    (t == L::NUMBER || t == L::DURATION || t == L::RIGHT_PAREN);
     if (after_colon) {
       b.state = complete ? State::kStepComplete : State::kStepIncomplete;
     } else {
@@ -421,8 +421,9 @@ ParseError SyntaxError(const std::vector<const antlr4::Token*>& tokens,
   Tracker tracker(tokens);
   tracker.Run(offending);
   int pos = static_cast<int>(t->getStartIndex());
-  return ParseError{{pos, static_cast<int>(t->getStopIndex()) + 1},
-                    absl::StrCat("unexpected ", Describe(t), tracker.Context())};
+  return ParseError{
+      {pos, static_cast<int>(t->getStopIndex()) + 1},
+      absl::StrCat("unexpected ", Describe(t), tracker.Context())};
 }
 
 }  // namespace promeval::parser_internal

@@ -125,9 +125,9 @@ absl::Span<const FunctionSignature> AllFunctions() { return Table(); }
 
 const FunctionSignature* LookupFunction(absl::string_view name) {
   const auto& table = Table();
-  auto it = std::lower_bound(
-      table.begin(), table.end(), name,
-      [](const FunctionSignature& f, absl::string_view n) { return f.name < n; });
+  auto it = std::lower_bound(table.begin(), table.end(), name,
+                             [](const FunctionSignature& f,
+                                absl::string_view n) { return f.name < n; });
   if (it == table.end() || it->name != name) return nullptr;
   return &*it;
 }

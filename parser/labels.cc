@@ -67,16 +67,22 @@ absl::StatusOr<Matcher> Matcher::Create(MatchType type, std::string name,
     RE2::Options options;
     options.set_log_errors(false);
     options.set_max_mem(64 << 20);
-    // Prometheus anchors the expression and lets "." match newlines.
-    auto compiled =
-        std::make_shared<RE2>(absl::StrCat("^(?s:", value, ")$"), options);
-    if (!compiled->ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("error parsing regexp: ",
-                       GoRegexpErrorCode(compiled->error_code()), ": `",
-                       compiled->error_arg(), "`"));
+    // Prometheus checks the expression on its own (so "a)(b" is an error
+    // even though the anchored form would compile), then anchors it and lets
+    // "." match newlines.
+    RE2 plain(re2::StringPiece(value.data(), value.size()), options);
+    if (!plain.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "error parsing regexp: ", GoRegexpErrorCode(plain.error_code()),
+          ": `", plain.error_arg(), "`"));
     }
-    re = std::move(compiled);
+    auto anchored =
+        std::make_shared<RE2>(absl::StrCat("^(?s:", value, ")$"), options);
+    if (!anchored->ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "error parsing regexp: ", GoRegexpErrorCode(anchored->error_code())));
+    }
+    re = std::move(anchored);
   }
   return Matcher(type, std::move(name), std::move(value), std::move(re));
 }

@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "CommonTokenStream.h"
+#include "Exceptions.h"
 #include "ListTokenSource.h"
 #include "PromQLParser.h"
 #include "absl/strings/str_cat.h"
 #include "atn/ParserATNSimulator.h"
 #include "atn/PredictionMode.h"
-#include "Exceptions.h"
 #include "parser/ast_builder.h"
 #include "parser/error_listener.h"
 #include "parser/token_source.h"
@@ -134,7 +134,8 @@ class Checker {
     }
     if (comparison && !b.return_bool && lt == ValueType::kScalar &&
         rt == ValueType::kScalar) {
-      Error(OperatorRange(b), "comparisons between scalars must use BOOL modifier");
+      Error(OperatorRange(b),
+            "comparisons between scalars must use BOOL modifier");
     }
     VectorMatching& vm = *b.matching;
     if (set_op && vm.card == VectorMatchCardinality::kOneToOne) {
@@ -144,9 +145,10 @@ class Checker {
       for (const std::string& l1 : vm.matching_labels) {
         for (const std::string& l2 : vm.include) {
           if (l1 == l2) {
-            Error(OperatorRange(b),
-                  absl::StrCat("label ", GoQuote(l1),
-                               " must not occur in ON and GROUP clause at once"));
+            Error(
+                OperatorRange(b),
+                absl::StrCat("label ", GoQuote(l1),
+                             " must not occur in ON and GROUP clause at once"));
           }
         }
       }
@@ -197,8 +199,9 @@ class Checker {
     std::string quoted_name = GoQuote(f.name);
     if (f.variadic == 0) {
       if (nargs != given) {
-        Error(c.pos, absl::StrCat("expected ", nargs, " argument(s) in call to ",
-                                  quoted_name, ", got ", given));
+        Error(c.pos,
+              absl::StrCat("expected ", nargs, " argument(s) in call to ",
+                           quoted_name, ", got ", given));
       }
     } else {
       int required = nargs - 1;
@@ -261,7 +264,8 @@ class Checker {
     for (const Matcher& m : vs.matchers) {
       if (!m.Matches("")) return;
     }
-    Error(vs.pos, "vector selector must contain at least one non-empty matcher");
+    Error(vs.pos,
+          "vector selector must contain at least one non-empty matcher");
   }
 
   absl::string_view input_;
@@ -329,8 +333,8 @@ ParseOutcome ParseExprWithErrors(absl::string_view input,
       if (fetched[offending]->getType() == PromQLParser::LEXER_ERROR) {
         out.errors.push_back(*lexer_error);
       } else {
-        std::vector<const antlr4::Token*> tokens(fetched.begin(),
-                                                 fetched.begin() + offending + 1);
+        std::vector<const antlr4::Token*> tokens(
+            fetched.begin(), fetched.begin() + offending + 1);
         out.errors.push_back(parser_internal::SyntaxError(tokens, offending));
       }
       return out;

@@ -268,8 +268,9 @@ absl::StatusOr<std::string> Unquote(absl::string_view s) {
         for (int k = 0; k < n; ++k) {
           char h = s[i + k];
           if (!absl::ascii_isxdigit(h)) return syntax;
-          v = v * 16 + (absl::ascii_isdigit(h) ? h - '0'
-                                               : absl::ascii_tolower(h) - 'a' + 10);
+          v = v * 16 + (absl::ascii_isdigit(h)
+                            ? h - '0'
+                            : absl::ascii_tolower(h) - 'a' + 10);
         }
         i += n;
         if (e == 'x') {
@@ -304,8 +305,8 @@ std::string FormatFloat(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[400];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v,
-                                 std::chars_format::fixed);
+  auto [ptr, ec] =
+      std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
   return std::string(buf, ptr);
 }
 
@@ -313,8 +314,8 @@ std::string FormatFloatGo(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[64];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v,
-                                 std::chars_format::scientific);
+  auto [ptr, ec] =
+      std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
   absl::string_view sci(buf, ptr - buf);
   size_t e = sci.find('e');
   int exp = 0;
@@ -449,7 +450,8 @@ absl::StatusOr<double> ParseNumber(absl::string_view s) {
         dot = true;
       } else if (c == 'e' && digits && !exp) {
         exp = true;
-        if (k + 1 < lower.size() && (lower[k + 1] == '+' || lower[k + 1] == '-')) {
+        if (k + 1 < lower.size() &&
+            (lower[k + 1] == '+' || lower[k + 1] == '-')) {
           ++k;
         }
         if (k + 1 >= lower.size()) valid = false;

@@ -28,9 +28,7 @@ bool IsAlpha(char c) {
   return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 bool IsAlphaNumeric(char c) { return IsAlpha(c) || IsDigit(c); }
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 bool IsKeywordType(size_t type) {
   return type >= PromQLLexer::LAND && type <= PromQLLexer::MAX_OF;
@@ -114,8 +112,8 @@ class Tokenizer {
   // Records the lexer error; the parser sees LEXER_ERROR, then EOF.
   void Fail(int pos, std::string message) {
     if (done_) return;
-    out_.error = ParseError{{pos, static_cast<int>(input_.size())},
-                            std::move(message)};
+    out_.error =
+        ParseError{{pos, static_cast<int>(input_.size())}, std::move(message)};
     auto token = std::make_unique<antlr4::CommonToken>(
         antlr::PromQLParser::LEXER_ERROR, std::string());
     token->setStartIndex(pos);
@@ -201,7 +199,10 @@ class Tokenizer {
 
   int DispatchToken(const RawToken& t) {
     if (brace_open_) return InsideBraces(t);
-    if (bracket_open_) return InsideBrackets(t);
+    // Prometheus lexes the inside of brackets with lexDurationExpr until the
+    // first number or duration; lexNumberOrDuration then returns to
+    // lexStatements with the bracket still open.
+    if (bracket_open_ && duration_mode_) return InsideBrackets(t);
     return Statement(t);
   }
 
@@ -211,6 +212,8 @@ class Tokenizer {
       case antlr4::Token::EOF:
         if (paren_depth_ != 0) {
           Fail(t.start, "unclosed left parenthesis");
+        } else if (bracket_open_) {
+          Fail(t.start, "unclosed left bracket");
         } else {
           EmitEof(t.start);
         }
@@ -231,24 +234,38 @@ class Tokenizer {
       case PromQLLexer::NUMBER:
       case PromQLLexer::DURATION:
       case PromQLLexer::MALFORMED_NUMBER:
-        if (IsAlpha(CharAt(t.start))) {  // Inf, NaN.
-          Emit(PromQLLexer::NUMBER, t.start, t.end);
-          return t.end;
+        if (IsDigit(CharAt(t.start)) || CharAt(t.start) == '.') {
+          return NumberOrDuration(t.start);
         }
-        return NumberOrDuration(t.start);
+        if (bracket_open_) return BracketWord(t.start);
+        Emit(PromQLLexer::NUMBER, t.start, t.end);  // Inf, NaN.
+        return t.end;
       case PromQLLexer::STRING:
       case PromQLLexer::UNTERMINATED_STRING:
         return String(t.start);
       case PromQLLexer::FILL:
       case PromQLLexer::FILL_LEFT:
       case PromQLLexer::FILL_RIGHT:
+        if (bracket_open_) return BracketWord(t.start);
         // Keywords only before "(", so that fill can be a metric name.
         Emit(FollowedByLeftParen(t.end) ? t.type
                                         : size_t{PromQLLexer::IDENTIFIER},
              t.start, t.end);
         return t.end;
       case PromQLLexer::COLON:
+        if (bracket_open_) return BracketColon(t.start);
         Emit(PromQLLexer::METRIC_IDENTIFIER, t.start, t.end);
+        return t.end;
+      case PromQLLexer::METRIC_IDENTIFIER:
+        if (!bracket_open_) {
+          Emit(t.type, t.start, t.end);
+          return t.end;
+        }
+        if (CharAt(t.start) == ':') return BracketColon(t.start);
+        return BracketWord(t.start);
+      case PromQLLexer::IDENTIFIER:
+        if (bracket_open_) return BracketWord(t.start);
+        Emit(t.type, t.start, t.end);
         return t.end;
       case PromQLLexer::LEFT_PAREN:
         ++paren_depth_;
@@ -266,12 +283,22 @@ class Tokenizer {
         brace_open_ = true;
         return t.end;
       case PromQLLexer::LEFT_BRACKET:
+        if (bracket_open_) {
+          Fail(t.start, "unexpected left bracket '['");
+          return t.end;
+        }
         got_colon_ = false;
         Emit(t.type, t.start, t.end);
         bracket_open_ = true;
+        duration_mode_ = true;
         return t.end;
       case PromQLLexer::RIGHT_BRACKET:
-        Fail(t.start, "unexpected right bracket ']'");
+        if (!bracket_open_) {
+          Fail(t.start, "unexpected right bracket ']'");
+          return t.end;
+        }
+        Emit(t.type, t.start, t.end);
+        bracket_open_ = false;
         return t.end;
       case PromQLLexer::RIGHT_BRACE:
       case PromQLLexer::UNEXPECTED_CHAR:
@@ -279,10 +306,36 @@ class Tokenizer {
                                    GoQuoteRune(RuneAt(t.start))));
         return t.end;
       default:
-        // Operators, keywords, identifiers.
+        // Operators and keywords.
+        if (bracket_open_ && IsKeywordType(t.type)) return BracketWord(t.start);
         Emit(t.type, t.start, t.end);
         return t.end;
     }
+  }
+
+  // A colon in lexStatements while a bracket is open.
+  int BracketColon(int pos) {
+    if (got_colon_) {
+      Fail(pos, "unexpected colon ':'");
+      return pos + 1;
+    }
+    got_colon_ = true;
+    if (CharAt(pos + 1) == ':') {
+      Emit(antlr::PromQLParser::DOUBLE_COLON, pos, pos + 2);
+      return pos + 2;
+    }
+    Emit(PromQLLexer::COLON, pos, pos + 1);
+    return pos + 1;
+  }
+
+  // A letter in lexStatements while a bracket is open: only the duration
+  // keywords are accepted there.
+  int BracketWord(int pos) {
+    int end = DurationKeywordEnd(pos);
+    if (end > pos) return end;
+    Fail(pos, absl::StrCat("unexpected character: ", GoQuoteRune(RuneAt(pos)),
+                           ", expected ':'"));
+    return pos + 1;
   }
 
   // lexInsideBraces: keywords are identifiers.
@@ -388,6 +441,7 @@ class Tokenizer {
       case PromQLLexer::MALFORMED_NUMBER:
         if (IsDigit(CharAt(t.start)) || CharAt(t.start) == '.') {
           got_duration_ = true;
+          duration_mode_ = false;
           return NumberOrDuration(t.start);
         }
         return DurationKeyword(t.start);
@@ -413,9 +467,18 @@ class Tokenizer {
     }
   }
 
-  // scanDurationKeyword: a run of letters inside brackets must be step,
-  // range, min_of or max_of.
+  // lexDurationExpr's letters: step, range, min_of or max_of.
   int DurationKeyword(int pos) {
+    int end = DurationKeywordEnd(pos);
+    if (end > pos) return end;
+    Fail(pos, absl::StrCat("unexpected character in duration expression: ",
+                           GoQuoteRune(RuneAt(pos))));
+    return pos + 1;
+  }
+
+  // scanDurationKeyword: emits the keyword if the run of letters at `pos` is
+  // one and returns its end, else returns `pos`.
+  int DurationKeywordEnd(int pos) {
     int end = pos;
     while (IsAlpha(CharAt(end))) ++end;
     std::string word = absl::AsciiStrToLower(input_.substr(pos, end - pos));
@@ -429,11 +492,7 @@ class Tokenizer {
     } else if (word == "max_of") {
       type = PromQLLexer::MAX_OF;
     }
-    if (type == 0) {
-      Fail(pos, absl::StrCat("unexpected character in duration expression: ",
-                             GoQuoteRune(RuneAt(pos))));
-      return end;
-    }
+    if (type == 0) return pos;
     Emit(type, pos, end);
     return end;
   }
@@ -688,6 +747,7 @@ class Tokenizer {
   bool bracket_open_ = false;
   bool got_colon_ = false;
   bool got_duration_ = false;
+  bool duration_mode_ = false;  // In lexDurationExpr (inside brackets).
 
   std::vector<int> frames_;
   int depth_exceeded_at_ = -1;
@@ -695,8 +755,6 @@ class Tokenizer {
 
 }  // namespace
 
-LexedInput Tokenize(absl::string_view input) {
-  return Tokenizer(input).Run();
-}
+LexedInput Tokenize(absl::string_view input) { return Tokenizer(input).Run(); }
 
 }  // namespace promeval::parser_internal

@@ -24,8 +24,8 @@
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status from
 // the enclosing function, otherwise moves the value into `lhs`, which may be a
 // declaration (`auto x`) or an existing variable.
-#define PROMEVAL_ASSIGN_OR_RETURN(lhs, rexpr)                          \
-  PROMEVAL_ASSIGN_OR_RETURN_IMPL_(                                     \
+#define PROMEVAL_ASSIGN_OR_RETURN(lhs, rexpr) \
+  PROMEVAL_ASSIGN_OR_RETURN_IMPL_(            \
       PROMEVAL_STATUS_CONCAT_(promeval_statusor_, __LINE__), lhs, rexpr)
 
 #define PROMEVAL_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
