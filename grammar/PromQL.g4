@@ -13,7 +13,8 @@
 // have lexer modes, so parser/token_source.cc applies those context rules to
 // the token stream and produces Prometheus's lexer error messages.
 //
-// Operator precedence, lowest to highest: or < and unless < comparisons <
+// Operator precedence, lowest to highest: or < and unless < comparisons
+// (and the histogram trims </ >/) <
 // + - < * / % atan2 (and unary + -) < ^ (right associative) < the postfix
 // modifiers [range], [range:step], offset, @, anchored, smoothed.
 
@@ -44,7 +45,7 @@ expr
   | unaryOp expr                                                        # unaryExpr
   | expr (MUL | DIV | MOD | ATAN2) binModifier expr                     # binaryExpr
   | expr (ADD | SUB) binModifier expr                                   # binaryExpr
-  | expr (EQLC | NEQ | LTE | LSS | GTE | GTR) binModifier expr          # binaryExpr
+  | expr (EQLC | NEQ | LTE | LSS | GTE | GTR | TRIM_UPPER | TRIM_LOWER) binModifier expr  # binaryExpr
   | expr (LAND | LUNLESS) binModifier expr                              # binaryExpr
   | expr LOR binModifier expr                                           # binaryExpr
   | aggregateOp (groupingModifier callArguments | callArguments groupingModifier?)  # aggregateExpr
@@ -66,13 +67,16 @@ callArguments
   : LEFT_PAREN (expr (COMMA expr)* COMMA?)? RIGHT_PAREN
   ;
 
-// start(), end(), step() and range() are lexed as keywords.
+// start(), end(), step(), range(), min_of() and max_of() are lexed as
+// keywords.
 functionName
   : IDENTIFIER
   | START
   | END
   | STEP
   | RANGE
+  | MIN_OF
+  | MAX_OF
   ;
 
 aggregateOp
@@ -369,6 +373,9 @@ LTE: '<=';
 LSS: '<';
 GTE: '>=';
 GTR: '>';
+// Native-histogram trims: "</" keeps the part below, ">/" above.
+TRIM_UPPER: '</';
+TRIM_LOWER: '>/';
 EQL: '=';
 EQL_REGEX: '=~';
 NEQ_REGEX: '!~';

@@ -84,6 +84,10 @@ absl::string_view BinaryOpString(BinaryOp op) {
       return ">";
     case BinaryOp::kGte:
       return ">=";
+    case BinaryOp::kTrimUpper:
+      return "</";
+    case BinaryOp::kTrimLower:
+      return ">/";
     case BinaryOp::kAnd:
       return "and";
     case BinaryOp::kOr:

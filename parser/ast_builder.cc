@@ -245,6 +245,10 @@ class Builder : public antlr::PromQLBaseVisitor {
         return BinaryOp::kGtr;
       case P::GTE:
         return BinaryOp::kGte;
+      case P::TRIM_UPPER:
+        return BinaryOp::kTrimUpper;
+      case P::TRIM_LOWER:
+        return BinaryOp::kTrimLower;
       case P::LAND:
         return BinaryOp::kAnd;
       case P::LOR:

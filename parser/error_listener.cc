@@ -22,6 +22,8 @@ bool IsOperatorToken(size_t t) {
     case L::EQL_REGEX:
     case L::GTE:
     case L::GTR:
+    case L::TRIM_UPPER:
+    case L::TRIM_LOWER:
     case L::LAND:
     case L::LOR:
     case L::LSS:

@@ -166,6 +166,8 @@ class Tokenizer {
       case PromQLLexer::LSS:
       case PromQLLexer::GTE:
       case PromQLLexer::GTR:
+      case PromQLLexer::TRIM_UPPER:
+      case PromQLLexer::TRIM_LOWER:
       case PromQLLexer::LAND:
       case PromQLLexer::LOR:
       case PromQLLexer::LUNLESS:

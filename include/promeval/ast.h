@@ -57,6 +57,8 @@ enum class BinaryOp {
   kLte,
   kGtr,
   kGte,
+  kTrimUpper,  // </ (native histograms)
+  kTrimLower,  // >/ (native histograms)
   kAnd,
   kOr,
   kUnless,
