@@ -195,36 +195,89 @@ absl::string_view NodeKindName(NodeKind kind) {
 }
 
 ValueType Expr::type() const {
-  switch (kind_) {
-    case NodeKind::kAggregateExpr:
-      return ValueType::kVector;
-    case NodeKind::kBinaryExpr: {
-      const auto* b = static_cast<const BinaryExpr*>(this);
-      return b->lhs->type() == ValueType::kScalar &&
-                     b->rhs->type() == ValueType::kScalar
-                 ? ValueType::kScalar
-                 : ValueType::kVector;
+  // Iterative over left operands and wrappers, so that long operator chains
+  // need no deep recursion: a binary expression is a scalar only if both
+  // operands are.
+  const Expr* e = this;
+  bool in_binary = false;
+  while (true) {
+    switch (e->kind_) {
+      case NodeKind::kBinaryExpr: {
+        const auto* b = static_cast<const BinaryExpr*>(e);
+        if (b->rhs->type() != ValueType::kScalar) return ValueType::kVector;
+        in_binary = true;
+        e = b->lhs.get();
+        continue;
+      }
+      case NodeKind::kParenExpr:
+        e = static_cast<const ParenExpr*>(e)->expr.get();
+        continue;
+      case NodeKind::kUnaryExpr:
+        e = static_cast<const UnaryExpr*>(e)->expr.get();
+        continue;
+      case NodeKind::kStepInvariantExpr:
+        e = static_cast<const StepInvariantExpr*>(e)->expr.get();
+        continue;
+      default:
+        break;
     }
-    case NodeKind::kCall:
-      return static_cast<const Call*>(this)->func->return_type;
-    case NodeKind::kMatrixSelector:
-    case NodeKind::kSubqueryExpr:
-      return ValueType::kMatrix;
-    case NodeKind::kNumberLiteral:
-    case NodeKind::kDurationExpr:
-      return ValueType::kScalar;
-    case NodeKind::kStringLiteral:
-      return ValueType::kString;
-    case NodeKind::kParenExpr:
-      return static_cast<const ParenExpr*>(this)->expr->type();
-    case NodeKind::kUnaryExpr:
-      return static_cast<const UnaryExpr*>(this)->expr->type();
-    case NodeKind::kVectorSelector:
-      return ValueType::kVector;
-    case NodeKind::kStepInvariantExpr:
-      return static_cast<const StepInvariantExpr*>(this)->expr->type();
+    ValueType leaf = ValueType::kNone;
+    switch (e->kind_) {
+      case NodeKind::kAggregateExpr:
+      case NodeKind::kVectorSelector:
+        leaf = ValueType::kVector;
+        break;
+      case NodeKind::kCall:
+        leaf = static_cast<const Call*>(e)->func->return_type;
+        break;
+      case NodeKind::kMatrixSelector:
+      case NodeKind::kSubqueryExpr:
+        leaf = ValueType::kMatrix;
+        break;
+      case NodeKind::kNumberLiteral:
+      case NodeKind::kDurationExpr:
+        leaf = ValueType::kScalar;
+        break;
+      case NodeKind::kStringLiteral:
+        leaf = ValueType::kString;
+        break;
+      default:
+        break;
+    }
+    if (in_binary) {
+      return leaf == ValueType::kScalar ? ValueType::kScalar
+                                        : ValueType::kVector;
+    }
+    return leaf;
   }
-  return ValueType::kNone;
+}
+
+BinaryExpr::~BinaryExpr() {
+  ExprPtr cur = std::move(lhs);
+  while (cur != nullptr && cur->kind() == NodeKind::kBinaryExpr) {
+    ExprPtr next = std::move(static_cast<BinaryExpr*>(cur.get())->lhs);
+    cur = std::move(next);  // Frees a node whose lhs is already empty.
+  }
+}
+
+std::vector<BinaryExpr*> LeftSpine(Expr& e, Expr** leftmost) {
+  std::vector<BinaryExpr*> spine;
+  Expr* cur = &e;
+  while (auto* b = As<BinaryExpr>(cur)) {
+    spine.push_back(b);
+    cur = b->lhs.get();
+  }
+  std::reverse(spine.begin(), spine.end());
+  *leftmost = cur;
+  return spine;
+}
+
+std::vector<const BinaryExpr*> LeftSpine(const Expr& e, const Expr** leftmost) {
+  Expr* mutable_leftmost = nullptr;
+  std::vector<BinaryExpr*> spine =
+      LeftSpine(const_cast<Expr&>(e), &mutable_leftmost);
+  *leftmost = mutable_leftmost;
+  return {spine.begin(), spine.end()};
 }
 
 namespace {
@@ -379,13 +432,16 @@ void WriteExpr(std::string& out, const Expr& e) {
       return;
     }
     case NodeKind::kBinaryExpr: {
-      const auto& b = static_cast<const BinaryExpr&>(e);
-      WriteExpr(out, *b.lhs);
-      absl::StrAppend(&out, " ", BinaryOpString(b.op));
-      if (b.return_bool) out += " bool";
-      if (b.matching) WriteMatching(out, *b.matching);
-      out += ' ';
-      WriteExpr(out, *b.rhs);
+      const Expr* leftmost = nullptr;
+      std::vector<const BinaryExpr*> spine = LeftSpine(e, &leftmost);
+      WriteExpr(out, *leftmost);
+      for (const BinaryExpr* b : spine) {
+        absl::StrAppend(&out, " ", BinaryOpString(b->op));
+        if (b->return_bool) out += " bool";
+        if (b->matching) WriteMatching(out, *b->matching);
+        out += ' ';
+        WriteExpr(out, *b->rhs);
+      }
       return;
     }
     case NodeKind::kCall: {
@@ -512,11 +568,20 @@ std::vector<const Expr*> Children(const Expr& e) {
   }
 }
 
-void WriteTree(std::string& out, const Expr& e, const std::string& level) {
-  absl::StrAppend(&out, level, " |---- ", NodeKindName(e.kind()), " <",
-                  e.pos.start, ":", e.pos.end, "> :: ", ExprToString(e), "\n");
-  for (const Expr* child : Children(e)) {
-    WriteTree(out, *child, level + " · · ·");
+void WriteTree(std::string& out, const Expr& root) {
+  // Depth-first with an explicit stack: (node, depth).
+  std::vector<std::pair<const Expr*, int>> stack = {{&root, 0}};
+  while (!stack.empty()) {
+    auto [e, depth] = stack.back();
+    stack.pop_back();
+    for (int i = 0; i < depth; ++i) out += " · · ·";
+    absl::StrAppend(&out, " |---- ", NodeKindName(e->kind()), " <",
+                    e->pos.start, ":", e->pos.end, "> :: ", ExprToString(*e),
+                    "\n");
+    std::vector<const Expr*> children = Children(*e);
+    for (auto it = children.rbegin(); it != children.rend(); ++it) {
+      stack.emplace_back(*it, depth + 1);
+    }
   }
 }
 
@@ -548,6 +613,20 @@ bool SameFill(const std::optional<double>& a, const std::optional<double>& b) {
   return SameNumber(*a, *b);
 }
 
+// A binary node's own attributes (not its operands).
+bool SameBinaryNode(const BinaryExpr& x, const BinaryExpr& y) {
+  if (x.op != y.op || x.return_bool != y.return_bool ||
+      x.matching.has_value() != y.matching.has_value()) {
+    return false;
+  }
+  if (!x.matching) return true;
+  const VectorMatching& m = *x.matching;
+  const VectorMatching& n = *y.matching;
+  return m.card == n.card && m.on == n.on &&
+         m.matching_labels == n.matching_labels && m.include == n.include &&
+         SameFill(m.fill_lhs, n.fill_lhs) && SameFill(m.fill_rhs, n.fill_rhs);
+}
+
 }  // namespace
 
 std::string ExprToString(const Expr& expr) {
@@ -558,12 +637,27 @@ std::string ExprToString(const Expr& expr) {
 
 std::string ExprTreeString(const Expr& expr) {
   std::string out;
-  WriteTree(out, expr, "");
+  WriteTree(out, expr);
   return out;
 }
 
 bool ExprEqual(const Expr& a, const Expr& b) {
   if (a.kind() != b.kind()) return false;
+  if (a.kind() == NodeKind::kBinaryExpr) {
+    const Expr* a_leftmost = nullptr;
+    const Expr* b_leftmost = nullptr;
+    std::vector<const BinaryExpr*> x = LeftSpine(a, &a_leftmost);
+    std::vector<const BinaryExpr*> y = LeftSpine(b, &b_leftmost);
+    if (x.size() != y.size() || !ExprEqual(*a_leftmost, *b_leftmost)) {
+      return false;
+    }
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!SameBinaryNode(*x[i], *y[i]) || !ExprEqual(*x[i]->rhs, *y[i]->rhs)) {
+        return false;
+      }
+    }
+    return true;
+  }
   switch (a.kind()) {
     case NodeKind::kAggregateExpr: {
       const auto& x = static_cast<const AggregateExpr&>(a);
@@ -573,25 +667,8 @@ bool ExprEqual(const Expr& a, const Expr& b) {
              SameExpr(x.param.get(), y.param.get()) &&
              SameExpr(x.expr.get(), y.expr.get());
     }
-    case NodeKind::kBinaryExpr: {
-      const auto& x = static_cast<const BinaryExpr&>(a);
-      const auto& y = static_cast<const BinaryExpr&>(b);
-      if (x.op != y.op || x.return_bool != y.return_bool ||
-          x.matching.has_value() != y.matching.has_value()) {
-        return false;
-      }
-      if (x.matching) {
-        const VectorMatching& m = *x.matching;
-        const VectorMatching& n = *y.matching;
-        if (m.card != n.card || m.on != n.on ||
-            m.matching_labels != n.matching_labels || m.include != n.include ||
-            !SameFill(m.fill_lhs, n.fill_lhs) ||
-            !SameFill(m.fill_rhs, n.fill_rhs)) {
-          return false;
-        }
-      }
-      return ExprEqual(*x.lhs, *y.lhs) && ExprEqual(*x.rhs, *y.rhs);
-    }
+    case NodeKind::kBinaryExpr:  // Handled above.
+      return false;
     case NodeKind::kCall: {
       const auto& x = static_cast<const Call&>(a);
       const auto& y = static_cast<const Call&>(b);

@@ -29,60 +29,63 @@ class Checker {
   Checker(absl::string_view input, std::vector<ParseError>& errors)
       : input_(input), errors_(errors) {}
 
+  // Checks `node` and returns its type. The type comes from the children's
+  // results, so each level costs O(1) and the stack frame stays small (error
+  // texts are built in separate functions).
   ValueType Check(Expr& node) {
-    ValueType type = node.type();
     switch (node.kind()) {
       case NodeKind::kAggregateExpr:
         CheckAggregate(static_cast<AggregateExpr&>(node));
-        break;
+        return ValueType::kVector;
       case NodeKind::kBinaryExpr:
-        CheckBinary(static_cast<BinaryExpr&>(node));
-        break;
+        return CheckBinary(static_cast<BinaryExpr&>(node));
       case NodeKind::kCall:
         CheckCall(static_cast<Call&>(node));
-        break;
+        return node.type();
       case NodeKind::kParenExpr:
-        Check(*static_cast<ParenExpr&>(node).expr);
-        break;
+        return Check(*static_cast<ParenExpr&>(node).expr);
       case NodeKind::kUnaryExpr: {
         ValueType t = Check(*static_cast<UnaryExpr&>(node).expr);
         if (t != ValueType::kScalar && t != ValueType::kVector) {
-          Error(node.pos,
-                absl::StrCat("unary expression only allowed on expressions of "
-                             "type scalar or instant vector, got ",
-                             GoQuote(DocumentedType(t))));
+          UnaryTypeError(node.pos, t);
         }
-        break;
+        return t;
       }
       case NodeKind::kSubqueryExpr: {
         ValueType t = Check(*static_cast<SubqueryExpr&>(node).expr);
-        if (t != ValueType::kVector) {
-          Error(node.pos,
-                absl::StrCat("subquery is only allowed on instant vector, got ",
-                             ValueTypeName(t), " instead"));
-        }
-        break;
+        if (t != ValueType::kVector) SubqueryTypeError(node.pos, t);
+        return ValueType::kMatrix;
       }
       case NodeKind::kMatrixSelector:
         Check(*static_cast<MatrixSelector&>(node).vector_selector);
-        break;
+        return ValueType::kMatrix;
       case NodeKind::kVectorSelector:
         CheckSelector(static_cast<VectorSelector&>(node));
-        break;
+        return ValueType::kVector;
       case NodeKind::kStepInvariantExpr:
-        Check(*static_cast<StepInvariantExpr&>(node).expr);
-        break;
+        return Check(*static_cast<StepInvariantExpr&>(node).expr);
       case NodeKind::kNumberLiteral:
       case NodeKind::kStringLiteral:
       case NodeKind::kDurationExpr:
-        break;
+        return node.type();
     }
-    return type;
+    return ValueType::kNone;
   }
 
  private:
   void Error(PositionRange pos, std::string message) {
     errors_.push_back(ParseError{pos, std::move(message)});
+  }
+
+  [[gnu::noinline]] void UnaryTypeError(PositionRange pos, ValueType t) {
+    Error(pos, absl::StrCat("unary expression only allowed on expressions of "
+                            "type scalar or instant vector, got ",
+                            GoQuote(DocumentedType(t))));
+  }
+
+  [[gnu::noinline]] void SubqueryTypeError(PositionRange pos, ValueType t) {
+    Error(pos, absl::StrCat("subquery is only allowed on instant vector, got ",
+                            ValueTypeName(t), " instead"));
   }
 
   void ExpectType(Expr& e, ValueType want, absl::string_view context) {
@@ -123,9 +126,24 @@ class Checker {
     return {start, b.rhs->pos.start};
   }
 
-  void CheckBinary(BinaryExpr& b) {
-    ValueType lt = Check(*b.lhs);
-    ValueType rt = Check(*b.rhs);
+  // Iterates over a chain of left operands (`a or b or c ...`), innermost
+  // first, as Prometheus's recursion would visit it.
+  ValueType CheckBinary(BinaryExpr& root) {
+    Expr* leftmost = nullptr;
+    std::vector<BinaryExpr*> spine = LeftSpine(root, &leftmost);
+    ValueType lt = Check(*leftmost);
+    for (BinaryExpr* b : spine) {
+      ValueType rt = Check(*b->rhs);
+      CheckBinaryOperands(*b, lt, rt);
+      lt = lt == ValueType::kScalar && rt == ValueType::kScalar
+               ? ValueType::kScalar
+               : ValueType::kVector;
+    }
+    return lt;
+  }
+
+  [[gnu::noinline]] void CheckBinaryOperands(BinaryExpr& b, ValueType lt,
+                                             ValueType rt) {
     bool comparison = IsComparisonOp(b.op);
     bool set_op = IsSetOp(b.op);
     if (b.return_bool && !comparison) {

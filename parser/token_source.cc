@@ -131,11 +131,14 @@ class Tokenizer {
     done_ = true;
   }
 
-  // Keeps an upper bound of the nesting depth of the tree being parsed:
-  // one level per open bracket, plus one per operator or postfix modifier in
-  // the current argument at each bracket level. Both the parser's recursion
-  // and the depth of the resulting AST stay below it.
+  // Keeps an upper bound of how deeply the parser will recurse: one level
+  // per open bracket, plus the current run of prefix operators, `^`
+  // operators (right-associative) and postfix modifiers at that bracket
+  // level. Chains of left-associative operators do not nest in the parser
+  // and are handled iteratively on the tree, so they do not count.
   void UpdateDepth(size_t type, int pos) {
+    size_t previous = last_type_;
+    last_type_ = type;
     switch (type) {
       case PromQLLexer::LEFT_PAREN:
       case PromQLLexer::LEFT_BRACE:
@@ -150,15 +153,25 @@ class Tokenizer {
       case PromQLLexer::RIGHT_BRACKET:
         if (frames_.size() > 1) frames_.pop_back();
         return;
-      case PromQLLexer::COMMA:
-        frames_.back() = 0;
-        return;
+      case PromQLLexer::POW:
+      case PromQLLexer::OFFSET:
+      case PromQLLexer::AT:
+      case PromQLLexer::ANCHORED:
+      case PromQLLexer::SMOOTHED:
+        ++frames_.back();
+        break;
       case PromQLLexer::ADD:
       case PromQLLexer::SUB:
+        if (!IsOperand(previous)) {  // Unary.
+          ++frames_.back();
+          break;
+        }
+        frames_.back() = 0;
+        return;
+      case PromQLLexer::COMMA:
       case PromQLLexer::MUL:
       case PromQLLexer::DIV:
       case PromQLLexer::MOD:
-      case PromQLLexer::POW:
       case PromQLLexer::ATAN2:
       case PromQLLexer::EQLC:
       case PromQLLexer::NEQ:
@@ -171,18 +184,37 @@ class Tokenizer {
       case PromQLLexer::LAND:
       case PromQLLexer::LOR:
       case PromQLLexer::LUNLESS:
-      case PromQLLexer::OFFSET:
-      case PromQLLexer::AT:
-      case PromQLLexer::ANCHORED:
-      case PromQLLexer::SMOOTHED:
-        ++frames_.back();
-        break;
+        frames_.back() = 0;
+        return;
       default:
         return;
     }
     int depth = static_cast<int>(frames_.size()) - 1;
     for (int c : frames_) depth += c;
     if (depth > kMaxParseDepth) depth_exceeded_at_ = pos;
+  }
+
+  // Whether a token of this type ends an operand, making a following + or -
+  // binary.
+  static bool IsOperand(size_t type) {
+    switch (type) {
+      case PromQLLexer::NUMBER:
+      case PromQLLexer::DURATION:
+      case PromQLLexer::STRING:
+      case PromQLLexer::IDENTIFIER:
+      case PromQLLexer::METRIC_IDENTIFIER:
+      case PromQLLexer::RIGHT_PAREN:
+      case PromQLLexer::RIGHT_BRACE:
+      case PromQLLexer::RIGHT_BRACKET:
+      case PromQLLexer::ANCHORED:
+      case PromQLLexer::SMOOTHED:
+        return true;
+      default:
+        // Keywords used as metric names (`sum + 1`) count as operands too,
+        // which only makes the estimate smaller for such rare input.
+        return type >= PromQLLexer::LAND && type <= PromQLLexer::MAX_OF &&
+               type != PromQLLexer::OFFSET && type != PromQLLexer::BOOL;
+    }
   }
 
   // One step of the state machine at byte `pos`; returns the next position.
@@ -752,6 +784,7 @@ class Tokenizer {
   bool duration_mode_ = false;  // In lexDurationExpr (inside brackets).
 
   std::vector<int> frames_;
+  size_t last_type_ = 0;  // For telling unary from binary + and -.
   int depth_exceeded_at_ = -1;
 };
 

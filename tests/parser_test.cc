@@ -74,7 +74,7 @@ TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
   deep += "1";
   deep += std::string(100000, ')');
   EXPECT_THAT(Outcome(deep),
-              HasSubstr("expression nests too deeply (more than 1000 levels)"));
+              HasSubstr("expression nests too deeply (more than 256 levels)"));
 
   std::string unary(200000, '-');
   unary += "1";
@@ -87,17 +87,56 @@ TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
   std::string subqueries = "foo";
   for (int i = 0; i < 5000; ++i) subqueries += "[1m:]";
   EXPECT_THAT(Outcome(subqueries), HasSubstr("expression nests too deeply"));
+
+  std::string offsets = "foo";
+  for (int i = 0; i < 5000; ++i) offsets += "[1m:] offset 1m";
+  EXPECT_THAT(Outcome(offsets), HasSubstr("expression nests too deeply"));
+
+  // The error points at the token that went too deep.
+  EXPECT_EQ(Outcome(std::string(300, '(')),
+            "1:257: parse error: expression nests too deeply (more than 256 "
+            "levels)");
 }
 
 TEST(ParserTest, NestingUpToTheLimitParses) {
-  std::string nested(999, '(');
+  std::string nested(255, '(');
   nested += "foo";
-  nested += std::string(999, ')');
+  nested += std::string(255, ')');
   EXPECT_EQ(Outcome(nested), nested);
 
+  std::string pow = "2";
+  for (int i = 0; i < 250; ++i) pow += " ^ 2";
+  EXPECT_EQ(Outcome(pow), pow);
+
+  std::string calls = "foo";
+  for (int i = 0; i < 250; ++i) calls = absl::StrCat("abs(", calls, ")");
+  EXPECT_EQ(Outcome(calls), calls);
+
+  std::string unary(250, '-');
+  unary += "foo";
+  EXPECT_EQ(Outcome(unary), unary);
+}
+
+TEST(ParserTest, OperatorChainsHaveNoLengthLimit) {
+  // Left-associative chains do not nest in the parser and are walked
+  // iteratively: a 100 000-term chain parses, prints, compares and frees.
   std::string chain = "a0";
-  for (int i = 1; i < 1000; ++i) absl::StrAppend(&chain, " or a", i);
-  EXPECT_EQ(Outcome(chain), chain);
+  for (int i = 1; i < 100000; ++i) {
+    absl::StrAppend(&chain, i % 3 == 0 ? " or a" : " + a", i);
+  }
+  absl::StatusOr<ExprPtr> e = ParseExpr(chain);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(ExprToString(**e), chain);
+  EXPECT_EQ((*e)->type(), ValueType::kVector);
+  absl::StatusOr<ExprPtr> again = ParseExpr(chain);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(ExprEqual(**e, **again));
+
+  std::string scalars = "1";
+  for (int i = 0; i < 100000; ++i) scalars += " + 1";
+  absl::StatusOr<ExprPtr> s = ParseExpr(scalars);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ((*s)->type(), ValueType::kScalar);
 }
 
 TEST(ParserTest, LongInputs) {

@@ -261,9 +261,14 @@ struct VectorMatching {
   std::optional<double> fill_rhs;
 };
 
+// Chains of left-associative operators (`a or b or c ...`) may nest
+// arbitrarily deep on the left; code walking the tree follows `lhs`
+// iteratively (see promeval::LeftSpine).
 struct BinaryExpr final : Expr {
   static constexpr NodeKind kKind = NodeKind::kBinaryExpr;
   BinaryExpr(BinaryOp o, PositionRange p) : Expr(kKind, p), op(o) {}
+  // Frees a long left-nested chain without recursing on it.
+  ~BinaryExpr() override;
   BinaryOp op;
   ExprPtr lhs;
   ExprPtr rhs;
@@ -293,6 +298,12 @@ struct StepInvariantExpr final : Expr {
       : Expr(kKind, e->pos), expr(std::move(e)) {}
   ExprPtr expr;
 };
+
+// The binary expressions along the left operands of `e`, innermost first:
+// for `(a + b) - c` the `+` node then the `-` node. Empty if `e` is not a
+// BinaryExpr. `*leftmost` is set to the first non-binary left operand.
+std::vector<const BinaryExpr*> LeftSpine(const Expr& e, const Expr** leftmost);
+std::vector<BinaryExpr*> LeftSpine(Expr& e, Expr** leftmost);
 
 // Prometheus's canonical text of an expression (its String()).
 std::string ExprToString(const Expr& expr);

@@ -42,11 +42,11 @@ struct ParseOptions {
 bool EnableParserFeature(absl::string_view flag, ParseOptions& options);
 
 // Expressions nesting deeper than this are rejected with a parse error
-// instead of exhausting the stack. The depth counts open brackets plus the
-// operators and modifiers of the innermost argument at each bracket level, so
-// it bounds the depth of the tree (a chain `a or b or ...` of n terms counts
-// n-1).
-inline constexpr int kMaxParseDepth = 1000;
+// instead of exhausting the stack: the depth counts open brackets plus, at
+// each bracket level, the run of unary operators, `^` operators and postfix
+// modifiers (offset, @, [range]). Chains of left-associative operators
+// (`a or b or ...`) may be of any length.
+inline constexpr int kMaxParseDepth = 256;
 
 struct ParseError {
   PositionRange pos;
