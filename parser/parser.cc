@@ -320,8 +320,9 @@ std::string ParseError::ToString(absl::string_view input) const {
   return absl::StrCat(LineColumn(input, pos.start), ": parse error: ", message);
 }
 
-ParseOutcome ParseExprWithErrors(absl::string_view input,
-                                 const ParseOptions& options) {
+namespace {
+
+ParseOutcome Parse(absl::string_view input, const ParseOptions& options) {
   ParseOutcome out;
   parser_internal::LexedInput lexed = parser_internal::Tokenize(input);
   std::optional<ParseError> lexer_error = std::move(lexed.error);
@@ -368,6 +369,22 @@ ParseOutcome ParseExprWithErrors(absl::string_view input,
   if (out.errors.empty()) Checker(input, out.errors).Check(*expr);
   if (out.errors.empty()) out.expr = std::move(expr);
   return out;
+}
+
+}  // namespace
+
+ParseOutcome ParseExprWithErrors(absl::string_view input,
+                                 const ParseOptions& options) {
+  // The ANTLR runtime reports internal failures with exceptions; none may
+  // leave the library.
+  try {
+    return Parse(input, options);
+  } catch (const std::exception& e) {
+    ParseOutcome out;
+    out.errors.push_back(
+        ParseError{{0, 0}, absl::StrCat("internal parser error: ", e.what())});
+    return out;
+  }
 }
 
 absl::StatusOr<ExprPtr> ParseExpr(absl::string_view input,
