@@ -10,6 +10,9 @@ namespace promeval::cli {
 // `promeval parse [--tree] [--enable-feature=...] EXPR`.
 void RegisterParse(CLI::App& app, int& exit_code);
 
+// `promeval test [--skips FILE] FILE.test...`.
+void RegisterTest(CLI::App& app, int& exit_code);
+
 }  // namespace promeval::cli
 
 #endif  // PROMEVAL_CLI_COMMANDS_H_

@@ -1,6 +1,9 @@
 #include "promeval/labels.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "parser/xxhash.h"
 #include "parser/utf8.h"
 #include "promeval/text.h"
 #include "re2/re2.h"
@@ -133,6 +136,150 @@ bool IsLegacyMetricName(absl::string_view name) {
 
 bool IsValidLabelName(absl::string_view name) {
   return !name.empty() && IsValidUtf8(name);
+}
+
+namespace {
+
+// Prometheus's stringlabels encoding of a length: one byte below 255, else
+// 0xFF and three bytes little-endian.
+void AppendSize(std::string& out, size_t n) {
+  if (n < 255) {
+    out += static_cast<char>(n);
+  } else {
+    out += static_cast<char>(0xFF);
+    out += static_cast<char>(n & 0xFF);
+    out += static_cast<char>((n >> 8) & 0xFF);
+    out += static_cast<char>((n >> 16) & 0xFF);
+  }
+}
+
+}  // namespace
+
+Labels::Labels(std::vector<Label> labels) : labels_(std::move(labels)) {
+  std::stable_sort(labels_.begin(), labels_.end(),
+                   [](const Label& a, const Label& b) { return a.name < b.name; });
+  // Later duplicates win.
+  std::vector<Label> unique;
+  unique.reserve(labels_.size());
+  for (Label& l : labels_) {
+    if (!unique.empty() && unique.back().name == l.name) {
+      unique.back() = std::move(l);
+    } else {
+      unique.push_back(std::move(l));
+    }
+  }
+  labels_ = std::move(unique);
+  Finish();
+}
+
+Labels::Labels(
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>>
+        labels) {
+  std::vector<Label> v;
+  for (const auto& [name, value] : labels) {
+    v.push_back(Label{std::string(name), std::string(value)});
+  }
+  *this = Labels(std::move(v));
+}
+
+void Labels::Finish() {
+  labels_.erase(std::remove_if(labels_.begin(), labels_.end(),
+                               [](const Label& l) { return l.value.empty(); }),
+                labels_.end());
+  // The hash Prometheus computes: xxhash64 of the stringlabels encoding.
+  std::string encoded;
+  for (const Label& l : labels_) {
+    AppendSize(encoded, l.name.size());
+    encoded += l.name;
+    AppendSize(encoded, l.value.size());
+    encoded += l.value;
+  }
+  hash_ = XXHash64(encoded);
+}
+
+absl::string_view Labels::Get(absl::string_view name) const {
+  for (const Label& l : labels_) {
+    if (l.name == name) return l.value;
+  }
+  return "";
+}
+
+std::string Labels::ToString() const {
+  std::string out = "{";
+  for (size_t i = 0; i < labels_.size(); ++i) {
+    if (i > 0) out += ", ";
+    const Label& l = labels_[i];
+    absl::StrAppend(&out, IsLegacyLabelName(l.name) ? l.name : GoQuote(l.name),
+                    "=", GoQuote(l.value));
+  }
+  out += "}";
+  return out;
+}
+
+Labels Labels::WithoutMetricName() const {
+  return LabelsBuilder(*this).DropMetadata().Build();
+}
+
+int CompareLabels(const Labels& a, const Labels& b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i].name != b[i].name) return a[i].name < b[i].name ? -1 : 1;
+    if (a[i].value != b[i].value) return a[i].value < b[i].value ? -1 : 1;
+  }
+  if (a.size() == b.size()) return 0;
+  return a.size() < b.size() ? -1 : 1;
+}
+
+bool IsMetadataLabel(absl::string_view name) {
+  return name == kMetricName || name == "__type__" || name == "__unit__";
+}
+
+LabelsBuilder& LabelsBuilder::Set(absl::string_view name,
+                                  absl::string_view value) {
+  auto it = std::lower_bound(
+      labels_.begin(), labels_.end(), name,
+      [](const Label& l, absl::string_view n) { return l.name < n; });
+  if (it != labels_.end() && it->name == name) {
+    if (value.empty()) {
+      labels_.erase(it);
+    } else {
+      it->value = std::string(value);
+    }
+  } else if (!value.empty()) {
+    labels_.insert(it, Label{std::string(name), std::string(value)});
+  }
+  return *this;
+}
+
+LabelsBuilder& LabelsBuilder::Del(absl::string_view name) { return Set(name, ""); }
+
+LabelsBuilder& LabelsBuilder::Del(absl::Span<const std::string> names) {
+  for (const std::string& n : names) Del(n);
+  return *this;
+}
+
+LabelsBuilder& LabelsBuilder::Keep(absl::Span<const std::string> names) {
+  labels_.erase(std::remove_if(labels_.begin(), labels_.end(),
+                               [&](const Label& l) {
+                                 return std::find(names.begin(), names.end(),
+                                                  l.name) == names.end();
+                               }),
+                labels_.end());
+  return *this;
+}
+
+LabelsBuilder& LabelsBuilder::DropMetadata() {
+  labels_.erase(std::remove_if(labels_.begin(), labels_.end(),
+                               [](const Label& l) { return IsMetadataLabel(l.name); }),
+                labels_.end());
+  return *this;
+}
+
+Labels LabelsBuilder::Build() const {
+  Labels out;
+  out.labels_ = labels_;
+  out.Finish();
+  return out;
 }
 
 }  // namespace promeval

@@ -9,11 +9,16 @@
 #ifndef PROMEVAL_LABELS_H_
 #define PROMEVAL_LABELS_H_
 
+#include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace re2 {
 class RE2;
@@ -22,6 +27,79 @@ class RE2;
 namespace promeval {
 
 inline constexpr absl::string_view kMetricName = "__name__";
+
+struct Label {
+  std::string name;
+  std::string value;
+  friend bool operator==(const Label&, const Label&) = default;
+};
+
+// An immutable set of labels sorted by name, with its hash computed once. A
+// label with an empty value is the same as an absent label and is never
+// stored.
+class Labels {
+ public:
+  Labels() = default;
+  // Sorts; later duplicates of a name win; empty values are dropped.
+  explicit Labels(std::vector<Label> labels);
+  Labels(std::initializer_list<std::pair<absl::string_view, absl::string_view>>
+             labels);
+
+  // The value of `name`, or "" if absent.
+  absl::string_view Get(absl::string_view name) const;
+  bool Has(absl::string_view name) const { return !Get(name).empty(); }
+  bool empty() const { return labels_.empty(); }
+  size_t size() const { return labels_.size(); }
+  const Label& operator[](size_t i) const { return labels_[i]; }
+  std::vector<Label>::const_iterator begin() const { return labels_.begin(); }
+  std::vector<Label>::const_iterator end() const { return labels_.end(); }
+
+  uint64_t Hash() const { return hash_; }
+
+  // Prometheus's labels.String(): {a="b", c="d"} (names quoted when they are
+  // not legacy label names).
+  std::string ToString() const;
+
+  // Without __name__ (and the other metadata labels __type__, __unit__).
+  Labels WithoutMetricName() const;
+
+  friend bool operator==(const Labels& a, const Labels& b) {
+    return a.hash_ == b.hash_ && a.labels_ == b.labels_;
+  }
+  friend bool operator!=(const Labels& a, const Labels& b) { return !(a == b); }
+
+ private:
+  friend class LabelsBuilder;
+  void Finish();
+
+  std::vector<Label> labels_;
+  uint64_t hash_ = 0;
+};
+
+// Prometheus's labels.Compare: pairwise by name then value, byte-wise; a
+// prefix sorts first.
+int CompareLabels(const Labels& a, const Labels& b);
+
+// Whether a name is one of Prometheus's metadata labels: __name__, __type__,
+// __unit__.
+bool IsMetadataLabel(absl::string_view name);
+
+// Edits a label set.
+class LabelsBuilder {
+ public:
+  explicit LabelsBuilder(const Labels& base) : labels_(base.labels_) {}
+  // An empty value deletes the label.
+  LabelsBuilder& Set(absl::string_view name, absl::string_view value);
+  LabelsBuilder& Del(absl::string_view name);
+  LabelsBuilder& Del(absl::Span<const std::string> names);
+  // Keeps only `names`.
+  LabelsBuilder& Keep(absl::Span<const std::string> names);
+  LabelsBuilder& DropMetadata();
+  Labels Build() const;
+
+ private:
+  std::vector<Label> labels_;  // Sorted.
+};
 
 enum class MatchType { kEqual, kNotEqual, kRegexp, kNotRegexp };
 

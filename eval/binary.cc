@@ -1,0 +1,440 @@
+// Binary operators: scalar/scalar, vector/scalar, vector/vector with
+// one-to-one, many-to-one and one-to-many matching, set operators, and the
+// experimental fill modifiers (Prometheus's VectorBinop, VectorscalarBinop,
+// VectorAnd/Or/Unless).
+//
+// Match signatures and output label sets are computed once per series (or
+// per matched pair); each step is then a loop over the present series.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "eval/evaluator.h"
+#include "promeval/status_macros.h"
+
+namespace promeval::eval {
+namespace {
+
+// Applies an arithmetic or comparison operator. For comparisons `out` is the
+// left value and the result says whether the pair is kept.
+bool Apply(BinaryOp op, double l, double r, double& out) {
+  switch (op) {
+    case BinaryOp::kAdd:
+      out = l + r;
+      return true;
+    case BinaryOp::kSub:
+      out = l - r;
+      return true;
+    case BinaryOp::kMul:
+      out = l * r;
+      return true;
+    case BinaryOp::kDiv:
+      out = l / r;
+      return true;
+    case BinaryOp::kMod:
+      out = std::fmod(l, r);
+      return true;
+    case BinaryOp::kPow:
+      out = std::pow(l, r);
+      return true;
+    case BinaryOp::kAtan2:
+      out = std::atan2(l, r);
+      return true;
+    case BinaryOp::kEqlc:
+      out = l;
+      return l == r;
+    case BinaryOp::kNeq:
+      out = l;
+      return l != r;
+    case BinaryOp::kGtr:
+      out = l;
+      return l > r;
+    case BinaryOp::kLss:
+      out = l;
+      return l < r;
+    case BinaryOp::kGte:
+      out = l;
+      return l >= r;
+    case BinaryOp::kLte:
+      out = l;
+      return l <= r;
+    default:
+      out = l;
+      return false;
+  }
+}
+
+// Operators whose result is a new quantity: they drop the metric name.
+bool ChangesMetricSchema(BinaryOp op) {
+  return !IsComparisonOp(op) && !IsSetOp(op);
+}
+
+// The matching signature of a label set: the `on` labels, or all labels
+// but the `ignoring` ones and __name__.
+std::string Signature(const Labels& labels, const VectorMatching& m) {
+  std::string sig;
+  for (const Label& l : labels) {
+    bool listed = std::find(m.matching_labels.begin(), m.matching_labels.end(),
+                            l.name) != m.matching_labels.end();
+    bool include = m.on ? listed : (!listed && l.name != kMetricName);
+    if (!include) continue;
+    absl::StrAppend(&sig, l.name, "\xff", l.value, "\xff");
+  }
+  return sig;
+}
+
+// Prometheus's Labels.MatchLabels: the labels a match group is made of.
+Labels MatchLabels(const Labels& labels, const VectorMatching& m) {
+  LabelsBuilder b(labels);
+  if (m.on) {
+    b.Keep(m.matching_labels);
+  } else {
+    b.Del(m.matching_labels).DropMetadata();
+  }
+  return b.Build();
+}
+
+// Prometheus's resultMetric.
+Labels ResultMetric(const Labels& lhs, const Labels& rhs, BinaryOp op,
+                    const VectorMatching& m) {
+  LabelsBuilder b(lhs);
+  if (ChangesMetricSchema(op)) b.DropMetadata();
+  if (m.card == VectorMatchCardinality::kOneToOne) {
+    if (m.on) {
+      b.Keep(m.matching_labels);
+    } else {
+      b.Del(m.matching_labels);
+    }
+  }
+  for (const std::string& name : m.include) b.Set(name, rhs.Get(name));
+  return b.Build();
+}
+
+// Assigns each label set a small integer signature id.
+class SignatureTable {
+ public:
+  int Id(const std::string& sig) {
+    auto [it, inserted] = ids_.try_emplace(sig, static_cast<int>(ids_.size()));
+    return it->second;
+  }
+  int size() const { return static_cast<int>(ids_.size()); }
+
+ private:
+  absl::flat_hash_map<std::string, int> ids_;
+};
+
+// Output series of an operator, deduplicated by label set.
+class Outputs {
+ public:
+  Outputs(int steps) : steps_(steps) {}
+
+  int Index(Labels labels, bool drop_name) {
+    auto& list = by_hash_[labels.Hash()];
+    for (int idx : list) {
+      if (series_[idx].labels == labels && series_[idx].drop_name == drop_name) {
+        return idx;
+      }
+    }
+    list.push_back(static_cast<int>(series_.size()));
+    StepSeries s;
+    s.labels = std::move(labels);
+    s.drop_name = drop_name;
+    s.values.assign(steps_, Absent());
+    series_.push_back(std::move(s));
+    return list.back();
+  }
+
+  // Writes a value; two writes at the same step are the duplicate label set
+  // error.
+  absl::Status Set(int idx, int step, double v) {
+    double& slot = series_[idx].values[step];
+    if (!IsAbsent(slot)) return SameLabelsetError();
+    slot = v;
+    return absl::OkStatus();
+  }
+
+  std::vector<StepSeries> Take() {
+    std::vector<StepSeries> out;
+    for (StepSeries& s : series_) {
+      bool any = std::any_of(s.values.begin(), s.values.end(),
+                             [](double v) { return !IsAbsent(v); });
+      if (any) out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+ private:
+  int steps_;
+  std::vector<StepSeries> series_;
+  absl::flat_hash_map<uint64_t, std::vector<int>> by_hash_;
+};
+
+absl::StatusOr<Value> ScalarScalar(const BinaryExpr& b, std::vector<double> l,
+                                   const std::vector<double>& r) {
+  for (size_t i = 0; i < l.size(); ++i) {
+    double out;
+    bool keep = Apply(b.op, l[i], r[i], out);
+    l[i] = IsComparisonOp(b.op) ? (keep ? 1.0 : 0.0) : out;
+  }
+  return Value::Scalar(std::move(l));
+}
+
+absl::StatusOr<Value> VectorScalar(const QueryContext& ctx, const BinaryExpr& b,
+                                   std::vector<StepSeries> vec,
+                                   const std::vector<double>& scalar,
+                                   bool scalar_on_left) {
+  bool comparison = IsComparisonOp(b.op);
+  std::vector<StepSeries> out;
+  for (StepSeries& s : vec) {
+    bool any = false;
+    for (size_t i = 0; i < s.values.size(); ++i) {
+      double x = s.values[i];
+      if (IsAbsent(x)) continue;
+      double l = x, r = scalar[i];
+      if (scalar_on_left) std::swap(l, r);
+      double result;
+      bool keep = Apply(b.op, l, r, result);
+      // A comparison keeps the vector element's value, on either side.
+      if (comparison) result = x;
+      if (b.return_bool) {
+        result = keep ? 1.0 : 0.0;
+        keep = true;
+      }
+      s.values[i] = keep ? result : Absent();
+      any = any || keep;
+    }
+    if (any) out.push_back(std::move(s));
+  }
+  if (ChangesMetricSchema(b.op) || b.return_bool) {
+    PROMEVAL_RETURN_IF_ERROR(DropMetricNames(ctx, out));
+  }
+  return Value::Vector(std::move(out));
+}
+
+// and, or, unless: per step, by match signature.
+std::vector<StepSeries> SetOperation(const BinaryExpr& b, int steps,
+                                     std::vector<StepSeries> lhs,
+                                     std::vector<StepSeries> rhs) {
+  const VectorMatching& m = *b.matching;
+  SignatureTable sigs;
+  std::vector<int> lsig(lhs.size()), rsig(rhs.size());
+  for (size_t i = 0; i < lhs.size(); ++i) lsig[i] = sigs.Id(Signature(lhs[i].labels, m));
+  for (size_t i = 0; i < rhs.size(); ++i) rsig[i] = sigs.Id(Signature(rhs[i].labels, m));
+  // Per step: which signatures each side has.
+  std::vector<int> seen_l(sigs.size(), -1), seen_r(sigs.size(), -1);
+  std::vector<StepSeries> out;
+  if (b.op == BinaryOp::kOr) {
+    for (int i = 0; i < steps; ++i) {
+      for (size_t k = 0; k < lhs.size(); ++k) {
+        if (!IsAbsent(lhs[k].values[i])) seen_l[lsig[k]] = i;
+      }
+      for (size_t k = 0; k < rhs.size(); ++k) {
+        if (seen_l[rsig[k]] == i) rhs[k].values[i] = Absent();
+      }
+    }
+    for (StepSeries& s : lhs) out.push_back(std::move(s));
+    for (StepSeries& s : rhs) out.push_back(std::move(s));
+  } else {
+    bool keep_matched = b.op == BinaryOp::kAnd;
+    for (int i = 0; i < steps; ++i) {
+      for (size_t k = 0; k < rhs.size(); ++k) {
+        if (!IsAbsent(rhs[k].values[i])) seen_r[rsig[k]] = i;
+      }
+      for (size_t k = 0; k < lhs.size(); ++k) {
+        bool matched = seen_r[lsig[k]] == i;
+        if (matched != keep_matched) lhs[k].values[i] = Absent();
+      }
+    }
+    out = std::move(lhs);
+  }
+  std::vector<StepSeries> present;
+  for (StepSeries& s : out) {
+    if (std::any_of(s.values.begin(), s.values.end(),
+                    [](double v) { return !IsAbsent(v); })) {
+      present.push_back(std::move(s));
+    }
+  }
+  return present;
+}
+
+absl::StatusOr<std::vector<StepSeries>> VectorVector(
+    const QueryContext& ctx, const BinaryExpr& b, int steps,
+    std::vector<StepSeries> left, std::vector<StepSeries> right) {
+  const VectorMatching& m = *b.matching;
+  const bool one_to_many = m.card == VectorMatchCardinality::kOneToMany;
+  const bool one_to_one = m.card == VectorMatchCardinality::kOneToOne;
+  // The "many" side is lhs, the "one" side rhs; group_right swaps them.
+  std::vector<StepSeries>& lhs = one_to_many ? right : left;
+  std::vector<StepSeries>& rhs = one_to_many ? left : right;
+  const bool delayed = ctx.options->delayed_name_removal;
+
+  SignatureTable sigs;
+  std::vector<int> lsig(lhs.size()), rsig(rhs.size());
+  for (size_t i = 0; i < lhs.size(); ++i) lsig[i] = sigs.Id(Signature(lhs[i].labels, m));
+  for (size_t i = 0; i < rhs.size(); ++i) rsig[i] = sigs.Id(Signature(rhs[i].labels, m));
+  const int nsig = sigs.size();
+
+  Outputs outputs(steps);
+  absl::flat_hash_map<uint64_t, int> pair_output;
+  auto output_for = [&](size_t li, int64_t ri) {
+    uint64_t key = (static_cast<uint64_t>(li) << 32) |
+                   static_cast<uint32_t>(ri < 0 ? 0xffffffffu : ri);
+    auto it = pair_output.find(key);
+    if (it != pair_output.end()) return it->second;
+    static const Labels* const kEmpty = new Labels();
+    Labels metric = ResultMetric(lhs[li].labels, ri < 0 ? *kEmpty : rhs[ri].labels,
+                                 b.op, m);
+    bool drop_name = false;
+    if (b.return_bool) {
+      if (delayed) {
+        drop_name = true;
+      } else {
+        metric = metric.WithoutMetricName();
+      }
+    }
+    int idx = outputs.Index(std::move(metric), drop_name);
+    pair_output.emplace(key, idx);
+    return idx;
+  };
+  absl::flat_hash_map<size_t, int> fill_lhs_output;  // rhs index -> output.
+
+  std::vector<int> rhs_at(nsig, -1), rhs_step(nsig, -1);
+  std::vector<int> matched_step(nsig, -1);
+  // Per output: the step and signature of its last write, for the
+  // grouping-labels error.
+  std::vector<int> out_step, out_sig;
+
+  const bool fill = m.fill_lhs.has_value() || m.fill_rhs.has_value();
+  for (int i = 0; i < steps; ++i) {
+    // Nothing can match when a side is empty at this step (and the
+    // duplicate check below does not apply), unless a fill creates results.
+    bool lhs_any = std::any_of(lhs.begin(), lhs.end(), [i](const StepSeries& s) {
+      return !IsAbsent(s.values[i]);
+    });
+    bool rhs_any = std::any_of(rhs.begin(), rhs.end(), [i](const StepSeries& s) {
+      return !IsAbsent(s.values[i]);
+    });
+    if ((!lhs_any || !rhs_any) && !fill) continue;
+    // The "one" side: at most one series per signature.
+    for (size_t k = 0; k < rhs.size(); ++k) {
+      if (IsAbsent(rhs[k].values[i])) continue;
+      int sig = rsig[k];
+      if (rhs_step[sig] == i) {
+        const Labels& a = rhs[k].labels;
+        const Labels& other = rhs[rhs_at[sig]].labels;
+        std::string x = a.ToString(), y = other.ToString();
+        if (y < x) std::swap(x, y);
+        return absl::FailedPreconditionError(absl::StrCat(
+            "found duplicate series for the match group ",
+            MatchLabels(a, m).ToString(), " on the ",
+            one_to_many ? "left" : "right", " hand-side of the operation: [", x,
+            ", ", y,
+            "];many-to-many matching not allowed: matching labels must be "
+            "unique on one side"));
+      }
+      rhs_step[sig] = i;
+      rhs_at[sig] = static_cast<int>(k);
+    }
+    for (size_t k = 0; k < lhs.size(); ++k) {
+      double lv = lhs[k].values[i];
+      if (IsAbsent(lv)) continue;
+      int sig = lsig[k];
+      double l = lv, r;
+      int out_idx;
+      if (rhs_step[sig] == i) {
+        int rk = rhs_at[sig];
+        r = rhs[rk].values[i];
+        if (one_to_one) {
+          if (matched_step[sig] == i) {
+            return absl::FailedPreconditionError(
+                "multiple matches for labels: many-to-one matching must be "
+                "explicit (group_left/group_right)");
+          }
+        }
+        matched_step[sig] = i;
+        out_idx = output_for(k, rk);
+        if (!one_to_one) {
+          if (static_cast<size_t>(out_idx) >= out_step.size()) {
+            out_step.resize(out_idx + 1, -1);
+            out_sig.resize(out_idx + 1, -1);
+          }
+          if (out_step[out_idx] == i && out_sig[out_idx] == sig) {
+            return absl::FailedPreconditionError(
+                "multiple matches for labels: grouping labels must ensure "
+                "unique matches");
+          }
+          out_step[out_idx] = i;
+          out_sig[out_idx] = sig;
+        }
+      } else if (m.fill_rhs) {
+        r = *m.fill_rhs;
+        out_idx = output_for(k, -1);
+      } else {
+        continue;
+      }
+      if (one_to_many) std::swap(l, r);
+      double result;
+      bool keep = Apply(b.op, l, r, result);
+      if (b.return_bool) {
+        result = keep ? 1.0 : 0.0;
+        keep = true;
+      }
+      if (!keep) continue;
+      PROMEVAL_RETURN_IF_ERROR(outputs.Set(out_idx, i, result));
+    }
+    if (m.fill_lhs) {
+      // "One" side series that no "many" side series matched.
+      for (size_t k = 0; k < rhs.size(); ++k) {
+        double rv = rhs[k].values[i];
+        if (IsAbsent(rv) || matched_step[rsig[k]] == i) continue;
+        double l = *m.fill_lhs, r = rv;
+        if (one_to_many) std::swap(l, r);
+        double result;
+        bool keep = Apply(b.op, l, r, result);
+        if (b.return_bool) {
+          result = keep ? 1.0 : 0.0;
+          keep = true;
+        }
+        if (!keep) continue;
+        auto it = fill_lhs_output.find(k);
+        if (it == fill_lhs_output.end()) {
+          it = fill_lhs_output
+                   .emplace(k, outputs.Index(MatchLabels(rhs[k].labels, m), false))
+                   .first;
+        }
+        PROMEVAL_RETURN_IF_ERROR(outputs.Set(it->second, i, result));
+      }
+    }
+  }
+  return outputs.Take();
+}
+
+}  // namespace
+
+absl::StatusOr<Value> Evaluator::EvalBinary(const BinaryExpr& b) {
+  PROMEVAL_ASSIGN_OR_RETURN(Value lhs, Eval(*b.lhs));
+  PROMEVAL_ASSIGN_OR_RETURN(Value rhs, Eval(*b.rhs));
+  using K = Value::Kind;
+  if (lhs.kind == K::kScalar && rhs.kind == K::kScalar) {
+    return ScalarScalar(b, std::move(lhs.scalar), rhs.scalar);
+  }
+  if (lhs.kind == K::kVector && rhs.kind == K::kScalar) {
+    return VectorScalar(ctx_, b, std::move(lhs.vector), rhs.scalar, false);
+  }
+  if (lhs.kind == K::kScalar && rhs.kind == K::kVector) {
+    return VectorScalar(ctx_, b, std::move(rhs.vector), lhs.scalar, true);
+  }
+  if (IsSetOp(b.op)) {
+    return Value::Vector(SetOperation(b, steps_.count, std::move(lhs.vector),
+                                      std::move(rhs.vector)));
+  }
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<StepSeries> out,
+      VectorVector(ctx_, b, steps_.count, std::move(lhs.vector),
+                   std::move(rhs.vector)));
+  return Value::Vector(std::move(out));
+}
+
+}  // namespace promeval::eval

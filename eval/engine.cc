@@ -1,0 +1,254 @@
+// Engine: query set-up, step-invariance analysis, result assembly.
+#include "promeval/engine.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "eval/evaluator.h"
+#include "promeval/status_macros.h"
+
+namespace promeval {
+namespace {
+
+using eval::IsAbsent;
+using eval::QueryContext;
+using eval::StepSeries;
+using eval::Value;
+
+// Functions whose value depends on the evaluation time even when their
+// arguments do not (Prometheus's AtModifierUnsafeFunctions).
+bool AtModifierUnsafe(absl::string_view name) {
+  static const auto* const kNames = new absl::flat_hash_set<absl::string_view>{
+      "days_in_month", "day_of_month", "day_of_week", "day_of_year", "end",
+      "hour",          "minute",       "month",       "year",        "predict_linear",
+      "range",         "start",        "step",        "time",        "timestamp"};
+  return kNames->contains(name);
+}
+
+// Prometheus's preprocessExprHelper: returns whether `e` is step invariant
+// and records the maximal invariant subtrees that a variant parent uses.
+bool MarkStepInvariant(const Expr& e, absl::flat_hash_set<const Expr*>& out) {
+  switch (e.kind()) {
+    case NodeKind::kVectorSelector:
+      return static_cast<const VectorSelector&>(e).at.is_set();
+    case NodeKind::kAggregateExpr:
+      return MarkStepInvariant(*static_cast<const AggregateExpr&>(e).expr, out);
+    case NodeKind::kBinaryExpr: {
+      const auto& b = static_cast<const BinaryExpr&>(e);
+      bool l = MarkStepInvariant(*b.lhs, out);
+      bool r = MarkStepInvariant(*b.rhs, out);
+      if (l && r) return true;
+      if (l) out.insert(b.lhs.get());
+      if (r) out.insert(b.rhs.get());
+      return false;
+    }
+    case NodeKind::kCall: {
+      const auto& c = static_cast<const Call&>(e);
+      bool invariant = !AtModifierUnsafe(c.func->name);
+      std::vector<bool> args;
+      for (const ExprPtr& arg : c.args) {
+        args.push_back(MarkStepInvariant(*arg, out));
+        invariant = invariant && args.back();
+      }
+      if (invariant) return true;
+      for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i]) out.insert(c.args[i].get());
+      }
+      return false;
+    }
+    case NodeKind::kMatrixSelector:
+      return MarkStepInvariant(
+          *static_cast<const MatrixSelector&>(e).vector_selector, out);
+    case NodeKind::kSubqueryExpr: {
+      const auto& sq = static_cast<const SubqueryExpr&>(e);
+      if (MarkStepInvariant(*sq.expr, out)) out.insert(sq.expr.get());
+      return sq.at.is_set();
+    }
+    case NodeKind::kParenExpr:
+      return MarkStepInvariant(*static_cast<const ParenExpr&>(e).expr, out);
+    case NodeKind::kUnaryExpr:
+      return MarkStepInvariant(*static_cast<const UnaryExpr&>(e).expr, out);
+    case NodeKind::kStepInvariantExpr:
+      return MarkStepInvariant(*static_cast<const StepInvariantExpr&>(e).expr,
+                               out);
+    case NodeKind::kStringLiteral:
+    case NodeKind::kNumberLiteral:
+    case NodeKind::kDurationExpr:
+      return true;
+  }
+  return false;
+}
+
+// Drops the names marked by delayed name removal, then merges series that
+// became equal (an error if they overlap).
+absl::Status FinishNames(std::vector<StepSeries>& series) {
+  for (StepSeries& s : series) {
+    if (s.drop_name) {
+      s.labels = s.labels.WithoutMetricName();
+      s.drop_name = false;
+    }
+  }
+  return eval::MergeSameLabelsets(series);
+}
+
+}  // namespace
+
+absl::Status EnableEngineFeature(absl::string_view flag, EngineOptions& options) {
+  if (flag == "promql-delayed-name-removal") {
+    options.delayed_name_removal = true;
+    return absl::OkStatus();
+  }
+  if (EnableParserFeature(flag, options.parser)) return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat("unknown feature flag ", flag));
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
+  if (options.lookback_delta_ms <= 0) {
+    return absl::InvalidArgumentError("lookback delta must be positive");
+  }
+  if (options.default_subquery_step_ms <= 0) {
+    return absl::InvalidArgumentError("default subquery step must be positive");
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(options)));
+}
+
+absl::StatusOr<QueryResult> Engine::InstantQuery(Queryable& storage,
+                                                 absl::string_view query,
+                                                 int64_t t,
+                                                 const QueryControl& control) const {
+  PROMEVAL_ASSIGN_OR_RETURN(ExprPtr expr, ParseExpr(query, options_.parser));
+  return Evaluate(storage, *expr, query, t, t, 0, /*instant=*/true, control);
+}
+
+absl::StatusOr<QueryResult> Engine::RangeQuery(Queryable& storage,
+                                               absl::string_view query,
+                                               int64_t start, int64_t end,
+                                               int64_t step,
+                                               const QueryControl& control) const {
+  PROMEVAL_ASSIGN_OR_RETURN(ExprPtr expr, ParseExpr(query, options_.parser));
+  return Evaluate(storage, *expr, query, start, end, step, /*instant=*/false,
+                  control);
+}
+
+absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& storage, const Expr& expr,
+                                             absl::string_view query,
+                                             int64_t start, int64_t end,
+                                             int64_t step, bool instant,
+                                             const QueryControl& control) const {
+  ValueType type = expr.type();
+  if (!instant) {
+    if (type != ValueType::kScalar && type != ValueType::kVector) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid expression type \"", DocumentedType(type),
+          "\" for range query, must be Scalar or instant Vector"));
+    }
+    if (step <= 0) {
+      return absl::InvalidArgumentError(
+          "zero or negative query resolution step widths are not accepted. "
+          "Try a positive integer");
+    }
+    if (end < start) {
+      return absl::InvalidArgumentError("end timestamp must not be before start time");
+    }
+  }
+  QueryContext ctx;
+  ctx.options = &options_;
+  ctx.query = query;
+  ctx.query_start = start;
+  ctx.query_end = end;
+  ctx.query_step = instant ? 0 : step;
+  ctx.cancelled = control.cancelled;
+  if (options_.timeout > absl::ZeroDuration()) {
+    ctx.deadline = absl::Now() + options_.timeout;
+  }
+  if (MarkStepInvariant(expr, ctx.step_invariant)) ctx.step_invariant.insert(&expr);
+  PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> querier,
+                            storage.NewQuerier(start, end));
+  ctx.querier = querier.get();
+
+  eval::Steps steps = instant ? eval::Steps{start, start, 1, 1}
+                              : eval::Steps::Range(start, end, step);
+  eval::Evaluator ev(ctx, steps);
+  PROMEVAL_ASSIGN_OR_RETURN(Value value, ev.Eval(expr));
+
+  QueryResult result;
+  switch (value.kind) {
+    case Value::Kind::kString:
+      result.type = ValueType::kString;
+      result.string = std::move(value.string);
+      result.timestamp = start;
+      break;
+    case Value::Kind::kScalar:
+      if (instant) {
+        result.type = ValueType::kScalar;
+        result.scalar = value.scalar[0];
+        result.timestamp = start;
+      } else {
+        result.type = ValueType::kMatrix;
+        Series s;
+        for (int i = 0; i < steps.count; ++i) {
+          s.points.push_back(FPoint{steps.At(i), value.scalar[i]});
+        }
+        result.matrix.push_back(std::move(s));
+      }
+      break;
+    case Value::Kind::kVector: {
+      PROMEVAL_RETURN_IF_ERROR(FinishNames(value.vector));
+      if (instant) {
+        result.type = ValueType::kVector;
+        for (StepSeries& s : value.vector) {
+          if (IsAbsent(s.values[0])) continue;
+          result.vector.push_back(Sample{std::move(s.labels), start, s.values[0]});
+        }
+      } else {
+        result.type = ValueType::kMatrix;
+        for (StepSeries& s : value.vector) {
+          Series out;
+          out.labels = std::move(s.labels);
+          for (int i = 0; i < steps.count; ++i) {
+            if (!IsAbsent(s.values[i])) {
+              out.points.push_back(FPoint{steps.At(i), s.values[i]});
+            }
+          }
+          if (!out.points.empty()) result.matrix.push_back(std::move(out));
+        }
+        std::sort(result.matrix.begin(), result.matrix.end(),
+                  [](const Series& a, const Series& b) {
+                    return CompareLabels(a.labels, b.labels) < 0;
+                  });
+      }
+      break;
+    }
+    case Value::Kind::kMatrix: {
+      // A range vector at the top of an instant query: the window's samples
+      // with their own timestamps.
+      result.type = ValueType::kMatrix;
+      const eval::RangeValue& range = value.matrix;
+      int64_t ref = range.RefTime(start);
+      std::vector<StepSeries> names;
+      for (const eval::RangeSeries& s : range.series) {
+        Series out;
+        out.labels = s.labels;
+        if (s.drop_name) out.labels = out.labels.WithoutMetricName();
+        for (size_t i = 0; i < s.timestamps.size(); ++i) {
+          int64_t t = s.timestamps[i];
+          if (t > ref - range.range_ms && t <= ref && !IsStaleNaN(s.values[i])) {
+            out.points.push_back(FPoint{t, s.values[i]});
+          }
+        }
+        if (!out.points.empty()) result.matrix.push_back(std::move(out));
+      }
+      std::sort(result.matrix.begin(), result.matrix.end(),
+                [](const Series& a, const Series& b) {
+                  return CompareLabels(a.labels, b.labels) < 0;
+                });
+      break;
+    }
+  }
+  result.annotations = std::move(ctx.annotations);
+  result.stats = ctx.stats;
+  return result;
+}
+
+}  // namespace promeval

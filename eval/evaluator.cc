@@ -1,0 +1,375 @@
+// The evaluator's dispatch, literals, unary minus, step invariance,
+// subqueries, and the helpers shared by the operator files.
+#include "eval/evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "eval/functions.h"
+#include "promeval/status_macros.h"
+
+namespace promeval::eval {
+
+void QueryContext::Annotate(Annotation::Kind kind, std::string message,
+                            PositionRange pos) {
+  Annotation a{kind, std::move(message), pos};
+  for (const Annotation& existing : annotations) {
+    if (existing.kind == a.kind && existing.message == a.message &&
+        existing.pos == a.pos) {
+      return;
+    }
+  }
+  annotations.push_back(std::move(a));
+}
+
+absl::Status QueryContext::AddSamples(int64_t n) {
+  current_samples = n;
+  stats.peak_samples = std::max(stats.peak_samples, n);
+  if (n > options->max_samples) {
+    return absl::ResourceExhaustedError(
+        "query processing would load too many samples into memory in query "
+        "execution");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status QueryContext::CheckCancelled() const {
+  if (cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) {
+    return absl::CancelledError("query was canceled in query execution");
+  }
+  if (deadline != absl::InfiniteFuture() && absl::Now() > deadline) {
+    return absl::DeadlineExceededError(
+        "query timed out in query execution");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SameLabelsetError() {
+  return absl::FailedPreconditionError(
+      "vector cannot contain metrics with the same labelset");
+}
+
+absl::Status MergeSameLabelsets(std::vector<StepSeries>& series) {
+  if (series.size() < 2) return absl::OkStatus();
+  absl::flat_hash_map<uint64_t, std::vector<size_t>> by_hash;
+  std::vector<StepSeries> out;
+  out.reserve(series.size());
+  for (StepSeries& s : series) {
+    auto& candidates = by_hash[s.labels.Hash()];
+    StepSeries* target = nullptr;
+    for (size_t idx : candidates) {
+      if (out[idx].labels == s.labels && out[idx].drop_name == s.drop_name) {
+        target = &out[idx];
+      }
+    }
+    if (target == nullptr) {
+      candidates.push_back(out.size());
+      out.push_back(std::move(s));
+      continue;
+    }
+    for (size_t i = 0; i < s.values.size(); ++i) {
+      if (IsAbsent(s.values[i])) continue;
+      if (!IsAbsent(target->values[i])) return SameLabelsetError();
+      target->values[i] = s.values[i];
+    }
+  }
+  series = std::move(out);
+  return absl::OkStatus();
+}
+
+absl::Status RequireUniqueLabelsets(const std::vector<StepSeries>& series) {
+  absl::flat_hash_map<uint64_t, std::vector<const StepSeries*>> seen;
+  for (const StepSeries& s : series) {
+    auto& list = seen[s.labels.Hash()];
+    for (const StepSeries* other : list) {
+      if (other->labels == s.labels) return SameLabelsetError();
+    }
+    list.push_back(&s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DropMetricNames(const QueryContext& ctx,
+                             std::vector<StepSeries>& series) {
+  if (ctx.options->delayed_name_removal) {
+    for (StepSeries& s : series) s.drop_name = true;
+    return absl::OkStatus();
+  }
+  for (StepSeries& s : series) s.labels = s.labels.WithoutMetricName();
+  return MergeSameLabelsets(series);
+}
+
+int64_t AtTime(const QueryContext& ctx, const AtModifier& at) {
+  switch (at.kind) {
+    case AtModifier::Kind::kStart:
+      return ctx.query_start;
+    case AtModifier::Kind::kEnd:
+      return ctx.query_end;
+    default:
+      return at.timestamp_ms;
+  }
+}
+
+namespace {
+
+absl::StatusOr<double> DurationSeconds(const QueryContext& ctx, const Expr& e) {
+  if (const auto* n = As<NumberLiteral>(&e)) return n->value;
+  const auto* d = As<DurationExpr>(&e);
+  if (d == nullptr) {
+    return absl::InvalidArgumentError("expected a duration expression");
+  }
+  switch (d->op) {
+    case DurationOp::kStep:
+      return static_cast<double>(ctx.query_step) / 1000.0;
+    case DurationOp::kRange:
+      return static_cast<double>(ctx.query_end - ctx.query_start) / 1000.0;
+    default:
+      break;
+  }
+  double lhs = 0;
+  if (d->lhs != nullptr) {
+    PROMEVAL_ASSIGN_OR_RETURN(lhs, DurationSeconds(ctx, *d->lhs));
+  }
+  PROMEVAL_ASSIGN_OR_RETURN(double rhs, DurationSeconds(ctx, *d->rhs));
+  switch (d->op) {
+    case DurationOp::kAdd:
+      return lhs + rhs;
+    case DurationOp::kSub:
+      return lhs - rhs;
+    case DurationOp::kMul:
+      return lhs * rhs;
+    case DurationOp::kDiv:
+      if (rhs == 0) return absl::InvalidArgumentError("division by zero");
+      return lhs / rhs;
+    case DurationOp::kMod:
+      if (rhs == 0) return absl::InvalidArgumentError("modulo by zero");
+      return std::fmod(lhs, rhs);
+    case DurationOp::kPow:
+      return std::pow(lhs, rhs);
+    case DurationOp::kMinOf:
+      return std::min(lhs, rhs);
+    case DurationOp::kMaxOf:
+      return std::max(lhs, rhs);
+    default:
+      return absl::InvalidArgumentError("invalid duration expression");
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> EvalDurationMs(const QueryContext& ctx, const Expr& e) {
+  PROMEVAL_ASSIGN_OR_RETURN(double seconds, DurationSeconds(ctx, e));
+  if (std::isnan(seconds) || seconds > 9223372036.854775807 ||
+      seconds < -9223372036.854775807) {
+    return absl::InvalidArgumentError("duration out of range");
+  }
+  return static_cast<int64_t>(std::round(seconds * 1e9)) / 1000000;
+}
+
+absl::StatusOr<int64_t> OffsetOf(const QueryContext& ctx, int64_t original_ms,
+                                 const Expr* offset_expr) {
+  if (offset_expr == nullptr) return original_ms;
+  return EvalDurationMs(ctx, *offset_expr);
+}
+
+absl::StatusOr<Value> Evaluator::Eval(const Expr& e) {
+  PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
+  if (steps_.count > 1 && ctx_.step_invariant.contains(&e)) {
+    return EvalStepInvariant(e);
+  }
+  return EvalNode(e);
+}
+
+absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVector(const Expr& e) {
+  PROMEVAL_ASSIGN_OR_RETURN(Value v, Eval(e));
+  if (v.kind != Value::Kind::kVector) {
+    return absl::InternalError("expected an instant vector");
+  }
+  return std::move(v.vector);
+}
+
+absl::StatusOr<std::vector<double>> Evaluator::EvalScalar(const Expr& e) {
+  PROMEVAL_ASSIGN_OR_RETURN(Value v, Eval(e));
+  if (v.kind != Value::Kind::kScalar) {
+    return absl::InternalError("expected a scalar");
+  }
+  return std::move(v.scalar);
+}
+
+absl::StatusOr<Value> Evaluator::EvalNode(const Expr& e) {
+  switch (e.kind()) {
+    case NodeKind::kNumberLiteral:
+      return Value::Scalar(std::vector<double>(
+          steps_.count, static_cast<const NumberLiteral&>(e).value));
+    case NodeKind::kStringLiteral: {
+      Value v;
+      v.kind = Value::Kind::kString;
+      v.string = static_cast<const StringLiteral&>(e).value;
+      return v;
+    }
+    case NodeKind::kParenExpr:
+      return Eval(*static_cast<const ParenExpr&>(e).expr);
+    case NodeKind::kStepInvariantExpr:
+      return Eval(*static_cast<const StepInvariantExpr&>(e).expr);
+    case NodeKind::kDurationExpr: {
+      PROMEVAL_ASSIGN_OR_RETURN(int64_t ms, EvalDurationMs(ctx_, e));
+      return Value::Scalar(
+          std::vector<double>(steps_.count, static_cast<double>(ms) / 1000.0));
+    }
+    case NodeKind::kVectorSelector: {
+      PROMEVAL_ASSIGN_OR_RETURN(
+          std::vector<StepSeries> v,
+          EvalVectorSelector(static_cast<const VectorSelector&>(e), false));
+      return Value::Vector(std::move(v));
+    }
+    case NodeKind::kMatrixSelector:
+    case NodeKind::kSubqueryExpr: {
+      Value v;
+      v.kind = Value::Kind::kMatrix;
+      PROMEVAL_ASSIGN_OR_RETURN(v.matrix, EvalRange(e));
+      return v;
+    }
+    case NodeKind::kUnaryExpr:
+      return EvalUnary(static_cast<const UnaryExpr&>(e));
+    case NodeKind::kBinaryExpr:
+      return EvalBinary(static_cast<const BinaryExpr&>(e));
+    case NodeKind::kAggregateExpr:
+      return EvalAggregate(static_cast<const AggregateExpr&>(e));
+    case NodeKind::kCall:
+      return EvalCall(static_cast<const Call&>(e));
+  }
+  return absl::InternalError("unknown node");
+}
+
+absl::StatusOr<Value> Evaluator::EvalStepInvariant(const Expr& e) {
+  // Evaluate once at the first step, then give every step that value.
+  Evaluator once(ctx_, Steps{steps_.start, steps_.start, steps_.interval, 1});
+  PROMEVAL_ASSIGN_OR_RETURN(Value v, once.EvalNode(e));
+  switch (v.kind) {
+    case Value::Kind::kScalar:
+      v.scalar.assign(steps_.count, v.scalar[0]);
+      break;
+    case Value::Kind::kVector:
+      for (StepSeries& s : v.vector) s.values.assign(steps_.count, s.values[0]);
+      break;
+    case Value::Kind::kMatrix:
+    case Value::Kind::kString:
+      break;
+  }
+  return v;
+}
+
+absl::StatusOr<RangeValue> Evaluator::EvalRange(const Expr& e) {
+  const Expr* inner = &e;
+  while (const auto* p = As<ParenExpr>(inner)) inner = p->expr.get();
+  if (const auto* ms = As<MatrixSelector>(inner)) return EvalMatrixSelector(*ms);
+  if (const auto* sq = As<SubqueryExpr>(inner)) return EvalSubquery(*sq);
+  return absl::InternalError("expected a range vector");
+}
+
+absl::StatusOr<Value> Evaluator::EvalUnary(const UnaryExpr& u) {
+  PROMEVAL_ASSIGN_OR_RETURN(Value v, Eval(*u.expr));
+  if (u.op == UnaryOp::kAdd) return v;
+  if (v.kind == Value::Kind::kScalar) {
+    for (double& x : v.scalar) x = -x;
+    return v;
+  }
+  for (StepSeries& s : v.vector) {
+    for (double& x : s.values) {
+      if (!IsAbsent(x)) x = -x;
+    }
+  }
+  if (ctx_.options->delayed_name_removal) {
+    for (StepSeries& s : v.vector) s.drop_name = true;
+    return v;
+  }
+  // Prometheus checks the whole result for label sets that became equal.
+  for (StepSeries& s : v.vector) s.labels = s.labels.WithoutMetricName();
+  PROMEVAL_RETURN_IF_ERROR(RequireUniqueLabelsets(v.vector));
+  return v;
+}
+
+absl::StatusOr<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq) {
+  PROMEVAL_ASSIGN_OR_RETURN(
+      int64_t offset, OffsetOf(ctx_, sq.original_offset_ms, sq.offset_expr.get()));
+  int64_t range = sq.range_ms;
+  if (sq.range_expr != nullptr) {
+    PROMEVAL_ASSIGN_OR_RETURN(range, EvalDurationMs(ctx_, *sq.range_expr));
+  }
+  int64_t step = sq.step_ms;
+  if (sq.step_expr != nullptr) {
+    PROMEVAL_ASSIGN_OR_RETURN(step, EvalDurationMs(ctx_, *sq.step_expr));
+  }
+  if (step <= 0) step = ctx_.options->default_subquery_step_ms;
+
+  RangeValue out;
+  out.range_ms = range;
+  out.offset_ms = offset;
+  int64_t first_ref, last_ref;
+  if (sq.at.is_set()) {
+    out.fixed = true;
+    out.fixed_ref = AtTime(ctx_, sq.at) - offset;
+    first_ref = last_ref = out.fixed_ref;
+  } else {
+    first_ref = steps_.start - offset;
+    last_ref = steps_.At(steps_.count - 1) - offset;
+  }
+  // Inner steps: multiples of the step (from the epoch) strictly after the
+  // first window's start, up to the last window's end.
+  int64_t lower = first_ref - range;
+  int64_t inner_start = lower - (((lower % step) + step) % step) + step;
+  if (inner_start > last_ref) return out;
+  Steps inner_steps = Steps::Range(inner_start, last_ref, step);
+  Evaluator inner(ctx_, inner_steps);
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> series,
+                            inner.EvalVector(*sq.expr));
+  for (StepSeries& s : series) {
+    auto ts = std::make_shared<std::vector<int64_t>>();
+    auto vs = std::make_shared<std::vector<double>>();
+    for (int i = 0; i < inner_steps.count; ++i) {
+      if (IsAbsent(s.values[i])) continue;
+      ts->push_back(inner_steps.At(i));
+      vs->push_back(s.values[i]);
+    }
+    if (ts->empty()) continue;
+    RangeSeries r;
+    r.labels = std::move(s.labels);
+    r.drop_name = s.drop_name;
+    r.timestamps = *ts;
+    r.values = *vs;
+    r.own_timestamps = std::move(ts);
+    r.own_values = std::move(vs);
+    out.series.push_back(std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<Value> Evaluator::EvalCall(const Call& c) {
+  const FunctionEntry* fn = LookupImplementation(c.func->name);
+  if (fn == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat("function ", c.func->name, " is not implemented"));
+  }
+  std::vector<Value> args;
+  args.reserve(c.args.size());
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (i == 0 && c.func->name == "timestamp") {
+      // timestamp() evaluates a vector selector argument itself, to read the
+      // samples' timestamps.
+      const Expr* arg = c.args[0].get();
+      while (As<ParenExpr>(arg) != nullptr) arg = As<ParenExpr>(arg)->expr.get();
+      if (As<VectorSelector>(arg) != nullptr) {
+        args.emplace_back();
+        continue;
+      }
+    }
+    PROMEVAL_ASSIGN_OR_RETURN(Value v, Eval(*c.args[i]));
+    args.push_back(std::move(v));
+  }
+  FunctionCall call{*this, c, args};
+  return fn->impl(call);
+}
+
+}  // namespace promeval::eval

@@ -1,0 +1,212 @@
+// The evaluator: computes an expression for all steps of a query at once.
+//
+// Every node is evaluated over the whole step range, not step by step:
+// instant-vector values are dense arrays (one value per step, kAbsent where
+// the series has no point), so label work (grouping, matching signatures,
+// output label sets) happens once per series and each step is a loop over
+// arrays. Range vectors keep the samples of each series as spans, and range
+// functions slide a window over them.
+//
+// Internal to promeval. An Evaluator is used by one thread.
+#ifndef PROMEVAL_EVAL_EVALUATOR_H_
+#define PROMEVAL_EVAL_EVALUATOR_H_
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "promeval/ast.h"
+#include "promeval/engine.h"
+#include "promeval/storage.h"
+#include "promeval/value.h"
+
+namespace promeval::eval {
+
+// Marks "no value at this step" in a dense step array. A signalling NaN
+// payload that no input or computation produces; only compared by bits.
+inline constexpr uint64_t kAbsentBits = 0x7ff4dead0000beefULL;
+
+inline double Absent() {
+  double v;
+  std::memcpy(&v, &kAbsentBits, sizeof(v));
+  return v;
+}
+
+inline bool IsAbsent(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof(v));
+  return bits == kAbsentBits;
+}
+
+// The evaluation times: start, start + interval, ... <= end.
+struct Steps {
+  int64_t start = 0;
+  int64_t end = 0;
+  int64_t interval = 1;
+  int count = 1;
+
+  static Steps Range(int64_t start, int64_t end, int64_t interval) {
+    return Steps{start, end, interval,
+                 static_cast<int>((end - start) / interval) + 1};
+  }
+  int64_t At(int i) const { return start + i * interval; }
+};
+
+// An instant-vector series over the steps.
+struct StepSeries {
+  Labels labels;
+  // Delayed name removal: the name is dropped at the end of the evaluation.
+  bool drop_name = false;
+  std::vector<double> values;  // One per step; kAbsent where missing.
+};
+
+// A range-vector series: samples sorted by time (stale markers included).
+struct RangeSeries {
+  Labels labels;
+  bool drop_name = false;
+  absl::Span<const int64_t> timestamps;
+  absl::Span<const double> values;
+  // Owned samples, for subqueries (the spans point into them).
+  std::shared_ptr<const std::vector<int64_t>> own_timestamps;
+  std::shared_ptr<const std::vector<double>> own_values;
+};
+
+// A range vector as a function argument: the window at step time ts is
+// (ref - range, ref] with ref = ts - offset, or a fixed ref with @.
+struct RangeValue {
+  std::vector<RangeSeries> series;
+  int64_t range_ms = 0;
+  int64_t offset_ms = 0;
+  bool fixed = false;  // @: the window does not move with the steps.
+  int64_t fixed_ref = 0;
+  // The selector, for annotations and absent_over_time's labels.
+  const VectorSelector* selector = nullptr;
+  // Window end for step i.
+  int64_t RefTime(int64_t ts) const { return fixed ? fixed_ref : ts - offset_ms; }
+};
+
+struct Value {
+  enum class Kind { kScalar, kVector, kMatrix, kString };
+  Kind kind = Kind::kVector;
+  std::vector<double> scalar;  // kScalar: one per step.
+  std::vector<StepSeries> vector;
+  RangeValue matrix;
+  std::string string;
+
+  static Value Scalar(std::vector<double> v) {
+    Value out;
+    out.kind = Kind::kScalar;
+    out.scalar = std::move(v);
+    return out;
+  }
+  static Value Vector(std::vector<StepSeries> v) {
+    Value out;
+    out.kind = Kind::kVector;
+    out.vector = std::move(v);
+    return out;
+  }
+};
+
+// What is shared by all evaluators of one query.
+struct QueryContext {
+  const EngineOptions* options = nullptr;
+  Querier* querier = nullptr;
+  absl::string_view query;  // For annotation positions.
+  int64_t query_start = 0;  // For @ start() / @ end(), start(), end()...
+  int64_t query_end = 0;
+  int64_t query_step = 0;
+  absl::Time deadline = absl::InfiniteFuture();
+  const std::atomic<bool>* cancelled = nullptr;
+  // Maximal step-invariant subtrees: evaluated once and replicated.
+  absl::flat_hash_set<const Expr*> step_invariant;
+  std::vector<Annotation> annotations;
+  QueryStats stats;
+  int64_t current_samples = 0;
+
+  void Annotate(Annotation::Kind kind, std::string message, PositionRange pos);
+  // Accounts `n` more samples held in memory; fails past max_samples.
+  absl::Status AddSamples(int64_t n);
+  absl::Status CheckCancelled() const;
+};
+
+class Evaluator {
+ public:
+  Evaluator(QueryContext& ctx, Steps steps) : ctx_(ctx), steps_(steps) {}
+
+  absl::StatusOr<Value> Eval(const Expr& e);
+
+  const Steps& steps() const { return steps_; }
+  QueryContext& ctx() { return ctx_; }
+
+  // Evaluates `e` and requires an instant vector (scalars are not
+  // converted).
+  absl::StatusOr<std::vector<StepSeries>> EvalVector(const Expr& e);
+  // Evaluates a scalar expression to one value per step.
+  absl::StatusOr<std::vector<double>> EvalScalar(const Expr& e);
+
+  // The vector selector's values at every step. With `timestamps`, the
+  // sample timestamps (seconds) instead of values (for timestamp()).
+  absl::StatusOr<std::vector<StepSeries>> EvalVectorSelector(
+      const VectorSelector& vs, bool timestamps);
+  // A matrix selector or subquery as a range value.
+  absl::StatusOr<RangeValue> EvalRange(const Expr& e);
+
+ private:
+  absl::StatusOr<Value> EvalNode(const Expr& e);
+  absl::StatusOr<Value> EvalStepInvariant(const Expr& e);
+  absl::StatusOr<RangeValue> EvalMatrixSelector(const MatrixSelector& ms);
+  absl::StatusOr<RangeValue> EvalSubquery(const SubqueryExpr& sq);
+  absl::StatusOr<Value> EvalUnary(const UnaryExpr& u);
+  absl::StatusOr<Value> EvalBinary(const BinaryExpr& b);
+  absl::StatusOr<Value> EvalAggregate(const AggregateExpr& a);
+  absl::StatusOr<Value> EvalAggregateK(const AggregateExpr& a,
+                                       const std::vector<double>& param,
+                                       std::vector<StepSeries> in);
+  absl::StatusOr<Value> EvalCountValues(const AggregateExpr& a,
+                                        const std::string& label,
+                                        std::vector<StepSeries> in);
+  absl::StatusOr<Value> EvalCall(const Call& c);
+
+  QueryContext& ctx_;
+  Steps steps_;
+};
+
+// The offset in ms of a selector or subquery, evaluating a duration
+// expression offset against the query.
+absl::StatusOr<int64_t> OffsetOf(const QueryContext& ctx, int64_t original_ms,
+                                 const Expr* offset_expr);
+
+// Evaluates a duration expression (seconds) with step() and range() of the
+// query; the result in ms.
+absl::StatusOr<int64_t> EvalDurationMs(const QueryContext& ctx, const Expr& e);
+
+// The reference time of an @ modifier.
+int64_t AtTime(const QueryContext& ctx, const AtModifier& at);
+
+// Merges series with equal label sets (and the same drop_name mark) into
+// one, as Prometheus collects a range evaluation's points by label set; two
+// of them with a value at the same step fail with "vector cannot contain
+// metrics with the same labelset".
+absl::Status MergeSameLabelsets(std::vector<StepSeries>& series);
+
+// Fails with "vector cannot contain metrics with the same labelset" if two
+// series have equal label sets (Prometheus's check of a whole matrix).
+absl::Status RequireUniqueLabelsets(const std::vector<StepSeries>& series);
+
+// Drops the metric name of every series (then merges equal label sets), or
+// with delayed name removal marks it to be dropped at the end.
+absl::Status DropMetricNames(const QueryContext& ctx,
+                             std::vector<StepSeries>& series);
+
+absl::Status SameLabelsetError();
+
+}  // namespace promeval::eval
+
+#endif  // PROMEVAL_EVAL_EVALUATOR_H_

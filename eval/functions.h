@@ -1,0 +1,143 @@
+// The implementation side of PromQL's functions.
+//
+// eval/function_table.cc maps every name of parser/functions.cc to an
+// implementation (a parity test checks the key sets are equal). An
+// implementation receives its arguments evaluated over all steps and returns
+// the result over all steps. Helpers here cover the common shapes: a
+// function applied to each value of an instant vector, and a function of the
+// samples in each step's window of a range vector.
+#ifndef PROMEVAL_EVAL_FUNCTIONS_H_
+#define PROMEVAL_EVAL_FUNCTIONS_H_
+
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "eval/evaluator.h"
+#include "promeval/status_macros.h"
+
+namespace promeval::eval {
+
+struct FunctionCall {
+  Evaluator& ev;
+  const Call& call;
+  std::vector<Value>& args;
+
+  const Steps& steps() const { return ev.steps(); }
+  QueryContext& ctx() const { return ev.ctx(); }
+  // The argument as evaluated.
+  std::vector<StepSeries>& vector(size_t i) const { return args[i].vector; }
+  const std::vector<double>& scalar(size_t i) const { return args[i].scalar; }
+  const RangeValue& range(size_t i) const { return args[i].matrix; }
+  const std::string& string(size_t i) const { return args[i].string; }
+};
+
+using FunctionImpl = absl::StatusOr<Value> (*)(FunctionCall& call);
+
+struct FunctionEntry {
+  absl::string_view name;
+  FunctionImpl impl;
+};
+
+// Sorted by name; the same names as AllFunctions().
+absl::Span<const FunctionEntry> FunctionImplementations();
+const FunctionEntry* LookupImplementation(absl::string_view name);
+
+// The samples of one series' window at a step: (ref - range, ref].
+struct Window {
+  absl::Span<const int64_t> t;
+  absl::Span<const double> v;
+  int64_t range_start;  // Exclusive.
+  int64_t range_end;    // Inclusive (the reference time).
+  int64_t step_time;    // The evaluation time of the step.
+};
+
+// Applies `f` to each series' window at each step. `f` returns the value or
+// nullopt for no output. Series without any output are dropped (`produced`,
+// if given, receives the input series that had output). The metric name is
+// dropped unless `keep_name`.
+template <typename F>
+absl::StatusOr<std::vector<StepSeries>> MapWindows(
+    FunctionCall& call, const RangeValue& range, bool keep_name, F f,
+    std::vector<const RangeSeries*>* produced = nullptr) {
+  const Steps& steps = call.steps();
+  std::vector<StepSeries> out;
+  for (const RangeSeries& s : range.series) {
+    StepSeries o;
+    o.values.assign(steps.count, Absent());
+    bool any = false;
+    size_t lo = 0, hi = 0;
+    const size_t n = s.timestamps.size();
+    for (int i = 0; i < steps.count; ++i) {
+      int64_t ts = steps.At(i);
+      int64_t ref = range.RefTime(ts);
+      int64_t start = ref - range.range_ms;
+      if (range.fixed && i > 0) {
+        o.values[i] = o.values[0];
+        continue;
+      }
+      while (lo < n && s.timestamps[lo] <= start) ++lo;
+      if (hi < lo) hi = lo;
+      while (hi < n && s.timestamps[hi] <= ref) ++hi;
+      Window w{s.timestamps.subspan(lo, hi - lo), s.values.subspan(lo, hi - lo),
+               start, ref, ts};
+      std::optional<double> v = f(w);
+      if (v.has_value()) {
+        o.values[i] = *v;
+        any = true;
+      }
+    }
+    if (!any) continue;
+    if (produced != nullptr) produced->push_back(&s);
+    o.labels = s.labels;
+    o.drop_name = s.drop_name;
+    out.push_back(std::move(o));
+  }
+  if (!keep_name) {
+    for (StepSeries& s : out) {
+      if (call.ctx().options->delayed_name_removal) {
+        s.drop_name = true;
+      } else {
+        s.labels = s.labels.WithoutMetricName();
+      }
+    }
+    if (!call.ctx().options->delayed_name_removal) {
+      // Prometheus checks the whole result of a range function.
+      PROMEVAL_RETURN_IF_ERROR(RequireUniqueLabelsets(out));
+    }
+  }
+  return out;
+}
+
+// Applies `f` to every present value of an instant vector; nullopt removes
+// the value. Drops the metric name (Prometheus's simpleFloatFunc).
+template <typename F>
+absl::StatusOr<Value> MapValues(FunctionCall& call, std::vector<StepSeries> in,
+                                F f) {
+  std::vector<StepSeries> out;
+  for (StepSeries& s : in) {
+    bool any = false;
+    for (int i = 0; i < static_cast<int>(s.values.size()); ++i) {
+      double& x = s.values[i];
+      if (IsAbsent(x)) continue;
+      std::optional<double> r = f(x, i);
+      x = r.has_value() ? *r : Absent();
+      any = any || r.has_value();
+    }
+    if (any) out.push_back(std::move(s));
+  }
+  PROMEVAL_RETURN_IF_ERROR(DropMetricNames(call.ctx(), out));
+  return Value::Vector(std::move(out));
+}
+
+// Go's math.Max and math.Min (NaN wins, signed zeros ordered).
+double GoMax(double x, double y);
+double GoMin(double x, double y);
+
+// Prometheus's quantile over values (sorts them).
+double Quantile(double q, std::vector<double>& values);
+
+}  // namespace promeval::eval
+
+#endif  // PROMEVAL_EVAL_FUNCTIONS_H_

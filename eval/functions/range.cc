@@ -1,0 +1,410 @@
+// Functions over range vectors: rate, increase, delta, irate, idelta,
+// deriv, predict_linear, changes, resets, the *_over_time family,
+// double_exponential_smoothing (Prometheus's extrapolatedRate,
+// instantValue, linearRegression, aggrOverTime, ...). Each slides a window
+// over a series' samples; no allocation per step except where values must
+// be sorted (quantiles).
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "eval/functions.h"
+#include "eval/functions/families.h"
+#include "eval/kahan.h"
+#include "promeval/status_macros.h"
+#include "promeval/text.h"
+
+namespace promeval::eval {
+namespace {
+
+using Opt = std::optional<double>;
+
+// The info annotation of rate() and increase() on a metric that does not
+// look like a counter, for each input series that produced output.
+void NonCounterInfo(FunctionCall& c,
+                    const std::vector<const RangeSeries*>& produced) {
+  for (const RangeSeries* s : produced) {
+    absl::string_view name = s->labels.Get(kMetricName);
+    if (name.empty() || absl::EndsWith(name, "_total") ||
+        absl::EndsWith(name, "_sum") || absl::EndsWith(name, "_count") ||
+        absl::EndsWith(name, "_bucket")) {
+      continue;
+    }
+    c.ctx().Annotate(
+        Annotation::Kind::kInfo,
+        absl::StrCat("metric might not be a counter, name does not end in "
+                     "_total/_sum/_count/_bucket: ",
+                     GoQuote(name)),
+        c.call.args[0]->pos);
+  }
+}
+
+Opt ExtrapolatedRate(const Window& w, int64_t range_ms, bool counter,
+                     bool rate) {
+  size_t n = w.v.size();
+  if (n < 2) return std::nullopt;
+  double result = w.v[n - 1] - w.v[0];
+  if (counter) {
+    double last = 0;
+    for (double v : w.v) {
+      if (v < last) result += last;
+      last = v;
+    }
+  }
+  double duration_to_start = static_cast<double>(w.t[0] - w.range_start) / 1000;
+  double duration_to_end = static_cast<double>(w.range_end - w.t[n - 1]) / 1000;
+  double sampled = static_cast<double>(w.t[n - 1] - w.t[0]) / 1000;
+  double average = sampled / static_cast<double>(n - 1);
+  double threshold = average * 1.1;
+  if (duration_to_start >= threshold) duration_to_start = average / 2;
+  if (counter) {
+    double duration_to_zero = duration_to_start;
+    if (result > 0 && w.v[0] >= 0) duration_to_zero = sampled * (w.v[0] / result);
+    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
+  }
+  if (duration_to_end >= threshold) duration_to_end = average / 2;
+  double factor = (sampled + duration_to_start + duration_to_end) / sampled;
+  if (rate) factor /= static_cast<double>(range_ms) / 1000;
+  return result * factor;
+}
+
+absl::StatusOr<Value> RateLike(FunctionCall& c, bool counter, bool rate,
+                               bool annotate) {
+  const RangeValue& range = c.range(0);
+  std::vector<const RangeSeries*> produced;
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<StepSeries> out,
+      MapWindows(
+          c, range, false,
+          [&](const Window& w) {
+            return ExtrapolatedRate(w, range.range_ms, counter, rate);
+          },
+          annotate ? &produced : nullptr));
+  if (annotate) NonCounterInfo(c, produced);
+  return Value::Vector(std::move(out));
+}
+
+Opt InstantValue(const Window& w, bool rate) {
+  size_t n = w.v.size();
+  if (n < 2) return std::nullopt;
+  double last = w.v[n - 1], previous = w.v[n - 2];
+  int64_t interval = w.t[n - 1] - w.t[n - 2];
+  if (interval == 0) return std::nullopt;
+  double result = (rate && last < previous) ? last : last - previous;
+  if (rate) result /= static_cast<double>(interval) / 1000;
+  return result;
+}
+
+// Least squares with Kahan-compensated sums; x in seconds from intercept_t.
+std::pair<double, double> LinearRegression(const Window& w, int64_t intercept_t) {
+  double n = 0, sum_x = 0, c_x = 0, sum_y = 0, c_y = 0, sum_xy = 0, c_xy = 0,
+         sum_x2 = 0, c_x2 = 0;
+  double init_y = w.v[0];
+  bool const_y = true;
+  for (size_t i = 0; i < w.v.size(); ++i) {
+    if (const_y && i > 0 && w.v[i] != init_y) const_y = false;
+    n += 1;
+    double x = static_cast<double>(w.t[i] - intercept_t) / 1e3;
+    KahanInc(x, sum_x, c_x);
+    KahanInc(w.v[i], sum_y, c_y);
+    KahanInc(x * w.v[i], sum_xy, c_xy);
+    KahanInc(x * x, sum_x2, c_x2);
+  }
+  if (const_y) {
+    if (std::isinf(init_y)) return {std::nan(""), std::nan("")};
+    return {0, init_y};
+  }
+  sum_x += c_x;
+  sum_y += c_y;
+  sum_xy += c_xy;
+  sum_x2 += c_x2;
+  double cov_xy = sum_xy - sum_x * sum_y / n;
+  double var_x = sum_x2 - sum_x * sum_x / n;
+  double slope = cov_xy / var_x;
+  double intercept = sum_y / n - slope * sum_x / n;
+  return {slope, intercept};
+}
+
+// Mean with Kahan summation, switching to an incremental mean on overflow.
+double AverageOf(absl::Span<const double> v) {
+  double sum = v[0], c = 0, mean = 0, count = 1;
+  bool incremental = false;
+  for (size_t i = 1; i < v.size(); ++i) {
+    count = static_cast<double>(i + 1);
+    if (!incremental) {
+      double new_sum = sum, new_c = c;
+      KahanInc(v[i], new_sum, new_c);
+      if (!std::isinf(new_sum)) {
+        sum = new_sum;
+        c = new_c;
+        continue;
+      }
+      incremental = true;
+      mean = sum / (count - 1);
+      c /= (count - 1);
+    }
+    double q = (count - 1) / count;
+    double m = q * mean, cc = q * c;
+    KahanInc(v[i] / count, m, cc);
+    mean = m;
+    c = cc;
+  }
+  if (incremental) return mean + c;
+  return sum / count + c / count;
+}
+
+double VarianceOf(absl::Span<const double> v) {
+  double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
+  for (double f : v) {
+    count++;
+    double delta = f - (mean + c_mean);
+    KahanInc(delta / count, mean, c_mean);
+    KahanInc(delta * (f - (mean + c_mean)), aux, c_aux);
+  }
+  return (aux + c_aux) / count;
+}
+
+// compareOverTime: the value (or its timestamp in seconds) kept by `take`.
+template <typename Take>
+double CompareOverTime(const Window& w, Take take, bool timestamp) {
+  double best = w.v[0];
+  int64_t best_t = w.t[0];
+  for (size_t i = 0; i < w.v.size(); ++i) {
+    if (take(w.v[i], best)) {
+      best = w.v[i];
+      best_t = w.t[i];
+    }
+  }
+  return timestamp ? static_cast<double>(best_t) / 1000 : best;
+}
+
+template <typename F>
+absl::StatusOr<Value> OverTime(FunctionCall& c, bool keep_name, F f) {
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
+                            MapWindows(c, c.range(0), keep_name,
+                                       [&](const Window& w) -> Opt {
+                                         if (w.v.empty()) return std::nullopt;
+                                         return f(w);
+                                       }));
+  return Value::Vector(std::move(out));
+}
+
+void QuantileWarnings(FunctionCall& c, const std::vector<double>& q,
+                      const Expr& param) {
+  for (double v : q) {
+    if (std::isnan(v) || v < 0 || v > 1) {
+      c.ctx().Annotate(Annotation::Kind::kWarning,
+                       absl::StrCat("quantile value should be between 0 and 1, got ",
+                                    FormatFloatGo(v)),
+                       param.pos);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+namespace functions {
+
+absl::StatusOr<Value> Rate(FunctionCall& c) { return RateLike(c, true, true, true); }
+absl::StatusOr<Value> Increase(FunctionCall& c) {
+  return RateLike(c, true, false, true);
+}
+absl::StatusOr<Value> Delta(FunctionCall& c) {
+  return RateLike(c, false, false, false);
+}
+
+absl::StatusOr<Value> Irate(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) { return InstantValue(w, true); });
+}
+
+absl::StatusOr<Value> Idelta(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) { return InstantValue(w, false); });
+}
+
+absl::StatusOr<Value> Deriv(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    if (w.v.size() < 2) return std::nullopt;
+    return LinearRegression(w, w.t[0]).first;
+  });
+}
+
+absl::StatusOr<Value> PredictLinear(FunctionCall& c) {
+  const std::vector<double>& duration = c.scalar(1);
+  const Steps& steps = c.steps();
+  return OverTime(c, false, [&](const Window& w) -> Opt {
+    if (w.v.size() < 2) return std::nullopt;
+    auto [slope, intercept] = LinearRegression(w, w.step_time);
+    int i = static_cast<int>((w.step_time - steps.start) / steps.interval);
+    return slope * duration[i] + intercept;
+  });
+}
+
+absl::StatusOr<Value> Changes(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    double changes = 0;
+    for (size_t i = 1; i < w.v.size(); ++i) {
+      double prev = w.v[i - 1], cur = w.v[i];
+      if (!(cur == prev || (std::isnan(cur) && std::isnan(prev)))) changes++;
+    }
+    return changes;
+  });
+}
+
+absl::StatusOr<Value> Resets(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    double resets = 0;
+    for (size_t i = 1; i < w.v.size(); ++i) {
+      if (w.v[i] < w.v[i - 1]) resets++;
+    }
+    return resets;
+  });
+}
+
+absl::StatusOr<Value> AvgOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt { return AverageOf(w.v); });
+}
+
+absl::StatusOr<Value> SumOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    double sum = 0, comp = 0;
+    for (double v : w.v) KahanInc(v, sum, comp);
+    return std::isinf(sum) ? sum : sum + comp;
+  });
+}
+
+absl::StatusOr<Value> CountOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    return static_cast<double>(w.v.size());
+  });
+}
+
+absl::StatusOr<Value> MinOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    return CompareOverTime(
+        w, [](double cur, double best) { return cur < best || std::isnan(best); },
+        false);
+  });
+}
+
+absl::StatusOr<Value> MaxOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    return CompareOverTime(
+        w, [](double cur, double best) { return cur > best || std::isnan(best); },
+        false);
+  });
+}
+
+absl::StatusOr<Value> TsOfMinOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    return CompareOverTime(
+        w, [](double cur, double best) { return cur <= best || std::isnan(best); },
+        true);
+  });
+}
+
+absl::StatusOr<Value> TsOfMaxOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    return CompareOverTime(
+        w, [](double cur, double best) { return cur >= best || std::isnan(best); },
+        true);
+  });
+}
+
+absl::StatusOr<Value> LastOverTime(FunctionCall& c) {
+  return OverTime(c, true, [](const Window& w) -> Opt { return w.v.back(); });
+}
+
+absl::StatusOr<Value> FirstOverTime(FunctionCall& c) {
+  return OverTime(c, true, [](const Window& w) -> Opt { return w.v.front(); });
+}
+
+absl::StatusOr<Value> TsOfLastOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    return static_cast<double>(w.t.back()) / 1000;
+  });
+}
+
+absl::StatusOr<Value> TsOfFirstOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    return static_cast<double>(w.t.front()) / 1000;
+  });
+}
+
+absl::StatusOr<Value> PresentOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window&) -> Opt { return 1.0; });
+}
+
+absl::StatusOr<Value> StddevOverTime(FunctionCall& c) {
+  return OverTime(c, false,
+                  [](const Window& w) -> Opt { return std::sqrt(VarianceOf(w.v)); });
+}
+
+absl::StatusOr<Value> StdvarOverTime(FunctionCall& c) {
+  return OverTime(c, false, [](const Window& w) -> Opt { return VarianceOf(w.v); });
+}
+
+absl::StatusOr<Value> QuantileOverTime(FunctionCall& c) {
+  const std::vector<double>& q = c.scalar(0);
+  QuantileWarnings(c, q, *c.call.args[0]);
+  std::vector<double> buffer;
+  const Steps& steps = c.steps();
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<StepSeries> out,
+      MapWindows(c, c.range(1), false, [&](const Window& w) -> Opt {
+        if (w.v.empty()) return std::nullopt;
+        buffer.assign(w.v.begin(), w.v.end());
+        int i = static_cast<int>((w.step_time - steps.start) / steps.interval);
+        return Quantile(q[i], buffer);
+      }));
+  return Value::Vector(std::move(out));
+}
+
+absl::StatusOr<Value> MadOverTime(FunctionCall& c) {
+  std::vector<double> buffer;
+  return OverTime(c, false, [&](const Window& w) -> Opt {
+    buffer.assign(w.v.begin(), w.v.end());
+    double median = Quantile(0.5, buffer);
+    buffer.clear();
+    for (double v : w.v) buffer.push_back(std::fabs(v - median));
+    return Quantile(0.5, buffer);
+  });
+}
+
+absl::StatusOr<Value> DoubleExponentialSmoothing(FunctionCall& c) {
+  const std::vector<double>& sf_values = c.scalar(1);
+  const std::vector<double>& tf_values = c.scalar(2);
+  for (size_t i = 0; i < sf_values.size(); ++i) {
+    double sf = sf_values[i], tf = tf_values[i];
+    if (sf <= 0 || sf >= 1) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", sf));
+    }
+    if (tf <= 0 || tf >= 1) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "invalid trend factor. Expected: 0 < tf < 1, got: %f", tf));
+    }
+  }
+  const Steps& steps = c.steps();
+  return OverTime(c, false, [&](const Window& w) -> Opt {
+    size_t n = w.v.size();
+    if (n < 2) return std::nullopt;
+    int i = static_cast<int>((w.step_time - steps.start) / steps.interval);
+    double sf = sf_values[i], tf = tf_values[i];
+    double s0 = 0, s1 = w.v[0], b = w.v[1] - w.v[0];
+    for (size_t k = 1; k < n; ++k) {
+      double x = sf * w.v[k];
+      if (k > 1) b = tf * (s1 - s0) + (1 - tf) * b;
+      double y = (1 - sf) * (s1 + b);
+      s0 = s1;
+      s1 = x + y;
+    }
+    return s1;
+  });
+}
+
+}  // namespace functions
+}  // namespace promeval::eval

@@ -1,0 +1,135 @@
+// Instant and range vector selectors.
+//
+// An instant selector takes, at each step, the newest sample in
+// (ref - lookback, ref] with ref = step time - offset (or the @ time); a
+// stale marker as the newest sample hides the series. The cursor over a
+// series' samples only moves forward across steps.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "eval/evaluator.h"
+#include "promeval/status_macros.h"
+
+namespace promeval::eval {
+
+absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
+    const VectorSelector& vs, bool timestamps) {
+  PROMEVAL_ASSIGN_OR_RETURN(
+      int64_t offset, OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
+  const int64_t lookback = ctx_.options->lookback_delta_ms;
+  const bool fixed = vs.at.is_set();
+  const int64_t fixed_ref = fixed ? AtTime(ctx_, vs.at) - offset : 0;
+  const int64_t first_ref = fixed ? fixed_ref : steps_.start - offset;
+  const int64_t last_ref = fixed ? fixed_ref : steps_.At(steps_.count - 1) - offset;
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<SeriesData> data,
+      ctx_.querier->Select(vs.matchers, first_ref - lookback + 1, last_ref));
+
+  std::vector<StepSeries> out;
+  int64_t present_max = 0;
+  for (const SeriesData& s : data) {
+    const auto& t = s.timestamps;
+    const auto& v = s.values;
+    // The first sample after the first step's window start.
+    size_t j = std::upper_bound(t.begin(), t.end(), first_ref - lookback) -
+               t.begin();
+    ctx_.stats.samples_read += static_cast<int64_t>(
+        std::upper_bound(t.begin(), t.end(), last_ref) - t.begin()) -
+        static_cast<int64_t>(j);
+    StepSeries series;
+    series.values.assign(steps_.count, Absent());
+    bool any = false;
+    auto value_at = [&](int64_t ref, double& out_value) {
+      // j: first sample with time > ref.
+      while (j < t.size() && t[j] <= ref) ++j;
+      if (j == 0) return false;
+      size_t last = j - 1;
+      if (t[last] <= ref - lookback || IsStaleNaN(v[last])) return false;
+      out_value = timestamps ? static_cast<double>(t[last]) / 1000.0 : v[last];
+      return true;
+    };
+    if (fixed) {
+      double x;
+      if (value_at(fixed_ref, x)) {
+        series.values.assign(steps_.count, x);
+        any = true;
+      }
+    } else {
+      for (int i = 0; i < steps_.count; ++i) {
+        double x;
+        if (value_at(steps_.At(i) - offset, x)) {
+          series.values[i] = x;
+          any = true;
+        }
+      }
+    }
+    if (!any) continue;
+    series.labels = *s.labels;
+    out.push_back(std::move(series));
+  }
+  present_max = static_cast<int64_t>(out.size());
+  PROMEVAL_RETURN_IF_ERROR(ctx_.AddSamples(present_max));
+  return out;
+}
+
+absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
+    const MatrixSelector& ms) {
+  const auto& vs = static_cast<const VectorSelector&>(*ms.vector_selector);
+  PROMEVAL_ASSIGN_OR_RETURN(
+      int64_t offset, OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
+  int64_t range = ms.range_ms;
+  if (ms.range_expr != nullptr) {
+    PROMEVAL_ASSIGN_OR_RETURN(range, EvalDurationMs(ctx_, *ms.range_expr));
+  }
+  RangeValue out;
+  out.range_ms = range;
+  out.offset_ms = offset;
+  out.selector = &vs;
+  if (vs.at.is_set()) {
+    out.fixed = true;
+    out.fixed_ref = AtTime(ctx_, vs.at) - offset;
+  }
+  int64_t first_ref = out.fixed ? out.fixed_ref : steps_.start - offset;
+  int64_t last_ref =
+      out.fixed ? out.fixed_ref : steps_.At(steps_.count - 1) - offset;
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<SeriesData> data,
+      ctx_.querier->Select(vs.matchers, first_ref - range + 1, last_ref));
+  int64_t in_range = 0;
+  for (const SeriesData& s : data) {
+    auto begin = std::upper_bound(s.timestamps.begin(), s.timestamps.end(),
+                                  first_ref - range);
+    auto end = std::upper_bound(begin, s.timestamps.end(), last_ref);
+    if (begin == end) continue;
+    size_t from = begin - s.timestamps.begin();
+    size_t n = end - begin;
+    in_range += static_cast<int64_t>(n);
+    RangeSeries r;
+    r.labels = *s.labels;
+    r.timestamps = s.timestamps.subspan(from, n);
+    r.values = s.values.subspan(from, n);
+    if (std::any_of(r.values.begin(), r.values.end(), IsStaleNaN)) {
+      // Range vectors never contain stale markers: copy the samples
+      // without them.
+      auto ts = std::make_shared<std::vector<int64_t>>();
+      auto vs = std::make_shared<std::vector<double>>();
+      for (size_t i = 0; i < n; ++i) {
+        if (IsStaleNaN(r.values[i])) continue;
+        ts->push_back(r.timestamps[i]);
+        vs->push_back(r.values[i]);
+      }
+      in_range -= static_cast<int64_t>(n - ts->size());
+      if (ts->empty()) continue;
+      r.timestamps = *ts;
+      r.values = *vs;
+      r.own_timestamps = std::move(ts);
+      r.own_values = std::move(vs);
+    }
+    out.series.push_back(std::move(r));
+  }
+  ctx_.stats.samples_read += in_range;
+  return out;
+}
+
+}  // namespace promeval::eval

@@ -1,0 +1,98 @@
+// The storage the engine reads series from, and the in-memory store.
+//
+// A host service plugs its own store into the engine by implementing
+// Queryable (and Storage, if rules write their results back). The engine
+// asks a Querier for the series matching a selector and reads their samples
+// as spans of timestamps and values; it never copies them.
+//
+// Thread-safety: MemStorage is safe for concurrent use. A Querier holds a read
+// lock on the store until it is destroyed, so appends wait for running
+// queries; an Appender buffers its samples and applies them atomically on
+// Commit(). Implementations of these interfaces must be usable from the
+// thread that created the Querier.
+#ifndef PROMEVAL_STORAGE_H_
+#define PROMEVAL_STORAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "promeval/labels.h"
+
+namespace promeval {
+
+// One series as the engine reads it. The samples are sorted by timestamp,
+// stale markers included (value StaleNaN()); they may extend beyond the
+// requested time range.
+struct SeriesData {
+  const Labels* labels;
+  absl::Span<const int64_t> timestamps;
+  absl::Span<const double> values;
+};
+
+class Querier {
+ public:
+  virtual ~Querier() = default;
+  // Every series matching all `matchers` (a label value "" means the label
+  // is absent) that may have samples in [mint, maxt], in a stable order. The
+  // spans stay valid until the Querier is destroyed.
+  virtual absl::StatusOr<std::vector<SeriesData>> Select(
+      absl::Span<const Matcher> matchers, int64_t mint, int64_t maxt) = 0;
+};
+
+class Queryable {
+ public:
+  virtual ~Queryable() = default;
+  virtual absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t mint,
+                                                              int64_t maxt) = 0;
+};
+
+class Appender {
+ public:
+  virtual ~Appender() = default;
+  // Buffers a sample; nothing is visible before Commit().
+  virtual void Append(const Labels& labels, int64_t t, double v) = 0;
+  // Applies every buffered sample, or none: a sample older than the newest
+  // one of its series, or at the same time with another value, fails the
+  // whole commit (kInvalidArgument naming the series and time).
+  virtual absl::Status Commit() = 0;
+};
+
+class Storage : public Queryable {
+ public:
+  virtual std::unique_ptr<Appender> NewAppender() = 0;
+};
+
+// The embedded default store: columnar series (a timestamp array and a value
+// array each), label sets hashed once, an inverted index from label name and
+// value to series for the matchers.
+class MemStorage : public Storage {
+ public:
+  MemStorage();
+  ~MemStorage() override;
+  MemStorage(const MemStorage&) = delete;
+  MemStorage& operator=(const MemStorage&) = delete;
+
+  absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t mint,
+                                                      int64_t maxt) override;
+  std::unique_ptr<Appender> NewAppender() override;
+
+  int64_t NumSeries() const;
+  int64_t NumSamples() const;
+
+  // Removes every series.
+  void Clear();
+
+ private:
+  class Impl;
+  class MemQuerier;
+  class MemAppender;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace promeval
+
+#endif  // PROMEVAL_STORAGE_H_

@@ -1,0 +1,271 @@
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "promeval/storage.h"
+#include "promeval/text.h"
+
+namespace promeval {
+namespace {
+
+struct MemSeries {
+  Labels labels;
+  std::vector<int64_t> timestamps;
+  std::vector<double> values;
+};
+
+uint64_t Bits(double v) {
+  uint64_t b;
+  std::memcpy(&b, &v, sizeof(b));
+  return b;
+}
+
+// Sorted-vector set operations on series ids.
+std::vector<uint32_t> Intersect(const std::vector<uint32_t>& a,
+                                const std::vector<uint32_t>& b) {
+  std::vector<uint32_t> out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(),
+                        std::back_inserter(out));
+  return out;
+}
+
+std::vector<uint32_t> Subtract(const std::vector<uint32_t>& a,
+                               const std::vector<uint32_t>& b) {
+  std::vector<uint32_t> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(),
+                      std::back_inserter(out));
+  return out;
+}
+
+}  // namespace
+
+class MemStorage::Impl {
+ public:
+  mutable absl::Mutex mu;
+  std::vector<std::unique_ptr<MemSeries>> series ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_hash ABSL_GUARDED_BY(mu);
+  // Label name -> value -> ids of the series with it, ascending.
+  absl::flat_hash_map<std::string,
+                      absl::flat_hash_map<std::string, std::vector<uint32_t>>>
+      postings ABSL_GUARDED_BY(mu);
+  int64_t num_samples ABSL_GUARDED_BY(mu) = 0;
+
+  // The id of the series with these labels, or -1.
+  int64_t Find(const Labels& labels) const ABSL_SHARED_LOCKS_REQUIRED(mu) {
+    auto it = by_hash.find(labels.Hash());
+    if (it == by_hash.end()) return -1;
+    for (uint32_t id : it->second) {
+      if (series[id]->labels == labels) return id;
+    }
+    return -1;
+  }
+
+  uint32_t Create(const Labels& labels) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    uint32_t id = static_cast<uint32_t>(series.size());
+    auto s = std::make_unique<MemSeries>();
+    s->labels = labels;
+    series.push_back(std::move(s));
+    by_hash[labels.Hash()].push_back(id);
+    for (const Label& l : labels) postings[l.name][l.value].push_back(id);
+    return id;
+  }
+
+  // The ids of the series matching all matchers, ascending.
+  std::vector<uint32_t> Match(absl::Span<const Matcher> matchers) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu) {
+    std::vector<uint32_t> result;
+    bool have_positive = false;
+    std::vector<std::vector<uint32_t>> exclusions;
+    for (const Matcher& m : matchers) {
+      auto name_it = postings.find(m.name());
+      bool matches_empty = m.Matches("");
+      if (!matches_empty) {
+        // Series whose value of the label matches.
+        std::vector<uint32_t> ids;
+        if (name_it != postings.end()) {
+          if (m.type() == MatchType::kEqual) {
+            auto v = name_it->second.find(m.value());
+            if (v != name_it->second.end()) ids = v->second;
+          } else {
+            for (const auto& [value, list] : name_it->second) {
+              if (m.Matches(value)) {
+                std::vector<uint32_t> merged;
+                std::merge(ids.begin(), ids.end(), list.begin(), list.end(),
+                           std::back_inserter(merged));
+                ids = std::move(merged);
+              }
+            }
+          }
+        }
+        result = have_positive ? Intersect(result, ids) : std::move(ids);
+        have_positive = true;
+        if (result.empty()) return result;
+      } else if (name_it != postings.end()) {
+        // Matches absent labels: exclude the series whose value does not
+        // match.
+        std::vector<uint32_t> excluded;
+        for (const auto& [value, list] : name_it->second) {
+          if (!m.Matches(value)) {
+            std::vector<uint32_t> merged;
+            std::merge(excluded.begin(), excluded.end(), list.begin(),
+                       list.end(), std::back_inserter(merged));
+            excluded = std::move(merged);
+          }
+        }
+        exclusions.push_back(std::move(excluded));
+      }
+    }
+    if (!have_positive) {
+      result.resize(series.size());
+      for (uint32_t i = 0; i < result.size(); ++i) result[i] = i;
+    }
+    for (const auto& excluded : exclusions) result = Subtract(result, excluded);
+    return result;
+  }
+};
+
+class MemStorage::MemQuerier : public Querier {
+ public:
+  explicit MemQuerier(const Impl* impl) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      : impl_(impl) {
+    impl_->mu.ReaderLock();
+  }
+  ~MemQuerier() override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    impl_->mu.ReaderUnlock();
+  }
+
+  absl::StatusOr<std::vector<SeriesData>> Select(
+      absl::Span<const Matcher> matchers, int64_t mint,
+      int64_t maxt) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    std::vector<SeriesData> out;
+    for (uint32_t id : impl_->Match(matchers)) {
+      const MemSeries& s = *impl_->series[id];
+      if (s.timestamps.empty() || s.timestamps.front() > maxt ||
+          s.timestamps.back() < mint) {
+        continue;
+      }
+      out.push_back(SeriesData{&s.labels, s.timestamps, s.values});
+    }
+    return out;
+  }
+
+ private:
+  const Impl* impl_;
+};
+
+class MemStorage::MemAppender : public Appender {
+ public:
+  explicit MemAppender(Impl* impl) : impl_(impl) {}
+
+  void Append(const Labels& labels, int64_t t, double v) override {
+    auto it = pending_index_.find(labels.Hash());
+    size_t slot = pending_.size();
+    if (it != pending_index_.end()) {
+      for (size_t i : it->second) {
+        if (pending_[i].labels == labels) slot = i;
+      }
+    }
+    if (slot == pending_.size()) {
+      pending_.push_back(Pending{labels, {}});
+      pending_index_[labels.Hash()].push_back(slot);
+    }
+    pending_[slot].samples.push_back(FPointBits{t, v});
+  }
+
+  absl::Status Commit() override {
+    absl::MutexLock lock(&impl_->mu);
+    // Validate everything first: a failed commit changes nothing.
+    std::vector<int64_t> ids(pending_.size());
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const Pending& p = pending_[i];
+      ids[i] = impl_->Find(p.labels);
+      int64_t last_t = 0;
+      double last_v = 0;
+      bool have_last = false;
+      if (ids[i] >= 0 && !impl_->series[ids[i]]->timestamps.empty()) {
+        last_t = impl_->series[ids[i]]->timestamps.back();
+        last_v = impl_->series[ids[i]]->values.back();
+        have_last = true;
+      }
+      for (const FPointBits& s : p.samples) {
+        if (have_last && s.t < last_t) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("out of order sample for series ", p.labels.ToString(),
+                           " at timestamp ", s.t));
+        }
+        if (have_last && s.t == last_t && Bits(s.v) != Bits(last_v)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("duplicate sample for timestamp ", s.t,
+                           " of series ", p.labels.ToString()));
+        }
+        last_t = s.t;
+        last_v = s.v;
+        have_last = true;
+      }
+    }
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      uint32_t id = ids[i] >= 0 ? static_cast<uint32_t>(ids[i])
+                                : impl_->Create(pending_[i].labels);
+      MemSeries& s = *impl_->series[id];
+      for (const FPointBits& p : pending_[i].samples) {
+        if (!s.timestamps.empty() && s.timestamps.back() == p.t) continue;
+        s.timestamps.push_back(p.t);
+        s.values.push_back(p.v);
+        ++impl_->num_samples;
+      }
+    }
+    pending_.clear();
+    pending_index_.clear();
+    return absl::OkStatus();
+  }
+
+ private:
+  struct FPointBits {
+    int64_t t;
+    double v;
+  };
+  struct Pending {
+    Labels labels;
+    std::vector<FPointBits> samples;
+  };
+
+  Impl* impl_;
+  std::vector<Pending> pending_;
+  absl::flat_hash_map<uint64_t, std::vector<size_t>> pending_index_;
+};
+
+MemStorage::MemStorage() : impl_(std::make_unique<Impl>()) {}
+MemStorage::~MemStorage() = default;
+
+absl::StatusOr<std::unique_ptr<Querier>> MemStorage::NewQuerier(
+    int64_t /*mint*/, int64_t /*maxt*/) {
+  return std::unique_ptr<Querier>(new MemQuerier(impl_.get()));
+}
+
+std::unique_ptr<Appender> MemStorage::NewAppender() {
+  return std::make_unique<MemAppender>(impl_.get());
+}
+
+int64_t MemStorage::NumSeries() const {
+  absl::ReaderMutexLock lock(&impl_->mu);
+  return static_cast<int64_t>(impl_->series.size());
+}
+
+int64_t MemStorage::NumSamples() const {
+  absl::ReaderMutexLock lock(&impl_->mu);
+  return impl_->num_samples;
+}
+
+void MemStorage::Clear() {
+  absl::MutexLock lock(&impl_->mu);
+  impl_->series.clear();
+  impl_->by_hash.clear();
+  impl_->postings.clear();
+  impl_->num_samples = 0;
+}
+
+}  // namespace promeval

@@ -1,0 +1,1 @@
+#include "promeval/loaders.h"
