@@ -18,7 +18,8 @@ absl::StatusOr<std::string> ReadFile(absl::string_view path) {
   std::ostringstream content;
   content << in.rdbuf();
   if (in.bad()) {
-    return absl::InvalidArgumentError(absl::StrCat("read ", path, ": ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("read ", path, ": ", std::strerror(errno)));
   }
   return content.str();
 }

@@ -64,7 +64,8 @@ void RegisterTest(CLI::App& app, int& exit_code) {
       if (options->verbose) {
         for (const EvalOutcome& e : r.evals) {
           if (e.result == EvalOutcome::Result::kSkipped) {
-            std::cout << r.file << ":" << e.line << ": skipped: " << e.message << "\n";
+            std::cout << r.file << ":" << e.line << ": skipped: " << e.message
+                      << "\n";
           }
         }
         std::cout << r.file << ": " << r.passed() << " passed, " << r.failed()

@@ -35,9 +35,9 @@ Labels GroupLabels(const Labels& labels, const AggregateExpr& a,
 }
 
 struct Groups {
-  std::vector<Labels> labels;       // Per group.
-  std::vector<bool> drop_name;      // Per group: OR over the members.
-  std::vector<int> of_series;       // Group of each input series.
+  std::vector<Labels> labels;   // Per group.
+  std::vector<bool> drop_name;  // Per group: OR over the members.
+  std::vector<int> of_series;   // Group of each input series.
 };
 
 Groups Group(const std::vector<StepSeries>& in, const AggregateExpr& a) {
@@ -71,7 +71,7 @@ struct Accumulator {
   double value = 0;  // sum / min / max / mean
   double c = 0;      // Kahan compensation.
   double count = 0;
-  double m2 = 0;     // Variance.
+  double m2 = 0;  // Variance.
   bool incremental = false;
   double mean = 0;
 
@@ -263,10 +263,11 @@ absl::StatusOr<Value> Evaluator::EvalAggregate(const AggregateExpr& a) {
   if (a.op == AggregateOp::kQuantile) {
     for (double q : param) {
       if (std::isnan(q) || q < 0 || q > 1) {
-        ctx_.Annotate(Annotation::Kind::kWarning,
-                      absl::StrCat("quantile value should be between 0 and 1, got ",
-                                   FormatFloatGo(q)),
-                      a.param->pos);
+        ctx_.Annotate(
+            Annotation::Kind::kWarning,
+            absl::StrCat("quantile value should be between 0 and 1, got ",
+                         FormatFloatGo(q)),
+            a.param->pos);
         break;
       }
     }
@@ -314,9 +315,9 @@ absl::StatusOr<Value> Evaluator::EvalAggregate(const AggregateExpr& a) {
   return Value::Vector(std::move(present));
 }
 
-absl::StatusOr<Value> Evaluator::EvalAggregateK(const AggregateExpr& a,
-                                                const std::vector<double>& param,
-                                                std::vector<StepSeries> in) {
+absl::StatusOr<Value> Evaluator::EvalAggregateK(
+    const AggregateExpr& a, const std::vector<double>& param,
+    std::vector<StepSeries> in) {
   const int steps = steps_.count;
   Groups g = Group(in, a);
   const int ngroups = static_cast<int>(g.labels.size());
@@ -324,7 +325,8 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(const AggregateExpr& a,
   for (size_t k = 0; k < in.size(); ++k) members[g.of_series[k]].push_back(k);
 
   // selected[k][i]: whether input series k is in the result at step i.
-  std::vector<std::vector<char>> selected(in.size(), std::vector<char>(steps, 0));
+  std::vector<std::vector<char>> selected(in.size(),
+                                          std::vector<char>(steps, 0));
   // The order of the single-step result (instant queries).
   std::vector<int> order;
   for (int i = 0; i < steps; ++i) {
@@ -332,13 +334,15 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(const AggregateExpr& a,
     double ratio = 0;
     if (a.op == AggregateOp::kLimitRatio) {
       ratio = param[i];
-      if (std::isnan(ratio)) return absl::InvalidArgumentError("Ratio value is NaN");
+      if (std::isnan(ratio))
+        return absl::InvalidArgumentError("Ratio value is NaN");
       if (ratio < -1 || ratio > 1) {
-        ctx_.Annotate(Annotation::Kind::kWarning,
-                      absl::StrCat("ratio value should be between -1 and 1, got ",
-                                   FormatFloatGo(ratio), ", capping to ",
-                                   ratio < 0 ? "-1" : "1"),
-                      a.param->pos);
+        ctx_.Annotate(
+            Annotation::Kind::kWarning,
+            absl::StrCat("ratio value should be between -1 and 1, got ",
+                         FormatFloatGo(ratio), ", capping to ",
+                         ratio < 0 ? "-1" : "1"),
+            a.param->pos);
         ratio = std::clamp(ratio, -1.0, 1.0);
       }
     } else {
@@ -356,8 +360,9 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(const AggregateExpr& a,
       } else if (a.op == AggregateOp::kLimitRatio) {
         for (int m : members[gi]) {
           if (IsAbsent(in[m].values[i])) continue;
-          double offset = static_cast<double>(in[m].labels.Hash()) /
-                          static_cast<double>(std::numeric_limits<uint64_t>::max());
+          double offset =
+              static_cast<double>(in[m].labels.Hash()) /
+              static_cast<double>(std::numeric_limits<uint64_t>::max());
           bool keep = (ratio >= 0 && offset < ratio) ||
                       (ratio < 0 && offset >= 1.0 + ratio);
           if (keep) chosen.push_back(m);
@@ -382,8 +387,9 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(const AggregateExpr& a,
             continue;
           }
           double root = value(items[0]);
-          bool replace = top ? (root < f || (std::isnan(root) && !std::isnan(f)))
-                             : (root > f || (std::isnan(root) && !std::isnan(f)));
+          bool replace =
+              top ? (root < f || (std::isnan(root) && !std::isnan(f)))
+                  : (root > f || (std::isnan(root) && !std::isnan(f)));
           if (replace) {
             items[0] = m;
             if (k > 1) heap.Fix0();
@@ -419,7 +425,8 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(const AggregateExpr& a,
     for (int m : order) emit(m);
   } else {
     for (size_t m = 0; m < in.size(); ++m) {
-      if (std::find(selected[m].begin(), selected[m].end(), 1) != selected[m].end()) {
+      if (std::find(selected[m].begin(), selected[m].end(), 1) !=
+          selected[m].end()) {
         emit(static_cast<int>(m));
       }
     }

@@ -133,7 +133,8 @@ class Outputs {
   int Index(Labels labels, bool drop_name) {
     auto& list = by_hash_[labels.Hash()];
     for (int idx : list) {
-      if (series_[idx].labels == labels && series_[idx].drop_name == drop_name) {
+      if (series_[idx].labels == labels &&
+          series_[idx].drop_name == drop_name) {
         return idx;
       }
     }
@@ -220,8 +221,10 @@ std::vector<StepSeries> SetOperation(const BinaryExpr& b, int steps,
   const VectorMatching& m = *b.matching;
   SignatureTable sigs;
   std::vector<int> lsig(lhs.size()), rsig(rhs.size());
-  for (size_t i = 0; i < lhs.size(); ++i) lsig[i] = sigs.Id(Signature(lhs[i].labels, m));
-  for (size_t i = 0; i < rhs.size(); ++i) rsig[i] = sigs.Id(Signature(rhs[i].labels, m));
+  for (size_t i = 0; i < lhs.size(); ++i)
+    lsig[i] = sigs.Id(Signature(lhs[i].labels, m));
+  for (size_t i = 0; i < rhs.size(); ++i)
+    rsig[i] = sigs.Id(Signature(rhs[i].labels, m));
   // Per step: which signatures each side has.
   std::vector<int> seen_l(sigs.size(), -1), seen_r(sigs.size(), -1);
   std::vector<StepSeries> out;
@@ -272,8 +275,10 @@ absl::StatusOr<std::vector<StepSeries>> VectorVector(
 
   SignatureTable sigs;
   std::vector<int> lsig(lhs.size()), rsig(rhs.size());
-  for (size_t i = 0; i < lhs.size(); ++i) lsig[i] = sigs.Id(Signature(lhs[i].labels, m));
-  for (size_t i = 0; i < rhs.size(); ++i) rsig[i] = sigs.Id(Signature(rhs[i].labels, m));
+  for (size_t i = 0; i < lhs.size(); ++i)
+    lsig[i] = sigs.Id(Signature(lhs[i].labels, m));
+  for (size_t i = 0; i < rhs.size(); ++i)
+    rsig[i] = sigs.Id(Signature(rhs[i].labels, m));
   const int nsig = sigs.size();
 
   Outputs outputs(steps);
@@ -284,8 +289,8 @@ absl::StatusOr<std::vector<StepSeries>> VectorVector(
     auto it = pair_output.find(key);
     if (it != pair_output.end()) return it->second;
     static const Labels* const kEmpty = new Labels();
-    Labels metric = ResultMetric(lhs[li].labels, ri < 0 ? *kEmpty : rhs[ri].labels,
-                                 b.op, m);
+    Labels metric = ResultMetric(lhs[li].labels,
+                                 ri < 0 ? *kEmpty : rhs[ri].labels, b.op, m);
     bool drop_name = false;
     if (b.return_bool) {
       if (delayed) {
@@ -310,12 +315,12 @@ absl::StatusOr<std::vector<StepSeries>> VectorVector(
   for (int i = 0; i < steps; ++i) {
     // Nothing can match when a side is empty at this step (and the
     // duplicate check below does not apply), unless a fill creates results.
-    bool lhs_any = std::any_of(lhs.begin(), lhs.end(), [i](const StepSeries& s) {
-      return !IsAbsent(s.values[i]);
-    });
-    bool rhs_any = std::any_of(rhs.begin(), rhs.end(), [i](const StepSeries& s) {
-      return !IsAbsent(s.values[i]);
-    });
+    bool lhs_any = std::any_of(
+        lhs.begin(), lhs.end(),
+        [i](const StepSeries& s) { return !IsAbsent(s.values[i]); });
+    bool rhs_any = std::any_of(
+        rhs.begin(), rhs.end(),
+        [i](const StepSeries& s) { return !IsAbsent(s.values[i]); });
     if ((!lhs_any || !rhs_any) && !fill) continue;
     // The "one" side: at most one series per signature.
     for (size_t k = 0; k < rhs.size(); ++k) {
@@ -401,7 +406,8 @@ absl::StatusOr<std::vector<StepSeries>> VectorVector(
         auto it = fill_lhs_output.find(k);
         if (it == fill_lhs_output.end()) {
           it = fill_lhs_output
-                   .emplace(k, outputs.Index(MatchLabels(rhs[k].labels, m), false))
+                   .emplace(k,
+                            outputs.Index(MatchLabels(rhs[k].labels, m), false))
                    .first;
         }
         PROMEVAL_RETURN_IF_ERROR(outputs.Set(it->second, i, result));

@@ -20,9 +20,10 @@ using eval::Value;
 // arguments do not (Prometheus's AtModifierUnsafeFunctions).
 bool AtModifierUnsafe(absl::string_view name) {
   static const auto* const kNames = new absl::flat_hash_set<absl::string_view>{
-      "days_in_month", "day_of_month", "day_of_week", "day_of_year", "end",
-      "hour",          "minute",       "month",       "year",        "predict_linear",
-      "range",         "start",        "step",        "time",        "timestamp"};
+      "days_in_month", "day_of_month",   "day_of_week", "day_of_year",
+      "end",           "hour",           "minute",      "month",
+      "year",          "predict_linear", "range",       "start",
+      "step",          "time",           "timestamp"};
   return kNames->contains(name);
 }
 
@@ -94,7 +95,8 @@ absl::Status FinishNames(std::vector<StepSeries>& series) {
 
 }  // namespace
 
-absl::Status EnableEngineFeature(absl::string_view flag, EngineOptions& options) {
+absl::Status EnableEngineFeature(absl::string_view flag,
+                                 EngineOptions& options) {
   if (flag == "promql-delayed-name-removal") {
     options.delayed_name_removal = true;
     return absl::OkStatus();
@@ -113,35 +115,31 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
   return std::unique_ptr<Engine>(new Engine(std::move(options)));
 }
 
-absl::StatusOr<QueryResult> Engine::InstantQuery(Queryable& storage,
-                                                 absl::string_view query,
-                                                 int64_t t,
-                                                 const QueryControl& control) const {
+absl::StatusOr<QueryResult> Engine::InstantQuery(
+    Queryable& storage, absl::string_view query, int64_t t,
+    const QueryControl& control) const {
   PROMEVAL_ASSIGN_OR_RETURN(ExprPtr expr, ParseExpr(query, options_.parser));
   return Evaluate(storage, *expr, query, t, t, 0, /*instant=*/true, control);
 }
 
-absl::StatusOr<QueryResult> Engine::RangeQuery(Queryable& storage,
-                                               absl::string_view query,
-                                               int64_t start, int64_t end,
-                                               int64_t step,
-                                               const QueryControl& control) const {
+absl::StatusOr<QueryResult> Engine::RangeQuery(
+    Queryable& storage, absl::string_view query, int64_t start, int64_t end,
+    int64_t step, const QueryControl& control) const {
   PROMEVAL_ASSIGN_OR_RETURN(ExprPtr expr, ParseExpr(query, options_.parser));
   return Evaluate(storage, *expr, query, start, end, step, /*instant=*/false,
                   control);
 }
 
-absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& storage, const Expr& expr,
-                                             absl::string_view query,
-                                             int64_t start, int64_t end,
-                                             int64_t step, bool instant,
-                                             const QueryControl& control) const {
+absl::StatusOr<QueryResult> Engine::Evaluate(
+    Queryable& storage, const Expr& expr, absl::string_view query,
+    int64_t start, int64_t end, int64_t step, bool instant,
+    const QueryControl& control) const {
   ValueType type = expr.type();
   if (!instant) {
     if (type != ValueType::kScalar && type != ValueType::kVector) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid expression type \"", DocumentedType(type),
-          "\" for range query, must be Scalar or instant Vector"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid expression type \"", DocumentedType(type),
+                       "\" for range query, must be Scalar or instant Vector"));
     }
     if (step <= 0) {
       return absl::InvalidArgumentError(
@@ -149,7 +147,8 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& storage, const Expr& exp
           "Try a positive integer");
     }
     if (end < start) {
-      return absl::InvalidArgumentError("end timestamp must not be before start time");
+      return absl::InvalidArgumentError(
+          "end timestamp must not be before start time");
     }
   }
   QueryContext ctx;
@@ -162,7 +161,8 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& storage, const Expr& exp
   if (options_.timeout > absl::ZeroDuration()) {
     ctx.deadline = absl::Now() + options_.timeout;
   }
-  if (MarkStepInvariant(expr, ctx.step_invariant)) ctx.step_invariant.insert(&expr);
+  if (MarkStepInvariant(expr, ctx.step_invariant))
+    ctx.step_invariant.insert(&expr);
   PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> querier,
                             storage.NewQuerier(start, end));
   ctx.querier = querier.get();
@@ -199,7 +199,8 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& storage, const Expr& exp
         result.type = ValueType::kVector;
         for (StepSeries& s : value.vector) {
           if (IsAbsent(s.values[0])) continue;
-          result.vector.push_back(Sample{std::move(s.labels), start, s.values[0]});
+          result.vector.push_back(
+              Sample{std::move(s.labels), start, s.values[0]});
         }
       } else {
         result.type = ValueType::kMatrix;
@@ -233,7 +234,8 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& storage, const Expr& exp
         if (s.drop_name) out.labels = out.labels.WithoutMetricName();
         for (size_t i = 0; i < s.timestamps.size(); ++i) {
           int64_t t = s.timestamps[i];
-          if (t > ref - range.range_ms && t <= ref && !IsStaleNaN(s.values[i])) {
+          if (t > ref - range.range_ms && t <= ref &&
+              !IsStaleNaN(s.values[i])) {
             out.points.push_back(FPoint{t, s.values[i]});
           }
         }

@@ -40,8 +40,7 @@ absl::Status QueryContext::CheckCancelled() const {
     return absl::CancelledError("query was canceled in query execution");
   }
   if (deadline != absl::InfiniteFuture() && absl::Now() > deadline) {
-    return absl::DeadlineExceededError(
-        "query timed out in query execution");
+    return absl::DeadlineExceededError("query timed out in query execution");
   }
   return absl::OkStatus();
 }
@@ -264,7 +263,8 @@ absl::StatusOr<Value> Evaluator::EvalStepInvariant(const Expr& e) {
 absl::StatusOr<RangeValue> Evaluator::EvalRange(const Expr& e) {
   const Expr* inner = &e;
   while (const auto* p = As<ParenExpr>(inner)) inner = p->expr.get();
-  if (const auto* ms = As<MatrixSelector>(inner)) return EvalMatrixSelector(*ms);
+  if (const auto* ms = As<MatrixSelector>(inner))
+    return EvalMatrixSelector(*ms);
   if (const auto* sq = As<SubqueryExpr>(inner)) return EvalSubquery(*sq);
   return absl::InternalError("expected a range vector");
 }
@@ -293,7 +293,8 @@ absl::StatusOr<Value> Evaluator::EvalUnary(const UnaryExpr& u) {
 
 absl::StatusOr<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq) {
   PROMEVAL_ASSIGN_OR_RETURN(
-      int64_t offset, OffsetOf(ctx_, sq.original_offset_ms, sq.offset_expr.get()));
+      int64_t offset,
+      OffsetOf(ctx_, sq.original_offset_ms, sq.offset_expr.get()));
   int64_t range = sq.range_ms;
   if (sq.range_expr != nullptr) {
     PROMEVAL_ASSIGN_OR_RETURN(range, EvalDurationMs(ctx_, *sq.range_expr));
@@ -359,7 +360,8 @@ absl::StatusOr<Value> Evaluator::EvalCall(const Call& c) {
       // timestamp() evaluates a vector selector argument itself, to read the
       // samples' timestamps.
       const Expr* arg = c.args[0].get();
-      while (As<ParenExpr>(arg) != nullptr) arg = As<ParenExpr>(arg)->expr.get();
+      while (As<ParenExpr>(arg) != nullptr)
+        arg = As<ParenExpr>(arg)->expr.get();
       if (As<VectorSelector>(arg) != nullptr) {
         args.emplace_back();
         continue;

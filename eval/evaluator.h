@@ -89,7 +89,9 @@ struct RangeValue {
   // The selector, for annotations and absent_over_time's labels.
   const VectorSelector* selector = nullptr;
   // Window end for step i.
-  int64_t RefTime(int64_t ts) const { return fixed ? fixed_ref : ts - offset_ms; }
+  int64_t RefTime(int64_t ts) const {
+    return fixed ? fixed_ref : ts - offset_ms;
+  }
 };
 
 struct Value {

@@ -51,6 +51,7 @@ struct Window {
   int64_t range_start;  // Exclusive.
   int64_t range_end;    // Inclusive (the reference time).
   int64_t step_time;    // The evaluation time of the step.
+  int step;             // The index of the step.
 };
 
 // Applies `f` to each series' window at each step. `f` returns the value or
@@ -73,15 +74,15 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       int64_t ts = steps.At(i);
       int64_t ref = range.RefTime(ts);
       int64_t start = ref - range.range_ms;
-      if (range.fixed && i > 0) {
-        o.values[i] = o.values[0];
-        continue;
-      }
       while (lo < n && s.timestamps[lo] <= start) ++lo;
       if (hi < lo) hi = lo;
       while (hi < n && s.timestamps[hi] <= ref) ++hi;
-      Window w{s.timestamps.subspan(lo, hi - lo), s.values.subspan(lo, hi - lo),
-               start, ref, ts};
+      Window w{s.timestamps.subspan(lo, hi - lo),
+               s.values.subspan(lo, hi - lo),
+               start,
+               ref,
+               ts,
+               i};
       std::optional<double> v = f(w);
       if (v.has_value()) {
         o.values[i] = *v;

@@ -60,8 +60,9 @@ struct Expectation {
     return RE2::PartialMatch(s, *regex);
   }
   std::string Describe() const {
-    return regex == nullptr ? absl::StrCat("message ", GoQuote(message))
-                            : absl::StrCat("pattern ", GoQuote(regex->pattern()));
+    return regex == nullptr
+               ? absl::StrCat("message ", GoQuote(message))
+               : absl::StrCat("pattern ", GoQuote(regex->pattern()));
   }
 };
 
@@ -95,7 +96,9 @@ struct EvalCommand {
   const std::vector<Expectation>& Of(ExpectKind k) const {
     return expects[static_cast<int>(k)];
   }
-  bool IsOrdered() const { return legacy_ordered || !Of(ExpectKind::kOrdered).empty(); }
+  bool IsOrdered() const {
+    return legacy_ordered || !Of(ExpectKind::kOrdered).empty();
+  }
   bool IsFail() const { return legacy_fail || !Of(ExpectKind::kFail).empty(); }
 
   const ExpectedSeries* Find(const Labels& labels) const {
@@ -110,8 +113,52 @@ struct LoadCommand {
   int line = 0;
   int64_t gap = 0;
   std::vector<SeriesDescription> series;  // Later duplicates replaced.
-  int native_histogram_series = 0;
+  // Series holding native histograms, not loaded, and series with start
+  // timestamps (`@st` lines, whose start timestamps are not loaded).
+  std::vector<Labels> native_histograms;
+  std::vector<Labels> start_timestamps;
 };
+
+// The metric part of a series-description line: up to the first blank
+// outside quotes and braces.
+absl::string_view MetricPart(absl::string_view line) {
+  char quote = 0;
+  int depth = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quote != 0) {
+      if (c == '\\' && quote != '`') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+      }
+    } else if (c == '"' || c == '\'' || c == '`') {
+      quote = c;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}') {
+      --depth;
+    } else if ((c == ' ' || c == '\t') && depth == 0) {
+      return line.substr(0, i);
+    }
+  }
+  return line;
+}
+
+// The series load_with_nhcb synthesises native histograms for: the base
+// name of *_bucket (without le), *_count and *_sum series.
+std::optional<Labels> NhcbBase(const Labels& labels) {
+  absl::string_view name = labels.Get(kMetricName);
+  for (absl::string_view suffix : {"_bucket", "_count", "_sum"}) {
+    if (!absl::EndsWith(name, suffix)) continue;
+    if (suffix == "_bucket" && !labels.Has("le")) return std::nullopt;
+    return LabelsBuilder(labels)
+        .Set(kMetricName, name.substr(0, name.size() - suffix.size()))
+        .Del("le")
+        .Build();
+  }
+  return std::nullopt;
+}
 
 struct ClearCommand {};
 
@@ -120,8 +167,9 @@ std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 absl::StatusOr<int64_t> ParseTime(absl::string_view s, absl::string_view what) {
   absl::StatusOr<int64_t> ms = ParseDuration(s);
   if (!ms.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid ", what, " definition ", GoQuote(s), ": ", ms.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid ", what, " definition ", GoQuote(s), ": ",
+                     ms.status().message()));
   }
   return ms;
 }
@@ -182,7 +230,9 @@ class ScriptRunner {
     bool clear = false;
   };
 
-  std::string Where(int line) const { return absl::StrCat(filename_, ":", line); }
+  std::string Where(int line) const {
+    return absl::StrCat(filename_, ":", line);
+  }
 
   // Parses the command at lines_[i]; returns the index of its last line.
   size_t ParseLoad(size_t i, bool with_nhcb, Command& cmd);
@@ -196,6 +246,8 @@ class ScriptRunner {
   std::string ExecInstant(const EvalCommand& ev);
   std::string RunInstantVariant(const EvalCommand& ev, const std::string& expr,
                                 int64_t t);
+  // Whether a selector of the eval's expression selects one of `series`.
+  bool Selects(const EvalCommand& ev, const std::vector<Labels>& series) const;
 
   const std::string filename_;
   std::string base_name_;
@@ -203,8 +255,74 @@ class ScriptRunner {
   std::vector<std::string> lines_;
   std::unique_ptr<Engine> engine_;
   MemStorage storage_;
+  // Since the last clear.
+  std::vector<Labels> native_histograms_;
+  std::vector<Labels> start_timestamps_;
   ScriptReport report_;
 };
+
+void CollectSelectors(const Expr& e, std::vector<const VectorSelector*>& out) {
+  switch (e.kind()) {
+    case NodeKind::kVectorSelector:
+      out.push_back(static_cast<const VectorSelector*>(&e));
+      break;
+    case NodeKind::kMatrixSelector:
+      CollectSelectors(*static_cast<const MatrixSelector&>(e).vector_selector,
+                       out);
+      break;
+    case NodeKind::kSubqueryExpr:
+      CollectSelectors(*static_cast<const SubqueryExpr&>(e).expr, out);
+      break;
+    case NodeKind::kCall:
+      for (const ExprPtr& a : static_cast<const Call&>(e).args)
+        CollectSelectors(*a, out);
+      break;
+    case NodeKind::kAggregateExpr: {
+      const auto& a = static_cast<const AggregateExpr&>(e);
+      CollectSelectors(*a.expr, out);
+      if (a.param != nullptr) CollectSelectors(*a.param, out);
+      break;
+    }
+    case NodeKind::kBinaryExpr: {
+      const auto& b = static_cast<const BinaryExpr&>(e);
+      CollectSelectors(*b.lhs, out);
+      CollectSelectors(*b.rhs, out);
+      break;
+    }
+    case NodeKind::kParenExpr:
+      CollectSelectors(*static_cast<const ParenExpr&>(e).expr, out);
+      break;
+    case NodeKind::kUnaryExpr:
+      CollectSelectors(*static_cast<const UnaryExpr&>(e).expr, out);
+      break;
+    case NodeKind::kStepInvariantExpr:
+      CollectSelectors(*static_cast<const StepInvariantExpr&>(e).expr, out);
+      break;
+    case NodeKind::kNumberLiteral:
+    case NodeKind::kStringLiteral:
+    case NodeKind::kDurationExpr:
+      break;
+  }
+}
+
+bool ScriptRunner::Selects(const EvalCommand& ev,
+                           const std::vector<Labels>& series) const {
+  if (series.empty()) return false;
+  absl::StatusOr<ExprPtr> expr = ParseExpr(ev.expr, options_.engine.parser);
+  if (!expr.ok()) return false;
+  std::vector<const VectorSelector*> selectors;
+  CollectSelectors(**expr, selectors);
+  for (const VectorSelector* vs : selectors) {
+    for (const Labels& l : series) {
+      if (std::all_of(
+              vs->matchers.begin(), vs->matchers.end(),
+              [&](const Matcher& m) { return m.Matches(l.Get(m.name())); })) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
 
 size_t ScriptRunner::ParseLoad(size_t i, bool with_nhcb, Command& cmd) {
   static const RE2* const kLoad = new RE2(R"(^load(?:_(with_nhcb))?\s+(.+?)$)");
@@ -217,7 +335,6 @@ size_t ScriptRunner::ParseLoad(size_t i, bool with_nhcb, Command& cmd) {
         ": invalid load command. (load[_with_nhcb] <step:duration>)"));
     return i;
   }
-  (void)with_nhcb;  // Classic series load as floats; no NHCB is synthesised.
   absl::StatusOr<int64_t> gap = ParseTime(step, "step");
   if (!gap.ok()) {
     report_.errors.push_back(
@@ -230,7 +347,13 @@ size_t ScriptRunner::ParseLoad(size_t i, bool with_nhcb, Command& cmd) {
     ++i;
     absl::StatusOr<SeriesDescription> desc = ParseSeriesDescription(lines_[i]);
     if (absl::IsUnimplemented(desc.status())) {
-      ++load.native_histogram_series;
+      absl::string_view metric = MetricPart(lines_[i]);
+      bool start_timestamps = absl::ConsumeSuffix(&metric, "@st");
+      absl::StatusOr<Labels> labels = ParseMetric(metric);
+      if (labels.ok()) {
+        (start_timestamps ? load.start_timestamps : load.native_histograms)
+            .push_back(*std::move(labels));
+      }
       continue;
     }
     if (!desc.ok()) {
@@ -239,14 +362,21 @@ size_t ScriptRunner::ParseLoad(size_t i, bool with_nhcb, Command& cmd) {
       ok = false;
       continue;
     }
-    auto same = std::find_if(load.series.begin(), load.series.end(),
-                             [&](const SeriesDescription& s) {
-                               return s.labels == desc->labels;
-                             });
+    auto same = std::find_if(
+        load.series.begin(), load.series.end(),
+        [&](const SeriesDescription& s) { return s.labels == desc->labels; });
     if (same != load.series.end()) {
       *same = *std::move(desc);
     } else {
       load.series.push_back(*std::move(desc));
+    }
+  }
+  if (with_nhcb) {
+    // Only the float series are loaded; no NHCB series is synthesised.
+    for (const SeriesDescription& d : load.series) {
+      if (std::optional<Labels> base = NhcbBase(d.labels)) {
+        load.native_histograms.push_back(*std::move(base));
+      }
     }
   }
   if (ok) cmd.load = std::move(load);
@@ -288,7 +418,8 @@ size_t ScriptRunner::ParseEval(size_t i, Command& cmd) {
     }
   } else {
     fail(
-        "invalid evaluation command. Must be either 'eval[_fail|_warn|_ordered] "
+        "invalid evaluation command. Must be either "
+        "'eval[_fail|_warn|_ordered] "
         "instant [at <offset:duration>] <query>' or 'eval[_fail|_warn] range "
         "from <from> to <to> step <step> <query>'");
   }
@@ -296,7 +427,7 @@ size_t ScriptRunner::ParseEval(size_t i, Command& cmd) {
   ev.legacy_warn = mod == "warn";
   ev.legacy_info = mod == "info";
   ev.legacy_ordered = mod == "ordered";
-  if (options_.skips != nullptr &&
+  if (!options_.run_skipped && options_.skips != nullptr &&
       options_.skips->Find(base_name_, ev.line) != nullptr) {
     // Not parsed further: skipped evals may use syntax or notation that is
     // not supported.
@@ -312,8 +443,7 @@ void ScriptRunner::ParseEvalBody(size_t& i, EvalCommand& ev) {
   auto fail = [&](absl::string_view message) {
     if (ev.parse_error.empty()) ev.parse_error = std::string(message);
   };
-  absl::StatusOr<ExprPtr> parsed =
-      ParseExpr(ev.expr, options_.engine.parser);
+  absl::StatusOr<ExprPtr> parsed = ParseExpr(ev.expr, options_.engine.parser);
   if (!parsed.ok()) fail(parsed.status().message());
   bool expect_range_vector = false;
   int pos = 0;
@@ -330,7 +460,8 @@ void ScriptRunner::ParseEvalBody(size_t& i, EvalCommand& ev) {
           absl::StripPrefix(def, "expected_fail_regexp")));
       ev.expected_fail_regexp = std::make_shared<RE2>(pattern);
       if (!ev.expected_fail_regexp->ok()) {
-        fail(absl::StrCat("invalid regexp '", pattern, "' for expected_fail_regexp"));
+        fail(absl::StrCat("invalid regexp '", pattern,
+                          "' for expected_fail_regexp"));
       }
       break;
     }
@@ -361,8 +492,9 @@ void ScriptRunner::ParseEvalBody(size_t& i, EvalCommand& ev) {
       absl::string_view quoted = absl::StripPrefix(def, "expect string ");
       absl::StatusOr<std::string> s = Unquote(quoted);
       if (def == "expect string" || quoted.empty() || !s.ok()) {
-        fail("expected string literal not valid - check that the string is "
-             "correctly quoted");
+        fail(
+            "expected string literal not valid - check that the string is "
+            "correctly quoted");
         continue;
       }
       ev.expected_string = *s;
@@ -377,8 +509,10 @@ void ScriptRunner::ParseEvalBody(size_t& i, EvalCommand& ev) {
         continue;
       }
       ev.expects[static_cast<int>(kind)].push_back(*std::move(e));
-      if ((!ev.Of(ExpectKind::kInfo).empty() && !ev.Of(ExpectKind::kNoInfo).empty()) ||
-          (!ev.Of(ExpectKind::kWarn).empty() && !ev.Of(ExpectKind::kNoWarn).empty()) ||
+      if ((!ev.Of(ExpectKind::kInfo).empty() &&
+           !ev.Of(ExpectKind::kNoInfo).empty()) ||
+          (!ev.Of(ExpectKind::kWarn).empty() &&
+           !ev.Of(ExpectKind::kNoWarn).empty()) ||
           ev.Of(ExpectKind::kFail).size() > 1) {
         fail("invalid expect lines");
       }
@@ -388,7 +522,8 @@ void ScriptRunner::ParseEvalBody(size_t& i, EvalCommand& ev) {
     if (std::optional<double> v = ParseScalarLine(def)) {
       ev.expect_scalar = true;
       ev.expected.clear();
-      ev.expected.push_back(ExpectedSeries{Labels(), 0, {SequenceValue{*v, false}}});
+      ev.expected.push_back(
+          ExpectedSeries{Labels(), 0, {SequenceValue{*v, false}}});
       break;
     }
     absl::StatusOr<SeriesDescription> desc = ParseSeriesDescription(def);
@@ -400,15 +535,17 @@ void ScriptRunner::ParseEvalBody(size_t& i, EvalCommand& ev) {
       continue;
     }
     if (desc->values.size() > 1 && !ev.is_range && !expect_range_vector) {
-      fail("expecting multiple values in instant evaluation not allowed. "
-           "consider using 'expect range vector' directive to enable a range "
-           "vector result for an instant query");
+      fail(
+          "expecting multiple values in instant evaluation not allowed. "
+          "consider using 'expect range vector' directive to enable a range "
+          "vector result for an instant query");
       continue;
     }
     ev.expect_scalar = false;
     ExpectedSeries e{desc->labels, pos, std::move(desc->values)};
-    auto same = std::find_if(ev.expected.begin(), ev.expected.end(),
-                             [&](const ExpectedSeries& x) { return x.labels == e.labels; });
+    auto same = std::find_if(
+        ev.expected.begin(), ev.expected.end(),
+        [&](const ExpectedSeries& x) { return x.labels == e.labels; });
     if (same != ev.expected.end()) {
       *same = std::move(e);
     } else {
@@ -422,7 +559,8 @@ absl::Status ScriptRunner::ExecLoad(const LoadCommand& load) {
   for (const SeriesDescription& s : load.series) {
     for (size_t k = 0; k < s.values.size(); ++k) {
       if (s.values[k].omitted) continue;
-      app->Append(s.labels, static_cast<int64_t>(k) * load.gap, s.values[k].value);
+      app->Append(s.labels, static_cast<int64_t>(k) * load.gap,
+                  s.values[k].value);
     }
   }
   return app->Commit();
@@ -430,14 +568,17 @@ absl::Status ScriptRunner::ExecLoad(const LoadCommand& load) {
 
 std::string FormatPoints(const Series& s) {
   std::vector<std::string> points;
-  for (const FPoint& p : s.points) points.push_back(absl::StrCat(V(p.v), " @[", p.t, "]"));
-  return absl::StrCat(s.points.size(), " float point", s.points.size() == 1 ? "" : "s",
-                      " [", absl::StrJoin(points, " "), "]");
+  for (const FPoint& p : s.points)
+    points.push_back(absl::StrCat(V(p.v), " @[", p.t, "]"));
+  return absl::StrCat(s.points.size(), " float point",
+                      s.points.size() == 1 ? "" : "s", " [",
+                      absl::StrJoin(points, " "), "]");
 }
 
 std::string FormatValues(const std::vector<SequenceValue>& values) {
   std::vector<std::string> out;
-  for (const SequenceValue& v : values) out.push_back(v.omitted ? "_" : V(v.value));
+  for (const SequenceValue& v : values)
+    out.push_back(v.omitted ? "_" : V(v.value));
   return absl::StrCat("[", absl::StrJoin(out, " "), "]");
 }
 
@@ -445,10 +586,12 @@ std::string FormatValues(const std::vector<SequenceValue>& values) {
 std::string CompareResult(const EvalCommand& ev, const QueryResult& result) {
   switch (result.type) {
     case ValueType::kMatrix: {
-      if (ev.IsOrdered()) return "expected ordered result, but query returned a matrix";
+      if (ev.IsOrdered())
+        return "expected ordered result, but query returned a matrix";
       if (ev.expect_scalar) return "expected scalar result, but got matrix";
       for (size_t i = 1; i < result.matrix.size(); ++i) {
-        if (CompareLabels(result.matrix[i - 1].labels, result.matrix[i].labels) > 0) {
+        if (CompareLabels(result.matrix[i - 1].labels,
+                          result.matrix[i].labels) > 0) {
           return absl::StrCat(
               "matrix results should always be sorted by labels, but matrix is "
               "not sorted: series at index ",
@@ -467,37 +610,44 @@ std::string CompareResult(const EvalCommand& ev, const QueryResult& result) {
         for (size_t i = 0; i < exp->values.size(); ++i) {
           int64_t t = ev.start + static_cast<int64_t>(i) * ev.step;
           if (t > ev.end) {
-            return absl::StrCat("expected ", exp->values.size(), " points for ",
-                                s.labels.ToString(),
-                                ", but query time range cannot return this many points");
+            return absl::StrCat(
+                "expected ", exp->values.size(), " points for ",
+                s.labels.ToString(),
+                ", but query time range cannot return this many points");
           }
-          if (!exp->values[i].omitted) want.push_back(FPoint{t, exp->values[i].value});
+          if (!exp->values[i].omitted)
+            want.push_back(FPoint{t, exp->values[i].value});
         }
         if (want.size() != s.points.size()) {
           return absl::StrCat("expected ", want.size(),
                               " float points and 0 histogram points for ",
-                              s.labels.ToString(), ", but got ", FormatPoints(s));
+                              s.labels.ToString(), ", but got ",
+                              FormatPoints(s));
         }
         for (size_t i = 0; i < want.size(); ++i) {
           if (want[i].t != s.points[i].t) {
             return absl::StrCat("expected float value at index ", i, " for ",
-                                s.labels.ToString(), " to have timestamp ", want[i].t,
-                                ", but it had timestamp ", s.points[i].t,
-                                " (result has ", FormatPoints(s), ")");
+                                s.labels.ToString(), " to have timestamp ",
+                                want[i].t, ", but it had timestamp ",
+                                s.points[i].t, " (result has ", FormatPoints(s),
+                                ")");
           }
           if (!AlmostEqual(s.points[i].v, want[i].v, kEpsilon)) {
-            return absl::StrCat("expected float value at index ", i, " (t=",
-                                s.points[i].t, ") for ", s.labels.ToString(),
-                                " to be ", V(want[i].v), ", but got ",
-                                V(s.points[i].v), " (result has ", FormatPoints(s),
-                                ")");
+            return absl::StrCat("expected float value at index ", i,
+                                " (t=", s.points[i].t, ") for ",
+                                s.labels.ToString(), " to be ", V(want[i].v),
+                                ", but got ", V(s.points[i].v), " (result has ",
+                                FormatPoints(s), ")");
           }
         }
       }
       for (const ExpectedSeries& e : ev.expected) {
-        bool seen = std::any_of(result.matrix.begin(), result.matrix.end(),
-                                [&](const Series& s) { return s.labels == e.labels; });
-        if (!seen) return absl::StrCat("expected metric ", e.labels.ToString(), " not found");
+        bool seen =
+            std::any_of(result.matrix.begin(), result.matrix.end(),
+                        [&](const Series& s) { return s.labels == e.labels; });
+        if (!seen)
+          return absl::StrCat("expected metric ", e.labels.ToString(),
+                              " not found");
       }
       return "";
     }
@@ -512,8 +662,8 @@ std::string CompareResult(const EvalCommand& ev, const QueryResult& result) {
         }
         if (ev.IsOrdered() && exp->pos != static_cast<int>(pos) + 1) {
           return absl::StrCat("expected metric ", s.labels.ToString(), " with ",
-                              FormatValues(exp->values), " at position ", exp->pos,
-                              " but was at ", pos + 1);
+                              FormatValues(exp->values), " at position ",
+                              exp->pos, " but was at ", pos + 1);
         }
         if (!AlmostEqual(exp->values[0].value, s.v, kEpsilon)) {
           return absl::StrCat("expected ", V(exp->values[0].value), " for ",
@@ -521,8 +671,9 @@ std::string CompareResult(const EvalCommand& ev, const QueryResult& result) {
         }
       }
       for (const ExpectedSeries& e : ev.expected) {
-        bool seen = std::any_of(result.vector.begin(), result.vector.end(),
-                                [&](const Sample& s) { return s.labels == e.labels; });
+        bool seen =
+            std::any_of(result.vector.begin(), result.vector.end(),
+                        [&](const Sample& s) { return s.labels == e.labels; });
         if (!seen) {
           return absl::StrCat("expected metric ", e.labels.ToString(), " with ",
                               FormatValues(e.values), " not found");
@@ -535,9 +686,11 @@ std::string CompareResult(const EvalCommand& ev, const QueryResult& result) {
         return absl::StrCat("expected vector or matrix result, but got scalar ",
                             V(result.scalar));
       }
-      if (!AlmostEqual(ev.expected[0].values[0].value, result.scalar, kEpsilon)) {
-        return absl::StrCat("expected scalar ", V(ev.expected[0].values[0].value),
-                            " but got ", V(result.scalar));
+      if (!AlmostEqual(ev.expected[0].values[0].value, result.scalar,
+                       kEpsilon)) {
+        return absl::StrCat("expected scalar ",
+                            V(ev.expected[0].values[0].value), " but got ",
+                            V(result.scalar));
       }
       return "";
     case ValueType::kString: {
@@ -578,12 +731,14 @@ std::string CheckAnnotations(const EvalCommand& ev, const std::string& expr,
     if (expected.empty()) return "";
     if (actual.empty()) {
       return absl::StrCat("expected ", type,
-                          " annotations but none were found for query ", GoQuote(expr));
+                          " annotations but none were found for query ",
+                          GoQuote(expr));
     }
     for (const Expectation& e : expected) {
       if (std::none_of(actual.begin(), actual.end(),
                        [&](const std::string& a) { return e.Matches(a); })) {
-        return absl::StrCat("expected ", type, " annotation matching ", e.Describe(),
+        return absl::StrCat("expected ", type, " annotation matching ",
+                            e.Describe(),
                             " but no matching annotation was found for query ",
                             GoQuote(expr), ", found: ", found);
       }
@@ -597,10 +752,12 @@ std::string CheckAnnotations(const EvalCommand& ev, const std::string& expr,
     }
     return "";
   };
-  if (std::string d = validate(ev.Of(ExpectKind::kWarn), warnings, "warn"); !d.empty()) {
+  if (std::string d = validate(ev.Of(ExpectKind::kWarn), warnings, "warn");
+      !d.empty()) {
     return d;
   }
-  if (std::string d = validate(ev.Of(ExpectKind::kInfo), infos, "info"); !d.empty()) {
+  if (std::string d = validate(ev.Of(ExpectKind::kInfo), infos, "info");
+      !d.empty()) {
     return d;
   }
   if (!ev.Of(ExpectKind::kNoWarn).empty() && !warnings.empty()) {
@@ -615,7 +772,8 @@ std::string CheckAnnotations(const EvalCommand& ev, const std::string& expr,
 }
 
 // An empty string if `error` is the failure the eval expects.
-std::string CheckExpectedFailure(const EvalCommand& ev, absl::string_view error) {
+std::string CheckExpectedFailure(const EvalCommand& ev,
+                                 absl::string_view error) {
   std::string err(error);
   if (!ev.expected_fail_message.empty() && ev.expected_fail_message != err) {
     return absl::StrCat("expected error ", GoQuote(ev.expected_fail_message),
@@ -624,7 +782,8 @@ std::string CheckExpectedFailure(const EvalCommand& ev, absl::string_view error)
   if (ev.expected_fail_regexp != nullptr &&
       !RE2::PartialMatch(err, *ev.expected_fail_regexp)) {
     return absl::StrCat("expected error matching pattern ",
-                        GoQuote(ev.expected_fail_regexp->pattern()), ", but got: ", err);
+                        GoQuote(ev.expected_fail_regexp->pattern()),
+                        ", but got: ", err);
   }
   const std::vector<Expectation>& fail = ev.Of(ExpectKind::kFail);
   if (!fail.empty() && !fail[0].Matches(err)) {
@@ -636,9 +795,9 @@ std::string CheckExpectedFailure(const EvalCommand& ev, absl::string_view error)
 
 bool AtUnsafe(absl::string_view name) {
   for (absl::string_view n :
-       {"days_in_month", "day_of_month", "day_of_week", "day_of_year", "end", "hour",
-        "minute", "month", "year", "predict_linear", "range", "start", "step", "time",
-        "timestamp"}) {
+       {"days_in_month", "day_of_month", "day_of_week", "day_of_year", "end",
+        "hour", "minute", "month", "year", "predict_linear", "range", "start",
+        "step", "time", "timestamp"}) {
     if (n == name) return true;
   }
   return false;
@@ -713,7 +872,8 @@ std::string ScriptRunner::ExecRange(const EvalCommand& ev) {
 }
 
 std::string ScriptRunner::ExecInstant(const EvalCommand& ev) {
-  std::vector<std::pair<std::string, int64_t>> queries = {{ev.expr, ev.eval_time}};
+  std::vector<std::pair<std::string, int64_t>> queries = {
+      {ev.expr, ev.eval_time}};
   absl::StatusOr<ExprPtr> expr = ParseExpr(ev.expr, options_.engine.parser);
   if (expr.ok()) {
     int64_t ts = ev.eval_time;
@@ -734,7 +894,8 @@ std::string ScriptRunner::ExecInstant(const EvalCommand& ev) {
 }
 
 std::string ScriptRunner::RunInstantVariant(const EvalCommand& ev,
-                                            const std::string& expr, int64_t t) {
+                                            const std::string& expr,
+                                            int64_t t) {
   absl::StatusOr<QueryResult> res = engine_->InstantQuery(storage_, expr, t);
   if (!res.ok()) {
     if (ev.IsFail()) return CheckExpectedFailure(ev, res.status().message());
@@ -744,7 +905,8 @@ std::string ScriptRunner::RunInstantVariant(const EvalCommand& ev,
   if (std::string d = CheckAnnotations(ev, expr, *res); !d.empty()) return d;
   if (std::string d = CompareResult(ev, *res); !d.empty()) return d;
   if (ev.exclude_from_range_query) return "";
-  static const RE2* const kContextFuncs = new RE2(R"((start|end|range|step)\(\))");
+  static const RE2* const kContextFuncs =
+      new RE2(R"((start|end|range|step)\(\))");
   if (RE2::PartialMatch(expr, *kContextFuncs)) return "";
   absl::StatusOr<QueryResult> range =
       engine_->RangeQuery(storage_, expr, t - kMinute, t + kMinute, kMinute);
@@ -754,7 +916,8 @@ std::string ScriptRunner::RunInstantVariant(const EvalCommand& ev,
   }
   if (ev.IsOrdered()) return "";
   for (size_t i = 1; i < range->matrix.size(); ++i) {
-    if (CompareLabels(range->matrix[i - 1].labels, range->matrix[i].labels) > 0) {
+    if (CompareLabels(range->matrix[i - 1].labels, range->matrix[i].labels) >
+        0) {
       return "range mode: matrix results should always be sorted by labels";
     }
   }
@@ -769,7 +932,8 @@ std::string ScriptRunner::RunInstantVariant(const EvalCommand& ev,
     }
   }
   if (res->type == ValueType::kScalar) {
-    if (at_t.vector.empty()) return "range mode: no scalar value at the eval time";
+    if (at_t.vector.empty())
+      return "range mode: no scalar value at the eval time";
     at_t.type = ValueType::kScalar;
     at_t.scalar = at_t.vector[0].v;
   }
@@ -781,9 +945,11 @@ std::string ScriptRunner::RunInstantVariant(const EvalCommand& ev,
 
 ScriptReport ScriptRunner::Run(absl::string_view content) {
   report_.file = filename_;
-  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options_.engine);
+  absl::StatusOr<std::unique_ptr<Engine>> engine =
+      Engine::Create(options_.engine);
   if (!engine.ok()) {
-    report_.errors.push_back(absl::StrCat(filename_, ": ", engine.status().message()));
+    report_.errors.push_back(
+        absl::StrCat(filename_, ": ", engine.status().message()));
     return report_;
   }
   engine_ = *std::move(engine);
@@ -808,19 +974,22 @@ ScriptReport ScriptRunner::Run(absl::string_view content) {
       i = ParseEval(i, cmd);
     } else {
       report_.errors.push_back(absl::StrCat(Where(static_cast<int>(i) + 1),
-                                            ": invalid command ", GoQuote(lines_[i])));
+                                            ": invalid command ",
+                                            GoQuote(lines_[i])));
       continue;
     }
     cmds.push_back(std::move(cmd));
   }
   if (options_.skips != nullptr) {
     for (int line : options_.skips->LinesOf(base_name_)) {
-      bool is_eval = std::any_of(cmds.begin(), cmds.end(), [&](const Command& c) {
-        return c.eval.has_value() && c.eval->line == line;
-      });
+      bool is_eval =
+          std::any_of(cmds.begin(), cmds.end(), [&](const Command& c) {
+            return c.eval.has_value() && c.eval->line == line;
+          });
       if (!is_eval) {
-        report_.errors.push_back(
-            absl::StrCat(Where(line), ": the skip list names this line, which is not an eval"));
+        report_.errors.push_back(absl::StrCat(
+            Where(line),
+            ": the skip list names this line, which is not an eval"));
       }
     }
   }
@@ -828,11 +997,20 @@ ScriptReport ScriptRunner::Run(absl::string_view content) {
   for (const Command& cmd : cmds) {
     if (cmd.clear) {
       storage_.Clear();
+      native_histograms_.clear();
+      start_timestamps_.clear();
       load_failed = false;
     } else if (cmd.load.has_value()) {
-      report_.native_histogram_series += cmd.load->native_histogram_series;
+      for (const Labels& l : cmd.load->native_histograms) {
+        native_histograms_.push_back(l);
+        ++report_.native_histogram_series;
+      }
+      for (const Labels& l : cmd.load->start_timestamps) {
+        start_timestamps_.push_back(l);
+      }
       if (absl::Status s = ExecLoad(*cmd.load); !s.ok()) {
-        report_.errors.push_back(absl::StrCat(Where(cmd.load->line), ": ", s.message()));
+        report_.errors.push_back(
+            absl::StrCat(Where(cmd.load->line), ": ", s.message()));
         load_failed = true;
       }
     } else if (cmd.eval.has_value()) {
@@ -840,11 +1018,14 @@ ScriptReport ScriptRunner::Run(absl::string_view content) {
       EvalOutcome out;
       out.line = ev.line;
       out.command = ev.text;
-      const std::string* skip =
-          options_.skips == nullptr ? nullptr : options_.skips->Find(base_name_, ev.line);
+      const std::string* skip = options_.skips == nullptr
+                                    ? nullptr
+                                    : options_.skips->Find(base_name_, ev.line);
       if (skip != nullptr) {
         out.result = EvalOutcome::Result::kSkipped;
         out.message = *skip;
+        out.skip_is_stale =
+            options_.run_skipped && !load_failed && ExecEval(ev).empty();
       } else if (load_failed) {
         out.result = EvalOutcome::Result::kFailed;
         out.message = "not run: a load before it failed";
@@ -852,6 +1033,16 @@ ScriptReport ScriptRunner::Run(absl::string_view content) {
         out.message = ExecEval(ev);
         out.result = out.message.empty() ? EvalOutcome::Result::kPassed
                                          : EvalOutcome::Result::kFailed;
+        if (!out.message.empty() && Selects(ev, native_histograms_)) {
+          absl::StrAppend(&out.message,
+                          " [the query selects native-histogram series, which "
+                          "were not loaded]");
+        }
+        if (!out.message.empty() && Selects(ev, start_timestamps_)) {
+          absl::StrAppend(&out.message,
+                          " [the query selects series with start timestamps "
+                          "(@st), which were not loaded]");
+        }
       }
       report_.evals.push_back(std::move(out));
     }
@@ -889,9 +1080,11 @@ absl::StatusOr<SkipList> SkipList::Parse(absl::string_view content,
     size_t colon = key.rfind(':');
     int eval_line = 0;
     if (colon == absl::string_view::npos ||
-        !absl::SimpleAtoi(key.substr(colon + 1), &eval_line) || eval_line <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          filename, ":", line_no, ":1: expected FILE:LINE followed by a reason"));
+        !absl::SimpleAtoi(key.substr(colon + 1), &eval_line) ||
+        eval_line <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(filename, ":", line_no,
+                       ":1: expected FILE:LINE followed by a reason"));
     }
     if (reason.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -900,8 +1093,8 @@ absl::StatusOr<SkipList> SkipList::Parse(absl::string_view content,
     auto [it, inserted] = list.entries_.try_emplace(
         std::make_pair(std::string(key.substr(0, colon)), eval_line), reason);
     if (!inserted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(filename, ":", line_no, ":1: ", key, " is listed twice"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          filename, ":", line_no, ":1: ", key, " is listed twice"));
     }
   }
   return list;
@@ -922,25 +1115,29 @@ std::vector<int> SkipList::LinesOf(absl::string_view script) const {
 }
 
 int ScriptReport::passed() const {
-  return static_cast<int>(std::count_if(evals.begin(), evals.end(), [](const EvalOutcome& e) {
-    return e.result == EvalOutcome::Result::kPassed;
-  }));
+  return static_cast<int>(
+      std::count_if(evals.begin(), evals.end(), [](const EvalOutcome& e) {
+        return e.result == EvalOutcome::Result::kPassed;
+      }));
 }
 
 int ScriptReport::failed() const {
   return static_cast<int>(errors.size()) +
-         static_cast<int>(std::count_if(evals.begin(), evals.end(), [](const EvalOutcome& e) {
-           return e.result == EvalOutcome::Result::kFailed;
-         }));
+         static_cast<int>(std::count_if(
+             evals.begin(), evals.end(), [](const EvalOutcome& e) {
+               return e.result == EvalOutcome::Result::kFailed;
+             }));
 }
 
 int ScriptReport::skipped() const {
-  return static_cast<int>(std::count_if(evals.begin(), evals.end(), [](const EvalOutcome& e) {
-    return e.result == EvalOutcome::Result::kSkipped;
-  }));
+  return static_cast<int>(
+      std::count_if(evals.begin(), evals.end(), [](const EvalOutcome& e) {
+        return e.result == EvalOutcome::Result::kSkipped;
+      }));
 }
 
-ScriptReport RunPromqlTest(absl::string_view content, absl::string_view filename,
+ScriptReport RunPromqlTest(absl::string_view content,
+                           absl::string_view filename,
                            const ScriptOptions& options) {
   ScriptRunner runner(filename, options);
   return runner.Run(content);
@@ -953,15 +1150,17 @@ std::string FormatReports(const std::vector<ScriptReport>& reports) {
     for (const std::string& e : r.errors) absl::StrAppend(&out, e, "\n");
     for (const EvalOutcome& e : r.evals) {
       if (e.result == EvalOutcome::Result::kFailed) {
-        absl::StrAppend(&out, r.file, ":", e.line, ": ", e.command, ": ", e.message, "\n");
+        absl::StrAppend(&out, r.file, ":", e.line, ": ", e.command, ": ",
+                        e.message, "\n");
       }
     }
     passed += r.passed();
     failed += r.failed();
     skipped += r.skipped();
   }
-  absl::StrAppend(&out, "conformance: ", passed, " passed, ", failed, " failed, ",
-                  skipped, " skipped of ", passed + failed + skipped, "\n");
+  absl::StrAppend(&out, "conformance: ", passed, " passed, ", failed,
+                  " failed, ", skipped, " skipped of ",
+                  passed + failed + skipped, "\n");
   return out;
 }
 

@@ -8,20 +8,35 @@
 #include <memory>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "eval/evaluator.h"
 #include "promeval/status_macros.h"
 
 namespace promeval::eval {
+namespace {
+
+absl::Status CheckSupported(const QueryContext& ctx, const VectorSelector& vs) {
+  if (!vs.anchored && !vs.smoothed) return absl::OkStatus();
+  return absl::UnimplementedError(absl::StrCat(
+      LineColumn(ctx.query, vs.pos.start), ": the ",
+      vs.anchored ? "anchored" : "smoothed",
+      " modifier (promql-extended-range-selectors) is not supported yet"));
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
     const VectorSelector& vs, bool timestamps) {
+  PROMEVAL_RETURN_IF_ERROR(CheckSupported(ctx_, vs));
   PROMEVAL_ASSIGN_OR_RETURN(
-      int64_t offset, OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
+      int64_t offset,
+      OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
   const int64_t lookback = ctx_.options->lookback_delta_ms;
   const bool fixed = vs.at.is_set();
   const int64_t fixed_ref = fixed ? AtTime(ctx_, vs.at) - offset : 0;
   const int64_t first_ref = fixed ? fixed_ref : steps_.start - offset;
-  const int64_t last_ref = fixed ? fixed_ref : steps_.At(steps_.count - 1) - offset;
+  const int64_t last_ref =
+      fixed ? fixed_ref : steps_.At(steps_.count - 1) - offset;
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<SeriesData> data,
       ctx_.querier->Select(vs.matchers, first_ref - lookback + 1, last_ref));
@@ -32,10 +47,11 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
     const auto& t = s.timestamps;
     const auto& v = s.values;
     // The first sample after the first step's window start.
-    size_t j = std::upper_bound(t.begin(), t.end(), first_ref - lookback) -
-               t.begin();
-    ctx_.stats.samples_read += static_cast<int64_t>(
-        std::upper_bound(t.begin(), t.end(), last_ref) - t.begin()) -
+    size_t j =
+        std::upper_bound(t.begin(), t.end(), first_ref - lookback) - t.begin();
+    ctx_.stats.samples_read +=
+        static_cast<int64_t>(std::upper_bound(t.begin(), t.end(), last_ref) -
+                             t.begin()) -
         static_cast<int64_t>(j);
     StepSeries series;
     series.values.assign(steps_.count, Absent());
@@ -76,8 +92,10 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
 absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
     const MatrixSelector& ms) {
   const auto& vs = static_cast<const VectorSelector&>(*ms.vector_selector);
+  PROMEVAL_RETURN_IF_ERROR(CheckSupported(ctx_, vs));
   PROMEVAL_ASSIGN_OR_RETURN(
-      int64_t offset, OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
+      int64_t offset,
+      OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
   int64_t range = ms.range_ms;
   if (ms.range_expr != nullptr) {
     PROMEVAL_ASSIGN_OR_RETURN(range, EvalDurationMs(ctx_, *ms.range_expr));

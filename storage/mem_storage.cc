@@ -47,7 +47,8 @@ class MemStorage::Impl {
  public:
   mutable absl::Mutex mu;
   std::vector<std::unique_ptr<MemSeries>> series ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_hash ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_hash
+      ABSL_GUARDED_BY(mu);
   // Label name -> value -> ids of the series with it, ascending.
   absl::flat_hash_map<std::string,
                       absl::flat_hash_map<std::string, std::vector<uint32_t>>>
@@ -194,8 +195,8 @@ class MemStorage::MemAppender : public Appender {
       for (const FPointBits& s : p.samples) {
         if (have_last && s.t < last_t) {
           return absl::InvalidArgumentError(
-              absl::StrCat("out of order sample for series ", p.labels.ToString(),
-                           " at timestamp ", s.t));
+              absl::StrCat("out of order sample for series ",
+                           p.labels.ToString(), " at timestamp ", s.t));
         }
         if (have_last && s.t == last_t && Bits(s.v) != Bits(last_v)) {
           return absl::InvalidArgumentError(

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "promeval/loaders.h"
 #include "promeval/text.h"
@@ -43,7 +43,8 @@ class MetricParser {
       ++pos_;
       while (true) {
         SkipSpaces();
-        if (pos_ >= s_.size()) return ErrorAt(pos_, "unexpected end of input inside braces");
+        if (pos_ >= s_.size())
+          return ErrorAt(pos_, "unexpected end of input inside braces");
         if (s_[pos_] == '}') {
           ++pos_;
           break;
@@ -60,17 +61,21 @@ class MetricParser {
           while (pos_ < s_.size() && IsIdentChar(s_[pos_])) ++pos_;
           name = std::string(s_.substr(start, pos_ - start));
         } else {
-          return ErrorAt(pos_, absl::StrCat("unexpected character inside braces: ",
-                                            GoQuoteRune(static_cast<unsigned char>(s_[pos_]))));
+          return ErrorAt(
+              pos_,
+              absl::StrCat("unexpected character inside braces: ",
+                           GoQuoteRune(static_cast<unsigned char>(s_[pos_]))));
         }
         SkipSpaces();
-        if (quoted_name && pos_ < s_.size() && (s_[pos_] == ',' || s_[pos_] == '}')) {
+        if (quoted_name && pos_ < s_.size() &&
+            (s_[pos_] == ',' || s_[pos_] == '}')) {
           // A quoted metric name: {"my.metric", ...}.
           labels.push_back(Label{std::string(kMetricName), std::move(name)});
         } else {
           if (pos_ >= s_.size() || s_[pos_] != '=') {
-            return ErrorAt(pos_, absl::StrCat("expected \"=\" after label name ",
-                                              GoQuote(name)));
+            return ErrorAt(pos_,
+                           absl::StrCat("expected \"=\" after label name ",
+                                        GoQuote(name)));
           }
           ++pos_;
           SkipSpaces();
@@ -118,7 +123,8 @@ class MetricParser {
     ++pos_;
     absl::StatusOr<std::string> out = Unquote(s_.substr(start, pos_ - start));
     if (!out.ok()) {
-      return ErrorAt(start, absl::StrCat("invalid string: ", out.status().message()));
+      return ErrorAt(start,
+                     absl::StrCat("invalid string: ", out.status().message()));
     }
     return out;
   }
@@ -134,8 +140,8 @@ absl::StatusOr<double> NumberValue(absl::string_view text) {
   if (absl::ascii_isdigit(text[0])) {
     bool duration_like = true;
     for (char c : text) {
-      if (!absl::ascii_isdigit(c) && std::string_view("smhdwy").find(c) ==
-                                         std::string_view::npos) {
+      if (!absl::ascii_isdigit(c) &&
+          std::string_view("smhdwy").find(c) == std::string_view::npos) {
         duration_like = false;
       }
     }
@@ -156,7 +162,8 @@ size_t NumberEnd(absl::string_view t, size_t i) {
     char c = t[j];
     if (c == 'x' && j > i && absl::ascii_isdigit(t[j - 1])) break;
     if ((c == '+' || c == '-')) {
-      bool exponent = j > i && (t[j - 1] == 'e' || t[j - 1] == 'E') && j > i + 1 &&
+      bool exponent = j > i && (t[j - 1] == 'e' || t[j - 1] == 'E') &&
+                      j > i + 1 &&
                       (absl::ascii_isdigit(t[j - 2]) || t[j - 2] == '.');
       if (!exponent) break;
     } else if (!absl::ascii_isalnum(c) && c != '.' && c != '_') {
@@ -170,9 +177,11 @@ size_t NumberEnd(absl::string_view t, size_t i) {
 absl::Status ExpandItem(absl::string_view item, size_t column,
                         std::vector<SequenceValue>& out) {
   auto bad = [&](absl::string_view why) {
-    return ErrorAt(column, absl::StrCat(why, " in series values: ", GoQuote(item)));
+    return ErrorAt(column,
+                   absl::StrCat(why, " in series values: ", GoQuote(item)));
   };
-  auto repetitions = [&](absl::string_view digits, uint64_t& n) -> absl::Status {
+  auto repetitions = [&](absl::string_view digits,
+                         uint64_t& n) -> absl::Status {
     if (digits.empty() || !absl::SimpleAtoi(digits, &n)) {
       return bad("invalid repetition");
     }
@@ -210,11 +219,13 @@ absl::Status ExpandItem(absl::string_view item, size_t column,
   if (item[end] == '+' || item[end] == '-') {
     bool minus = item[end] == '-';
     size_t inc_end = NumberEnd(item, end + 1);
-    absl::StatusOr<double> inc = NumberValue(item.substr(end + 1, inc_end - end - 1));
+    absl::StatusOr<double> inc =
+        NumberValue(item.substr(end + 1, inc_end - end - 1));
     if (!inc.ok()) return bad(inc.status().message());
     increment = minus ? -*inc : *inc;
     end = inc_end;
-    if (end >= item.size() || item[end] != 'x') return bad("expected repetition \"x\"");
+    if (end >= item.size() || item[end] != 'x')
+      return bad("expected repetition \"x\"");
   }
   if (item[end] != 'x') return bad("unexpected character");
   uint64_t n = 0;
@@ -241,7 +252,8 @@ absl::StatusOr<Labels> ParseMetric(absl::string_view text) {
   return labels;
 }
 
-absl::StatusOr<SeriesDescription> ParseSeriesDescription(absl::string_view line) {
+absl::StatusOr<SeriesDescription> ParseSeriesDescription(
+    absl::string_view line) {
   MetricParser parser(line);
   absl::StatusOr<Labels> labels = parser.Parse();
   if (!labels.ok()) return labels.status();
@@ -249,8 +261,8 @@ absl::StatusOr<SeriesDescription> ParseSeriesDescription(absl::string_view line)
   desc.labels = *std::move(labels);
   size_t pos = parser.pos();
   if (absl::StartsWith(line.substr(pos), "@st")) {
-    return absl::UnimplementedError(absl::StrCat(
-        pos + 1, ": start timestamps (@st) are not supported"));
+    return absl::UnimplementedError(
+        absl::StrCat(pos + 1, ": start timestamps (@st) are not supported"));
   }
   while (pos < line.size()) {
     if (IsSpace(line[pos])) {

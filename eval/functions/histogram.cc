@@ -118,10 +118,11 @@ absl::StatusOr<Value> HistogramQuantile(FunctionCall& c) {
   const std::vector<double>& q = c.scalar(0);
   for (double v : q) {
     if (std::isnan(v) || v < 0 || v > 1) {
-      c.ctx().Annotate(Annotation::Kind::kWarning,
-                       absl::StrCat("quantile value should be between 0 and 1, got ",
-                                    FormatFloatGo(v)),
-                       c.call.args[0]->pos);
+      c.ctx().Annotate(
+          Annotation::Kind::kWarning,
+          absl::StrCat("quantile value should be between 0 and 1, got ",
+                       FormatFloatGo(v)),
+          c.call.args[0]->pos);
       break;
     }
   }
@@ -142,9 +143,10 @@ absl::StatusOr<Value> HistogramQuantile(FunctionCall& c) {
     if (le.empty() || !upper.ok()) {
       c.ctx().Annotate(
           Annotation::Kind::kWarning,
-          absl::StrCat("bucket label \"le\" is missing or has a malformed value of ",
-                       GoQuote(le), " for metric name ",
-                       GoQuote(labels.Get(kMetricName))),
+          absl::StrCat(
+              "bucket label \"le\" is missing or has a malformed value of ",
+              GoQuote(le), " for metric name ",
+              GoQuote(labels.Get(kMetricName))),
           c.call.args[1]->pos);
       continue;
     }
@@ -182,11 +184,12 @@ absl::StatusOr<Value> HistogramQuantile(FunctionCall& c) {
       if (forced) {
         c.ctx().Annotate(
             Annotation::Kind::kInfo,
-            absl::StrCat("input to histogram_quantile needed to be fixed for "
-                         "monotonicity (see "
-                         "https://prometheus.io/docs/prometheus/latest/querying/"
-                         "functions/#histogram_quantile) for metric name ",
-                         GoQuote(g.labels.Get(kMetricName))),
+            absl::StrCat(
+                "input to histogram_quantile needed to be fixed for "
+                "monotonicity (see "
+                "https://prometheus.io/docs/prometheus/latest/querying/"
+                "functions/#histogram_quantile) for metric name ",
+                GoQuote(g.labels.Get(kMetricName))),
             c.call.args[1]->pos);
       }
     }
@@ -206,9 +209,9 @@ absl::StatusOr<Value> NativeHistogramOnly(FunctionCall&) {
 }
 
 absl::StatusOr<Value> Unsupported(FunctionCall& c) {
-  return absl::UnimplementedError(absl::StrCat(
-      LineColumn(c.ctx().query, c.call.pos.start), ": function ",
-      GoQuote(c.call.func->name), " is not supported"));
+  return absl::UnimplementedError(
+      absl::StrCat(LineColumn(c.ctx().query, c.call.pos.start), ": function ",
+                   GoQuote(c.call.func->name), " is not supported"));
 }
 
 }  // namespace functions

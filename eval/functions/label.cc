@@ -71,7 +71,8 @@ std::string Expand(absl::string_view tmpl, const RE2& re,
 
 // Applies `relabel` to every series, then merges equal label sets.
 template <typename F>
-absl::StatusOr<Value> Relabel(FunctionCall& c, absl::string_view dst, F relabel) {
+absl::StatusOr<Value> Relabel(FunctionCall& c, absl::string_view dst,
+                              F relabel) {
   std::vector<StepSeries> series = std::move(c.vector(0));
   for (StepSeries& s : series) {
     std::optional<Labels> changed = relabel(s.labels);
@@ -161,8 +162,8 @@ absl::StatusOr<Value> LabelReplace(FunctionCall& c) {
         absl::StrCat("invalid regular expression in label_replace(): ", regex));
   }
   if (!IsValidLabelName(dst)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid destination label name in label_replace(): ", dst));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid destination label name in label_replace(): ", dst));
   }
   std::vector<re2::StringPiece> groups(re->NumberOfCapturingGroups() + 1);
   return Relabel(c, dst, [&](const Labels& labels) -> std::optional<Labels> {
@@ -242,7 +243,9 @@ absl::StatusOr<Value> SortByLabelImpl(FunctionCall& c, bool descending) {
   return Value::Vector(std::move(v));
 }
 
-absl::StatusOr<Value> SortByLabel(FunctionCall& c) { return SortByLabelImpl(c, false); }
+absl::StatusOr<Value> SortByLabel(FunctionCall& c) {
+  return SortByLabelImpl(c, false);
+}
 absl::StatusOr<Value> SortByLabelDesc(FunctionCall& c) {
   return SortByLabelImpl(c, true);
 }
@@ -251,7 +254,8 @@ namespace {
 
 // One series with the value 1 at the steps where no series of `present` has
 // a value, labelled from the argument's selector; empty if there is none.
-Value AbsentSteps(const FunctionCall& c, const std::vector<StepSeries>& present) {
+Value AbsentSteps(const FunctionCall& c,
+                  const std::vector<StepSeries>& present) {
   StepSeries out;
   out.values.assign(c.steps().count, 1.0);
   bool any = false;

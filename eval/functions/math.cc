@@ -15,8 +15,9 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 absl::StatusOr<Value> Elementwise(FunctionCall& call, double (*f)(double)) {
-  return MapValues(call, std::move(call.vector(0)),
-                   [f](double x, int) -> std::optional<double> { return f(x); });
+  return MapValues(
+      call, std::move(call.vector(0)),
+      [f](double x, int) -> std::optional<double> { return f(x); });
 }
 
 double Sgn(double x) {
@@ -102,7 +103,8 @@ Civil ToCivil(int64_t unix_seconds) {
 }
 
 int DaysInMonth(int64_t year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
   return month == 2 && IsLeap(year) ? 29 : kDays[month - 1];
 }
 
@@ -143,29 +145,73 @@ double GoMin(double x, double y) {
 
 namespace functions {
 
-absl::StatusOr<Value> Abs(FunctionCall& c) { return Elementwise(c, &eval::Abs); }
-absl::StatusOr<Value> Ceil(FunctionCall& c) { return Elementwise(c, &eval::Ceil); }
-absl::StatusOr<Value> Floor(FunctionCall& c) { return Elementwise(c, &eval::Floor); }
-absl::StatusOr<Value> Exp(FunctionCall& c) { return Elementwise(c, &eval::Exp); }
-absl::StatusOr<Value> Sqrt(FunctionCall& c) { return Elementwise(c, &eval::Sqrt); }
+absl::StatusOr<Value> Abs(FunctionCall& c) {
+  return Elementwise(c, &eval::Abs);
+}
+absl::StatusOr<Value> Ceil(FunctionCall& c) {
+  return Elementwise(c, &eval::Ceil);
+}
+absl::StatusOr<Value> Floor(FunctionCall& c) {
+  return Elementwise(c, &eval::Floor);
+}
+absl::StatusOr<Value> Exp(FunctionCall& c) {
+  return Elementwise(c, &eval::Exp);
+}
+absl::StatusOr<Value> Sqrt(FunctionCall& c) {
+  return Elementwise(c, &eval::Sqrt);
+}
 absl::StatusOr<Value> Ln(FunctionCall& c) { return Elementwise(c, &eval::Ln); }
-absl::StatusOr<Value> Log2(FunctionCall& c) { return Elementwise(c, &eval::Log2); }
-absl::StatusOr<Value> Log10(FunctionCall& c) { return Elementwise(c, &eval::Log10); }
-absl::StatusOr<Value> Sgn(FunctionCall& c) { return Elementwise(c, &eval::Sgn); }
-absl::StatusOr<Value> Deg(FunctionCall& c) { return Elementwise(c, &eval::Deg); }
-absl::StatusOr<Value> Rad(FunctionCall& c) { return Elementwise(c, &eval::Rad); }
-absl::StatusOr<Value> Sin(FunctionCall& c) { return Elementwise(c, &eval::Sin); }
-absl::StatusOr<Value> Cos(FunctionCall& c) { return Elementwise(c, &eval::Cos); }
-absl::StatusOr<Value> Tan(FunctionCall& c) { return Elementwise(c, &eval::Tan); }
-absl::StatusOr<Value> Asin(FunctionCall& c) { return Elementwise(c, &eval::Asin); }
-absl::StatusOr<Value> Acos(FunctionCall& c) { return Elementwise(c, &eval::Acos); }
-absl::StatusOr<Value> Atan(FunctionCall& c) { return Elementwise(c, &eval::Atan); }
-absl::StatusOr<Value> Sinh(FunctionCall& c) { return Elementwise(c, &eval::Sinh); }
-absl::StatusOr<Value> Cosh(FunctionCall& c) { return Elementwise(c, &eval::Cosh); }
-absl::StatusOr<Value> Tanh(FunctionCall& c) { return Elementwise(c, &eval::Tanh); }
-absl::StatusOr<Value> Asinh(FunctionCall& c) { return Elementwise(c, &eval::Asinh); }
-absl::StatusOr<Value> Acosh(FunctionCall& c) { return Elementwise(c, &eval::Acosh); }
-absl::StatusOr<Value> Atanh(FunctionCall& c) { return Elementwise(c, &eval::Atanh); }
+absl::StatusOr<Value> Log2(FunctionCall& c) {
+  return Elementwise(c, &eval::Log2);
+}
+absl::StatusOr<Value> Log10(FunctionCall& c) {
+  return Elementwise(c, &eval::Log10);
+}
+absl::StatusOr<Value> Sgn(FunctionCall& c) {
+  return Elementwise(c, &eval::Sgn);
+}
+absl::StatusOr<Value> Deg(FunctionCall& c) {
+  return Elementwise(c, &eval::Deg);
+}
+absl::StatusOr<Value> Rad(FunctionCall& c) {
+  return Elementwise(c, &eval::Rad);
+}
+absl::StatusOr<Value> Sin(FunctionCall& c) {
+  return Elementwise(c, &eval::Sin);
+}
+absl::StatusOr<Value> Cos(FunctionCall& c) {
+  return Elementwise(c, &eval::Cos);
+}
+absl::StatusOr<Value> Tan(FunctionCall& c) {
+  return Elementwise(c, &eval::Tan);
+}
+absl::StatusOr<Value> Asin(FunctionCall& c) {
+  return Elementwise(c, &eval::Asin);
+}
+absl::StatusOr<Value> Acos(FunctionCall& c) {
+  return Elementwise(c, &eval::Acos);
+}
+absl::StatusOr<Value> Atan(FunctionCall& c) {
+  return Elementwise(c, &eval::Atan);
+}
+absl::StatusOr<Value> Sinh(FunctionCall& c) {
+  return Elementwise(c, &eval::Sinh);
+}
+absl::StatusOr<Value> Cosh(FunctionCall& c) {
+  return Elementwise(c, &eval::Cosh);
+}
+absl::StatusOr<Value> Tanh(FunctionCall& c) {
+  return Elementwise(c, &eval::Tanh);
+}
+absl::StatusOr<Value> Asinh(FunctionCall& c) {
+  return Elementwise(c, &eval::Asinh);
+}
+absl::StatusOr<Value> Acosh(FunctionCall& c) {
+  return Elementwise(c, &eval::Acosh);
+}
+absl::StatusOr<Value> Atanh(FunctionCall& c) {
+  return Elementwise(c, &eval::Atanh);
+}
 
 absl::StatusOr<Value> Round(FunctionCall& c) {
   std::vector<double> to_nearest;
@@ -288,9 +334,10 @@ absl::StatusOr<Value> Timestamp(FunctionCall& c) {
   }
   in = std::move(c.vector(0));
   const Steps& steps = c.steps();
-  return MapValues(c, std::move(in), [&](double, int i) -> std::optional<double> {
-    return static_cast<double>(steps.At(i)) / 1000.0;
-  });
+  return MapValues(c, std::move(in),
+                   [&](double, int i) -> std::optional<double> {
+                     return static_cast<double>(steps.At(i)) / 1000.0;
+                   });
 }
 
 absl::StatusOr<Value> Start(FunctionCall& c) {
@@ -316,13 +363,15 @@ absl::StatusOr<Value> Range(FunctionCall& c) {
 
 absl::StatusOr<Value> MinOf(FunctionCall& c) {
   std::vector<double> out = c.scalar(0);
-  for (size_t i = 0; i < out.size(); ++i) out[i] = GoMin(out[i], c.scalar(1)[i]);
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = GoMin(out[i], c.scalar(1)[i]);
   return Value::Scalar(std::move(out));
 }
 
 absl::StatusOr<Value> MaxOf(FunctionCall& c) {
   std::vector<double> out = c.scalar(0);
-  for (size_t i = 0; i < out.size(); ++i) out[i] = GoMax(out[i], c.scalar(1)[i]);
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = GoMax(out[i], c.scalar(1)[i]);
   return Value::Scalar(std::move(out));
 }
 

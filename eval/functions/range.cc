@@ -62,8 +62,10 @@ Opt ExtrapolatedRate(const Window& w, int64_t range_ms, bool counter,
   if (duration_to_start >= threshold) duration_to_start = average / 2;
   if (counter) {
     double duration_to_zero = duration_to_start;
-    if (result > 0 && w.v[0] >= 0) duration_to_zero = sampled * (w.v[0] / result);
-    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
+    if (result > 0 && w.v[0] >= 0)
+      duration_to_zero = sampled * (w.v[0] / result);
+    if (duration_to_zero < duration_to_start)
+      duration_to_start = duration_to_zero;
   }
   if (duration_to_end >= threshold) duration_to_end = average / 2;
   double factor = (sampled + duration_to_start + duration_to_end) / sampled;
@@ -75,14 +77,14 @@ absl::StatusOr<Value> RateLike(FunctionCall& c, bool counter, bool rate,
                                bool annotate) {
   const RangeValue& range = c.range(0);
   std::vector<const RangeSeries*> produced;
-  PROMEVAL_ASSIGN_OR_RETURN(
-      std::vector<StepSeries> out,
-      MapWindows(
-          c, range, false,
-          [&](const Window& w) {
-            return ExtrapolatedRate(w, range.range_ms, counter, rate);
-          },
-          annotate ? &produced : nullptr));
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
+                            MapWindows(
+                                c, range, false,
+                                [&](const Window& w) {
+                                  return ExtrapolatedRate(w, range.range_ms,
+                                                          counter, rate);
+                                },
+                                annotate ? &produced : nullptr));
   if (annotate) NonCounterInfo(c, produced);
   return Value::Vector(std::move(out));
 }
@@ -99,7 +101,8 @@ Opt InstantValue(const Window& w, bool rate) {
 }
 
 // Least squares with Kahan-compensated sums; x in seconds from intercept_t.
-std::pair<double, double> LinearRegression(const Window& w, int64_t intercept_t) {
+std::pair<double, double> LinearRegression(const Window& w,
+                                           int64_t intercept_t) {
   double n = 0, sum_x = 0, c_x = 0, sum_y = 0, c_y = 0, sum_xy = 0, c_xy = 0,
          sum_x2 = 0, c_x2 = 0;
   double init_y = w.v[0];
@@ -183,12 +186,12 @@ double CompareOverTime(const Window& w, Take take, bool timestamp) {
 
 template <typename F>
 absl::StatusOr<Value> OverTime(FunctionCall& c, bool keep_name, F f) {
-  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
-                            MapWindows(c, c.range(0), keep_name,
-                                       [&](const Window& w) -> Opt {
-                                         if (w.v.empty()) return std::nullopt;
-                                         return f(w);
-                                       }));
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<StepSeries> out,
+      MapWindows(c, c.range(0), keep_name, [&](const Window& w) -> Opt {
+        if (w.v.empty()) return std::nullopt;
+        return f(w);
+      }));
   return Value::Vector(std::move(out));
 }
 
@@ -196,10 +199,11 @@ void QuantileWarnings(FunctionCall& c, const std::vector<double>& q,
                       const Expr& param) {
   for (double v : q) {
     if (std::isnan(v) || v < 0 || v > 1) {
-      c.ctx().Annotate(Annotation::Kind::kWarning,
-                       absl::StrCat("quantile value should be between 0 and 1, got ",
-                                    FormatFloatGo(v)),
-                       param.pos);
+      c.ctx().Annotate(
+          Annotation::Kind::kWarning,
+          absl::StrCat("quantile value should be between 0 and 1, got ",
+                       FormatFloatGo(v)),
+          param.pos);
       return;
     }
   }
@@ -209,7 +213,9 @@ void QuantileWarnings(FunctionCall& c, const std::vector<double>& q,
 
 namespace functions {
 
-absl::StatusOr<Value> Rate(FunctionCall& c) { return RateLike(c, true, true, true); }
+absl::StatusOr<Value> Rate(FunctionCall& c) {
+  return RateLike(c, true, true, true);
+}
 absl::StatusOr<Value> Increase(FunctionCall& c) {
   return RateLike(c, true, false, true);
 }
@@ -218,11 +224,13 @@ absl::StatusOr<Value> Delta(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> Irate(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) { return InstantValue(w, true); });
+  return OverTime(c, false,
+                  [](const Window& w) { return InstantValue(w, true); });
 }
 
 absl::StatusOr<Value> Idelta(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) { return InstantValue(w, false); });
+  return OverTime(c, false,
+                  [](const Window& w) { return InstantValue(w, false); });
 }
 
 absl::StatusOr<Value> Deriv(FunctionCall& c) {
@@ -234,12 +242,10 @@ absl::StatusOr<Value> Deriv(FunctionCall& c) {
 
 absl::StatusOr<Value> PredictLinear(FunctionCall& c) {
   const std::vector<double>& duration = c.scalar(1);
-  const Steps& steps = c.steps();
   return OverTime(c, false, [&](const Window& w) -> Opt {
     if (w.v.size() < 2) return std::nullopt;
     auto [slope, intercept] = LinearRegression(w, w.step_time);
-    int i = static_cast<int>((w.step_time - steps.start) / steps.interval);
-    return slope * duration[i] + intercept;
+    return slope * duration[w.step] + intercept;
   });
 }
 
@@ -265,7 +271,8 @@ absl::StatusOr<Value> Resets(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> AvgOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt { return AverageOf(w.v); });
+  return OverTime(c, false,
+                  [](const Window& w) -> Opt { return AverageOf(w.v); });
 }
 
 absl::StatusOr<Value> SumOverTime(FunctionCall& c) {
@@ -285,7 +292,8 @@ absl::StatusOr<Value> CountOverTime(FunctionCall& c) {
 absl::StatusOr<Value> MinOverTime(FunctionCall& c) {
   return OverTime(c, false, [](const Window& w) -> Opt {
     return CompareOverTime(
-        w, [](double cur, double best) { return cur < best || std::isnan(best); },
+        w,
+        [](double cur, double best) { return cur < best || std::isnan(best); },
         false);
   });
 }
@@ -293,7 +301,8 @@ absl::StatusOr<Value> MinOverTime(FunctionCall& c) {
 absl::StatusOr<Value> MaxOverTime(FunctionCall& c) {
   return OverTime(c, false, [](const Window& w) -> Opt {
     return CompareOverTime(
-        w, [](double cur, double best) { return cur > best || std::isnan(best); },
+        w,
+        [](double cur, double best) { return cur > best || std::isnan(best); },
         false);
   });
 }
@@ -301,7 +310,8 @@ absl::StatusOr<Value> MaxOverTime(FunctionCall& c) {
 absl::StatusOr<Value> TsOfMinOverTime(FunctionCall& c) {
   return OverTime(c, false, [](const Window& w) -> Opt {
     return CompareOverTime(
-        w, [](double cur, double best) { return cur <= best || std::isnan(best); },
+        w,
+        [](double cur, double best) { return cur <= best || std::isnan(best); },
         true);
   });
 }
@@ -309,7 +319,8 @@ absl::StatusOr<Value> TsOfMinOverTime(FunctionCall& c) {
 absl::StatusOr<Value> TsOfMaxOverTime(FunctionCall& c) {
   return OverTime(c, false, [](const Window& w) -> Opt {
     return CompareOverTime(
-        w, [](double cur, double best) { return cur >= best || std::isnan(best); },
+        w,
+        [](double cur, double best) { return cur >= best || std::isnan(best); },
         true);
   });
 }
@@ -339,26 +350,26 @@ absl::StatusOr<Value> PresentOverTime(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> StddevOverTime(FunctionCall& c) {
-  return OverTime(c, false,
-                  [](const Window& w) -> Opt { return std::sqrt(VarianceOf(w.v)); });
+  return OverTime(c, false, [](const Window& w) -> Opt {
+    return std::sqrt(VarianceOf(w.v));
+  });
 }
 
 absl::StatusOr<Value> StdvarOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt { return VarianceOf(w.v); });
+  return OverTime(c, false,
+                  [](const Window& w) -> Opt { return VarianceOf(w.v); });
 }
 
 absl::StatusOr<Value> QuantileOverTime(FunctionCall& c) {
   const std::vector<double>& q = c.scalar(0);
   QuantileWarnings(c, q, *c.call.args[0]);
   std::vector<double> buffer;
-  const Steps& steps = c.steps();
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> out,
       MapWindows(c, c.range(1), false, [&](const Window& w) -> Opt {
         if (w.v.empty()) return std::nullopt;
         buffer.assign(w.v.begin(), w.v.end());
-        int i = static_cast<int>((w.step_time - steps.start) / steps.interval);
-        return Quantile(q[i], buffer);
+        return Quantile(q[w.step], buffer);
       }));
   return Value::Vector(std::move(out));
 }
@@ -366,6 +377,11 @@ absl::StatusOr<Value> QuantileOverTime(FunctionCall& c) {
 absl::StatusOr<Value> MadOverTime(FunctionCall& c) {
   std::vector<double> buffer;
   return OverTime(c, false, [&](const Window& w) -> Opt {
+    // A NaN makes the median, and so the deviation, undefined.
+    if (std::any_of(w.v.begin(), w.v.end(),
+                    [](double v) { return std::isnan(v); })) {
+      return std::nan("");
+    }
     buffer.assign(w.v.begin(), w.v.end());
     double median = Quantile(0.5, buffer);
     buffer.clear();
@@ -388,12 +404,10 @@ absl::StatusOr<Value> DoubleExponentialSmoothing(FunctionCall& c) {
           "invalid trend factor. Expected: 0 < tf < 1, got: %f", tf));
     }
   }
-  const Steps& steps = c.steps();
   return OverTime(c, false, [&](const Window& w) -> Opt {
     size_t n = w.v.size();
     if (n < 2) return std::nullopt;
-    int i = static_cast<int>((w.step_time - steps.start) / steps.interval);
-    double sf = sf_values[i], tf = tf_values[i];
+    double sf = sf_values[w.step], tf = tf_values[w.step];
     double s0 = 0, s1 = w.v[0], b = w.v[1] - w.v[0];
     for (size_t k = 1; k < n; ++k) {
       double x = sf * w.v[k];

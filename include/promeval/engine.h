@@ -2,10 +2,10 @@
 //
 // An instant query is a range query with one step. Results, errors and
 // annotations follow Prometheus 3.x (promql/engine.go). Errors:
-// kInvalidArgument for parse and type errors (Prometheus's text), kFailedPrecondition
-// for evaluation errors that depend on the data ("vector cannot contain
-// metrics with the same labelset"), kResourceExhausted when the sample limit
-// is hit, kDeadlineExceeded on timeout, kCancelled when cancelled.
+// kInvalidArgument for parse and type errors (Prometheus's text),
+// kFailedPrecondition for evaluation errors that depend on the data ("vector
+// cannot contain metrics with the same labelset"), kResourceExhausted when the
+// sample limit is hit, kDeadlineExceeded on timeout, kCancelled when cancelled.
 //
 // Thread-safety: an Engine is immutable after Create(); any number of queries
 // may run on it concurrently.
@@ -47,7 +47,8 @@ struct EngineOptions {
 // Applies a Prometheus feature flag to the options (parser features and
 // promql-delayed-name-removal). kNotFound for flags that are not engine
 // features.
-absl::Status EnableEngineFeature(absl::string_view flag, EngineOptions& options);
+absl::Status EnableEngineFeature(absl::string_view flag,
+                                 EngineOptions& options);
 
 // Per-query controls.
 struct QueryControl {
@@ -62,23 +63,21 @@ class Engine {
   const EngineOptions& options() const { return options_; }
 
   // Evaluates `query` at time `t` (ms).
-  absl::StatusOr<QueryResult> InstantQuery(Queryable& storage,
-                                           absl::string_view query, int64_t t,
-                                           const QueryControl& control = {}) const;
+  absl::StatusOr<QueryResult> InstantQuery(
+      Queryable& storage, absl::string_view query, int64_t t,
+      const QueryControl& control = {}) const;
 
   // Evaluates `query` at start, start+step, ... <= end (ms). The result is a
   // matrix sorted by labels.
-  absl::StatusOr<QueryResult> RangeQuery(Queryable& storage,
-                                         absl::string_view query, int64_t start,
-                                         int64_t end, int64_t step,
-                                         const QueryControl& control = {}) const;
+  absl::StatusOr<QueryResult> RangeQuery(
+      Queryable& storage, absl::string_view query, int64_t start, int64_t end,
+      int64_t step, const QueryControl& control = {}) const;
 
   // The same for an already parsed expression; `query` is its text, used for
   // annotation positions.
   absl::StatusOr<QueryResult> Evaluate(Queryable& storage, const Expr& expr,
                                        absl::string_view query, int64_t start,
-                                       int64_t end, int64_t step,
-                                       bool instant,
+                                       int64_t end, int64_t step, bool instant,
                                        const QueryControl& control = {}) const;
 
  private:

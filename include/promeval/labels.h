@@ -73,7 +73,7 @@ class Labels {
   void Finish();
 
   std::vector<Label> labels_;
-  uint64_t hash_ = 0;
+  uint64_t hash_ = 0xef46db3751d8e999ULL;  // The hash of the empty set.
 };
 
 // Prometheus's labels.Compare: pairwise by name then value, byte-wise; a

@@ -38,14 +38,15 @@ struct SeriesDescription {
 // `{{...}}` and start-timestamp lines (`metric@st ...`) fail with
 // kUnimplemented ("native histograms are not supported"); other bad input
 // with kInvalidArgument.
-absl::StatusOr<SeriesDescription> ParseSeriesDescription(absl::string_view line);
+absl::StatusOr<SeriesDescription> ParseSeriesDescription(
+    absl::string_view line);
 
 // Parses a PromQL-style metric `name{l="v", ...}` or `{__name__="x"}`.
 absl::StatusOr<Labels> ParseMetric(absl::string_view text);
 
 enum class TextFormat {
-  kAuto,           // OpenMetrics if the input ends with "# EOF", else Prometheus text.
-  kOpenMetrics,    // Timestamps in seconds (fractions allowed), "# EOF" required.
+  kAuto,  // OpenMetrics if the input ends with "# EOF", else Prometheus text.
+  kOpenMetrics,  // Timestamps in seconds (fractions allowed), "# EOF" required.
   kPrometheusText  // Timestamps in milliseconds.
 };
 

@@ -56,6 +56,9 @@ class SkipList {
 struct ScriptOptions {
   EngineOptions engine = PromqlTestEngineOptions();
   const SkipList* skips = nullptr;  // Not owned; may be null.
+  // Run skipped evals too, to find skip entries that are no longer needed
+  // (EvalOutcome::skip_is_stale).
+  bool run_skipped = false;
 };
 
 struct EvalOutcome {
@@ -65,6 +68,8 @@ struct EvalOutcome {
   Result result = Result::kPassed;
   // kFailed: what differs; kSkipped: the reason.
   std::string message;
+  // kSkipped with ScriptOptions::run_skipped: the eval passes.
+  bool skip_is_stale = false;
 };
 
 struct ScriptReport {
@@ -73,7 +78,8 @@ struct ScriptReport {
   // Errors outside evals (a load that does not parse, a skip entry that
   // names no eval), as "file:line: message". Each counts as a failure.
   std::vector<std::string> errors;
-  // Series of `load` blocks not loaded because they hold native histograms.
+  // Series of `load` blocks holding native histograms, not loaded (and the
+  // histograms load_with_nhcb would synthesise).
   int native_histogram_series = 0;
 
   int passed() const;
@@ -83,7 +89,8 @@ struct ScriptReport {
 
 // Runs the script `content`; `filename` names it in messages and its base
 // name is the key into the skip list.
-ScriptReport RunPromqlTest(absl::string_view content, absl::string_view filename,
+ScriptReport RunPromqlTest(absl::string_view content,
+                           absl::string_view filename,
                            const ScriptOptions& options = {});
 
 // "file:line: eval line: message" for each failure, then the skip count and
