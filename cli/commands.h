@@ -10,6 +10,9 @@ namespace promeval::cli {
 // `promeval parse [--tree] [--enable-feature=...] EXPR`.
 void RegisterParse(CLI::App& app, int& exit_code);
 
+// `promeval query ... EXPR` and `promeval query-range ... EXPR`.
+void RegisterQuery(CLI::App& app, int& exit_code);
+
 // `promeval test [--skips FILE] FILE.test...`.
 void RegisterTest(CLI::App& app, int& exit_code);
 

@@ -1,27 +1,41 @@
 #include "cli/files.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 
 namespace promeval::cli {
 
 absl::StatusOr<std::string> ReadFile(absl::string_view path) {
-  std::ifstream in{std::string(path), std::ios::binary};
-  if (!in) {
+  std::string p(path);
+  std::FILE* f = std::fopen(p.c_str(), "rb");
+  if (f == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("open ", path, ": ", std::strerror(errno)));
   }
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) {
+  std::string content;
+  char buffer[1 << 16];
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && st.st_size > 0) {
+    content.resize(static_cast<size_t>(st.st_size));
+    size_t n = std::fread(content.data(), 1, content.size(), f);
+    content.resize(n);
+  }
+  // Whatever remains (or a file without a known size, like a pipe).
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0)
+    content.append(buffer, n);
+  bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) {
     return absl::InvalidArgumentError(
         absl::StrCat("read ", path, ": ", std::strerror(errno)));
   }
-  return content.str();
+  return content;
 }
 
 }  // namespace promeval::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   promeval::cli::RegisterParse(app, exit_code);
+  promeval::cli::RegisterQuery(app, exit_code);
   promeval::cli::RegisterTest(app, exit_code);
   try {
     app.parse(argc, argv);

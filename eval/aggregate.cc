@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "eval/evaluator.h"
 #include "eval/functions.h"
+#include "eval/go_sort.h"
 #include "eval/kahan.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
@@ -205,14 +206,14 @@ class Heap {
 // The k of topk/bottomk/limitk at a step, as Prometheus converts it.
 absl::StatusOr<int64_t> KParam(double f) {
   if (std::isnan(f)) {
-    return absl::InvalidArgumentError("Parameter value is NaN");
+    return absl::FailedPreconditionError("Parameter value is NaN");
   }
   if (f >= 9223372036854775807.0) {
-    return absl::InvalidArgumentError(
+    return absl::FailedPreconditionError(
         absl::StrCat("Scalar value ", FormatFloatGo(f), " overflows int64"));
   }
   if (f <= -9223372036854775808.0) {
-    return absl::InvalidArgumentError(
+    return absl::FailedPreconditionError(
         absl::StrCat("Scalar value ", FormatFloatGo(f), " underflows int64"));
   }
   return static_cast<int64_t>(f);
@@ -281,28 +282,40 @@ absl::StatusOr<Value> Evaluator::EvalAggregate(const AggregateExpr& a) {
     out[gi].drop_name = g.drop_name[gi];
     out[gi].values.assign(steps, Absent());
   }
-  std::vector<Accumulator> acc(ngroups);
-  std::vector<std::vector<double>> quantile_values(
-      a.op == AggregateOp::kQuantile ? ngroups : 0);
-  for (int i = 0; i < steps; ++i) {
-    std::fill(acc.begin(), acc.end(), Accumulator());
-    for (auto& v : quantile_values) v.clear();
+  // One accumulator per (group, step); the input is read series by series,
+  // so each series' values and its group's cells are walked in order. Per
+  // cell the series still arrive in input order, as in Prometheus.
+  if (a.op == AggregateOp::kQuantile) {
+    std::vector<std::vector<double>> values(static_cast<size_t>(ngroups) *
+                                            steps);
     for (size_t k = 0; k < in.size(); ++k) {
-      double f = in[k].values[i];
-      if (IsAbsent(f)) continue;
-      int gi = g.of_series[k];
-      if (a.op == AggregateOp::kQuantile) {
-        quantile_values[gi].push_back(f);
-        acc[gi].seen = true;
-      } else {
-        acc[gi].Add(a.op, f);
+      std::vector<double>* cells =
+          &values[static_cast<size_t>(g.of_series[k]) * steps];
+      const std::vector<double>& v = in[k].values;
+      for (int i = 0; i < steps; ++i) {
+        if (!IsAbsent(v[i])) cells[i].push_back(v[i]);
       }
     }
     for (int gi = 0; gi < ngroups; ++gi) {
-      if (!acc[gi].seen) continue;
-      out[gi].values[i] = a.op == AggregateOp::kQuantile
-                              ? Quantile(param[i], quantile_values[gi])
-                              : acc[gi].Result(a.op);
+      for (int i = 0; i < steps; ++i) {
+        std::vector<double>& cell = values[static_cast<size_t>(gi) * steps + i];
+        if (!cell.empty()) out[gi].values[i] = Quantile(param[i], cell);
+      }
+    }
+  } else {
+    std::vector<Accumulator> acc(static_cast<size_t>(ngroups) * steps);
+    for (size_t k = 0; k < in.size(); ++k) {
+      Accumulator* cells = &acc[static_cast<size_t>(g.of_series[k]) * steps];
+      const std::vector<double>& v = in[k].values;
+      for (int i = 0; i < steps; ++i) {
+        if (!IsAbsent(v[i])) cells[i].Add(a.op, v[i]);
+      }
+    }
+    for (int gi = 0; gi < ngroups; ++gi) {
+      const Accumulator* cells = &acc[static_cast<size_t>(gi) * steps];
+      for (int i = 0; i < steps; ++i) {
+        if (cells[i].seen) out[gi].values[i] = cells[i].Result(a.op);
+      }
     }
   }
   std::vector<StepSeries> present;
@@ -335,7 +348,7 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(
     if (a.op == AggregateOp::kLimitRatio) {
       ratio = param[i];
       if (std::isnan(ratio))
-        return absl::InvalidArgumentError("Ratio value is NaN");
+        return absl::FailedPreconditionError("Ratio value is NaN");
       if (ratio < -1 || ratio > 1) {
         ctx_.Annotate(
             Annotation::Kind::kWarning,
@@ -396,13 +409,12 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(
           }
         }
         chosen = heap.items();
-        // Output order: descending for topk, ascending for bottomk, NaN last.
-        std::sort(chosen.begin(), chosen.end(), [&](int x, int y) {
-          double vx = value(x), vy = value(y);
-          if (std::isnan(vx)) return false;
-          if (std::isnan(vy)) return true;
-          return top ? vx > vy : vx < vy;
-        });
+        // Prometheus reverses the heap order with Go's (unstable) sort.Sort;
+        // doing the same gives its order for ties.
+        GoSort(
+            static_cast<int>(chosen.size()),
+            [&](int x, int y) { return less(chosen[y], chosen[x]); },
+            [&](int x, int y) { std::swap(chosen[x], chosen[y]); });
       }
       for (int m : chosen) {
         selected[m][i] = 1;
@@ -438,7 +450,7 @@ absl::StatusOr<Value> Evaluator::EvalCountValues(const AggregateExpr& a,
                                                  const std::string& label,
                                                  std::vector<StepSeries> in) {
   if (!IsValidLabelName(label)) {
-    return absl::InvalidArgumentError(
+    return absl::FailedPreconditionError(
         absl::StrCat("invalid label name ", GoQuote(label)));
   }
   const int steps = steps_.count;

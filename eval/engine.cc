@@ -93,6 +93,16 @@ absl::Status FinishNames(std::vector<StepSeries>& series) {
   return eval::MergeSameLabelsets(series);
 }
 
+// Sorts a matrix by labels; the series are often sorted already (selector
+// output keeps the storage's order).
+void SortByLabels(Matrix& m) {
+  auto less = [](const Series& a, const Series& b) {
+    return CompareLabels(a.labels, b.labels) < 0;
+  };
+  if (!std::is_sorted(m.begin(), m.end(), less))
+    std::sort(m.begin(), m.end(), less);
+}
+
 }  // namespace
 
 absl::Status EnableEngineFeature(absl::string_view flag,
@@ -204,9 +214,11 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
         }
       } else {
         result.type = ValueType::kMatrix;
+        result.matrix.reserve(value.vector.size());
         for (StepSeries& s : value.vector) {
           Series out;
           out.labels = std::move(s.labels);
+          out.points.reserve(steps.count);
           for (int i = 0; i < steps.count; ++i) {
             if (!IsAbsent(s.values[i])) {
               out.points.push_back(FPoint{steps.At(i), s.values[i]});
@@ -214,10 +226,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
           }
           if (!out.points.empty()) result.matrix.push_back(std::move(out));
         }
-        std::sort(result.matrix.begin(), result.matrix.end(),
-                  [](const Series& a, const Series& b) {
-                    return CompareLabels(a.labels, b.labels) < 0;
-                  });
+        SortByLabels(result.matrix);
       }
       break;
     }
@@ -241,10 +250,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
         }
         if (!out.points.empty()) result.matrix.push_back(std::move(out));
       }
-      std::sort(result.matrix.begin(), result.matrix.end(),
-                [](const Series& a, const Series& b) {
-                  return CompareLabels(a.labels, b.labels) < 0;
-                });
+      SortByLabels(result.matrix);
       break;
     }
   }

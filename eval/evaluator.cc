@@ -25,7 +25,7 @@ void QueryContext::Annotate(Annotation::Kind kind, std::string message,
 }
 
 absl::Status QueryContext::AddSamples(int64_t n) {
-  current_samples = n;
+  current_samples += n;
   stats.peak_samples = std::max(stats.peak_samples, n);
   if (n > options->max_samples) {
     return absl::ResourceExhaustedError(
@@ -173,12 +173,43 @@ absl::StatusOr<int64_t> OffsetOf(const QueryContext& ctx, int64_t original_ms,
   return EvalDurationMs(ctx, *offset_expr);
 }
 
+namespace {
+
+// The samples a value holds: its points (scalars and strings are not
+// counted, as in Prometheus).
+int64_t CountSamples(const Value& v) {
+  int64_t n = 0;
+  switch (v.kind) {
+    case Value::Kind::kVector:
+      for (const StepSeries& s : v.vector) {
+        for (double x : s.values) n += IsAbsent(x) ? 0 : 1;
+      }
+      break;
+    case Value::Kind::kMatrix:
+      for (const RangeSeries& s : v.matrix.series) {
+        n += static_cast<int64_t>(s.timestamps.size());
+      }
+      break;
+    case Value::Kind::kScalar:
+    case Value::Kind::kString:
+      break;
+  }
+  return n;
+}
+
+}  // namespace
+
 absl::StatusOr<Value> Evaluator::Eval(const Expr& e) {
   PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
-  if (steps_.count > 1 && ctx_.step_invariant.contains(&e)) {
-    return EvalStepInvariant(e);
-  }
-  return EvalNode(e);
+  const int64_t held = ctx_.current_samples;
+  absl::StatusOr<Value> v = steps_.count > 1 && ctx_.step_invariant.contains(&e)
+                                ? EvalStepInvariant(e)
+                                : EvalNode(e);
+  if (!v.ok()) return v;
+  // The operands' values are consumed; this node's value is held.
+  ctx_.current_samples = held;
+  PROMEVAL_RETURN_IF_ERROR(ctx_.AddSamples(CountSamples(*v)));
+  return v;
 }
 
 absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVector(const Expr& e) {

@@ -133,7 +133,8 @@ struct QueryContext {
   int64_t current_samples = 0;
 
   void Annotate(Annotation::Kind kind, std::string message, PositionRange pos);
-  // Accounts `n` more samples held in memory; fails past max_samples.
+  // Accounts `n` more samples held in memory (Evaluator::Eval counts each
+  // node's value while it is held); fails past max_samples.
   absl::Status AddSamples(int64_t n);
   absl::Status CheckCancelled() const;
 };

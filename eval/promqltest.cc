@@ -556,13 +556,7 @@ void ScriptRunner::ParseEvalBody(size_t& i, EvalCommand& ev) {
 
 absl::Status ScriptRunner::ExecLoad(const LoadCommand& load) {
   std::unique_ptr<Appender> app = storage_.NewAppender();
-  for (const SeriesDescription& s : load.series) {
-    for (size_t k = 0; k < s.values.size(); ++k) {
-      if (s.values[k].omitted) continue;
-      app->Append(s.labels, static_cast<int64_t>(k) * load.gap,
-                  s.values[k].value);
-    }
-  }
+  AppendSeriesDescriptions(load.series, 0, load.gap, *app);
   return app->Commit();
 }
 
@@ -811,8 +805,10 @@ bool SetAt(Expr& e, int64_t t) {
   AtModifier at{AtModifier::Kind::kTimestamp, t};
   switch (e.kind()) {
     case NodeKind::kVectorSelector: {
+      // `@ start()` and `@ end()` are replaced too: upstream sets the
+      // timestamp wherever none is set, and those two are not timestamps.
       auto& vs = static_cast<VectorSelector&>(e);
-      if (!vs.at.is_set()) vs.at = at;
+      if (vs.at.kind != AtModifier::Kind::kTimestamp) vs.at = at;
       return true;
     }
     case NodeKind::kMatrixSelector:
@@ -820,7 +816,7 @@ bool SetAt(Expr& e, int64_t t) {
     case NodeKind::kSubqueryExpr: {
       // Nothing inside a subquery is changed or inspected.
       auto& sq = static_cast<SubqueryExpr&>(e);
-      if (!sq.at.is_set()) sq.at = at;
+      if (sq.at.kind != AtModifier::Kind::kTimestamp) sq.at = at;
       return true;
     }
     case NodeKind::kCall: {

@@ -42,7 +42,6 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
       ctx_.querier->Select(vs.matchers, first_ref - lookback + 1, last_ref));
 
   std::vector<StepSeries> out;
-  int64_t present_max = 0;
   for (const SeriesData& s : data) {
     const auto& t = s.timestamps;
     const auto& v = s.values;
@@ -84,8 +83,6 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
     series.labels = *s.labels;
     out.push_back(std::move(series));
   }
-  present_max = static_cast<int64_t>(out.size());
-  PROMEVAL_RETURN_IF_ERROR(ctx_.AddSamples(present_max));
   return out;
 }
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "parser/xxhash.h"
 #include "parser/utf8.h"
+#include "parser/xxhash.h"
 #include "promeval/text.h"
 #include "re2/re2.h"
 
@@ -155,21 +155,21 @@ void AppendSize(std::string& out, size_t n) {
 
 }  // namespace
 
-Labels::Labels(std::vector<Label> labels) : labels_(std::move(labels)) {
-  std::stable_sort(labels_.begin(), labels_.end(),
-                   [](const Label& a, const Label& b) { return a.name < b.name; });
+Labels::Labels(std::vector<Label> labels) {
+  std::stable_sort(
+      labels.begin(), labels.end(),
+      [](const Label& a, const Label& b) { return a.name < b.name; });
   // Later duplicates win.
   std::vector<Label> unique;
-  unique.reserve(labels_.size());
-  for (Label& l : labels_) {
+  unique.reserve(labels.size());
+  for (Label& l : labels) {
     if (!unique.empty() && unique.back().name == l.name) {
       unique.back() = std::move(l);
     } else {
       unique.push_back(std::move(l));
     }
   }
-  labels_ = std::move(unique);
-  Finish();
+  Finish(std::move(unique));
 }
 
 Labels::Labels(
@@ -182,23 +182,33 @@ Labels::Labels(
   *this = Labels(std::move(v));
 }
 
-void Labels::Finish() {
-  labels_.erase(std::remove_if(labels_.begin(), labels_.end(),
-                               [](const Label& l) { return l.value.empty(); }),
-                labels_.end());
+const std::vector<Label>& Labels::list() const {
+  static const auto* const kEmpty = new std::vector<Label>();
+  return rep_ != nullptr ? *rep_ : *kEmpty;
+}
+
+void Labels::Finish(std::vector<Label> labels) {
+  labels.erase(std::remove_if(labels.begin(), labels.end(),
+                              [](const Label& l) { return l.value.empty(); }),
+               labels.end());
   // The hash Prometheus computes: xxhash64 of the stringlabels encoding.
   std::string encoded;
-  for (const Label& l : labels_) {
+  for (const Label& l : labels) {
     AppendSize(encoded, l.name.size());
     encoded += l.name;
     AppendSize(encoded, l.value.size());
     encoded += l.value;
   }
   hash_ = XXHash64(encoded);
+  if (labels.empty()) {
+    rep_.reset();
+  } else {
+    rep_ = std::make_shared<const std::vector<Label>>(std::move(labels));
+  }
 }
 
 absl::string_view Labels::Get(absl::string_view name) const {
-  for (const Label& l : labels_) {
+  for (const Label& l : list()) {
     if (l.name == name) return l.value;
   }
   return "";
@@ -206,9 +216,10 @@ absl::string_view Labels::Get(absl::string_view name) const {
 
 std::string Labels::ToString() const {
   std::string out = "{";
-  for (size_t i = 0; i < labels_.size(); ++i) {
+  const std::vector<Label>& labels = list();
+  for (size_t i = 0; i < labels.size(); ++i) {
     if (i > 0) out += ", ";
-    const Label& l = labels_[i];
+    const Label& l = labels[i];
     absl::StrAppend(&out, IsLegacyLabelName(l.name) ? l.name : GoQuote(l.name),
                     "=", GoQuote(l.value));
   }
@@ -217,6 +228,10 @@ std::string Labels::ToString() const {
 }
 
 Labels Labels::WithoutMetricName() const {
+  if (std::none_of(begin(), end(),
+                   [](const Label& l) { return IsMetadataLabel(l.name); })) {
+    return *this;
+  }
   return LabelsBuilder(*this).DropMetadata().Build();
 }
 
@@ -251,7 +266,9 @@ LabelsBuilder& LabelsBuilder::Set(absl::string_view name,
   return *this;
 }
 
-LabelsBuilder& LabelsBuilder::Del(absl::string_view name) { return Set(name, ""); }
+LabelsBuilder& LabelsBuilder::Del(absl::string_view name) {
+  return Set(name, "");
+}
 
 LabelsBuilder& LabelsBuilder::Del(absl::Span<const std::string> names) {
   for (const std::string& n : names) Del(n);
@@ -269,16 +286,16 @@ LabelsBuilder& LabelsBuilder::Keep(absl::Span<const std::string> names) {
 }
 
 LabelsBuilder& LabelsBuilder::DropMetadata() {
-  labels_.erase(std::remove_if(labels_.begin(), labels_.end(),
-                               [](const Label& l) { return IsMetadataLabel(l.name); }),
-                labels_.end());
+  labels_.erase(
+      std::remove_if(labels_.begin(), labels_.end(),
+                     [](const Label& l) { return IsMetadataLabel(l.name); }),
+      labels_.end());
   return *this;
 }
 
 Labels LabelsBuilder::Build() const {
   Labels out;
-  out.labels_ = labels_;
-  out.Finish();
+  out.Finish(labels_);
   return out;
 }
 

@@ -178,6 +178,56 @@ std::string GoQuote(absl::string_view s) {
   return out;
 }
 
+std::string GoJsonQuote(absl::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    int width = 0;
+    char32_t r = DecodeUtf8(s.substr(i), width);
+    if (r == kRuneError && width == 1) {
+      out += "\\ufffd";
+    } else if (r == 0x2028 || r == 0x2029) {
+      out += r == 0x2028 ? "\\u2028" : "\\u2029";
+    } else {
+      out.append(s.data() + i, width);
+    }
+    i += width;
+  }
+  out += '"';
+  return out;
+}
+
 std::string GoQuoteRune(char32_t r) {
   if (!IsValidRune(r)) r = kRuneError;
   std::string out = "'";

@@ -43,6 +43,14 @@ std::vector<uint32_t> Subtract(const std::vector<uint32_t>& a,
 
 }  // namespace
 
+void Appender::AppendSamples(const Labels& labels,
+                             absl::Span<const int64_t> timestamps,
+                             absl::Span<const double> values) {
+  for (size_t i = 0; i < timestamps.size(); ++i) {
+    Append(labels, timestamps[i], values[i]);
+  }
+}
+
 class MemStorage::Impl {
  public:
   mutable absl::Mutex mu;
@@ -54,6 +62,18 @@ class MemStorage::Impl {
                       absl::flat_hash_map<std::string, std::vector<uint32_t>>>
       postings ABSL_GUARDED_BY(mu);
   int64_t num_samples ABSL_GUARDED_BY(mu) = 0;
+  // rank[id]: the position of the series in label order.
+  std::vector<uint32_t> rank ABSL_GUARDED_BY(mu);
+
+  void UpdateRanks() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::vector<uint32_t> order(series.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      return CompareLabels(series[a]->labels, series[b]->labels) < 0;
+    });
+    rank.resize(series.size());
+    for (uint32_t i = 0; i < order.size(); ++i) rank[order[i]] = i;
+  }
 
   // The id of the series with these labels, or -1.
   int64_t Find(const Labels& labels) const ABSL_SHARED_LOCKS_REQUIRED(mu) {
@@ -142,8 +162,13 @@ class MemStorage::MemQuerier : public Querier {
   absl::StatusOr<std::vector<SeriesData>> Select(
       absl::Span<const Matcher> matchers, int64_t mint,
       int64_t maxt) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    std::vector<uint32_t> ids = impl_->Match(matchers);
+    std::sort(ids.begin(), ids.end(),
+              [this](uint32_t a, uint32_t b) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                return impl_->rank[a] < impl_->rank[b];
+              });
     std::vector<SeriesData> out;
-    for (uint32_t id : impl_->Match(matchers)) {
+    for (uint32_t id : ids) {
       const MemSeries& s = *impl_->series[id];
       if (s.timestamps.empty() || s.timestamps.front() > maxt ||
           s.timestamps.back() < mint) {
@@ -163,18 +188,16 @@ class MemStorage::MemAppender : public Appender {
   explicit MemAppender(Impl* impl) : impl_(impl) {}
 
   void Append(const Labels& labels, int64_t t, double v) override {
-    auto it = pending_index_.find(labels.Hash());
-    size_t slot = pending_.size();
-    if (it != pending_index_.end()) {
-      for (size_t i : it->second) {
-        if (pending_[i].labels == labels) slot = i;
-      }
+    Slot(labels).samples.push_back(FPointBits{t, v});
+  }
+
+  void AppendSamples(const Labels& labels, absl::Span<const int64_t> timestamps,
+                     absl::Span<const double> values) override {
+    std::vector<FPointBits>& samples = Slot(labels).samples;
+    samples.reserve(samples.size() + timestamps.size());
+    for (size_t i = 0; i < timestamps.size(); ++i) {
+      samples.push_back(FPointBits{timestamps[i], values[i]});
     }
-    if (slot == pending_.size()) {
-      pending_.push_back(Pending{labels, {}});
-      pending_index_[labels.Hash()].push_back(slot);
-    }
-    pending_[slot].samples.push_back(FPointBits{t, v});
   }
 
   absl::Status Commit() override {
@@ -208,10 +231,14 @@ class MemStorage::MemAppender : public Appender {
         have_last = true;
       }
     }
+    bool created = false;
     for (size_t i = 0; i < pending_.size(); ++i) {
+      created = created || ids[i] < 0;
       uint32_t id = ids[i] >= 0 ? static_cast<uint32_t>(ids[i])
                                 : impl_->Create(pending_[i].labels);
       MemSeries& s = *impl_->series[id];
+      s.timestamps.reserve(s.timestamps.size() + pending_[i].samples.size());
+      s.values.reserve(s.values.size() + pending_[i].samples.size());
       for (const FPointBits& p : pending_[i].samples) {
         if (!s.timestamps.empty() && s.timestamps.back() == p.t) continue;
         s.timestamps.push_back(p.t);
@@ -219,6 +246,7 @@ class MemStorage::MemAppender : public Appender {
         ++impl_->num_samples;
       }
     }
+    if (created) impl_->UpdateRanks();
     pending_.clear();
     pending_index_.clear();
     return absl::OkStatus();
@@ -233,6 +261,16 @@ class MemStorage::MemAppender : public Appender {
     Labels labels;
     std::vector<FPointBits> samples;
   };
+
+  Pending& Slot(const Labels& labels) {
+    std::vector<size_t>& slots = pending_index_[labels.Hash()];
+    for (size_t i : slots) {
+      if (pending_[i].labels == labels) return pending_[i];
+    }
+    slots.push_back(pending_.size());
+    pending_.push_back(Pending{labels, {}});
+    return pending_.back();
+  }
 
   Impl* impl_;
   std::vector<Pending> pending_;
@@ -266,6 +304,7 @@ void MemStorage::Clear() {
   impl_->series.clear();
   impl_->by_hash.clear();
   impl_->postings.clear();
+  impl_->rank.clear();
   impl_->num_samples = 0;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "eval/functions.h"
 #include "eval/functions/families.h"
+#include "eval/go_sort.h"
 #include "promeval/status_macros.h"
 #include "re2/re2.h"
 
@@ -158,11 +159,11 @@ absl::StatusOr<Value> LabelReplace(FunctionCall& c) {
   RE2 plain(regex, options);
   auto re = std::make_unique<RE2>(absl::StrCat("^(?s:", regex, ")$"), options);
   if (!plain.ok() || !re->ok()) {
-    return absl::InvalidArgumentError(
+    return absl::FailedPreconditionError(
         absl::StrCat("invalid regular expression in label_replace(): ", regex));
   }
   if (!IsValidLabelName(dst)) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::FailedPreconditionError(absl::StrCat(
         "invalid destination label name in label_replace(): ", dst));
   }
   std::vector<re2::StringPiece> groups(re->NumberOfCapturingGroups() + 1);
@@ -184,13 +185,13 @@ absl::StatusOr<Value> LabelJoin(FunctionCall& c) {
   for (size_t i = 3; i < c.args.size(); ++i) {
     const std::string& src = c.string(i);
     if (!IsValidLabelName(src)) {
-      return absl::InvalidArgumentError(
+      return absl::FailedPreconditionError(
           absl::StrCat("invalid source label name in label_join(): ", src));
     }
     sources.push_back(src);
   }
   if (!IsValidLabelName(dst)) {
-    return absl::InvalidArgumentError(
+    return absl::FailedPreconditionError(
         absl::StrCat("invalid destination label name in label_join(): ", dst));
   }
   return Relabel(c, dst, [&](const Labels& labels) -> std::optional<Labels> {
@@ -200,30 +201,30 @@ absl::StatusOr<Value> LabelJoin(FunctionCall& c) {
   });
 }
 
-absl::StatusOr<Value> Sort(FunctionCall& c) {
+namespace {
+
+// sort() and sort_desc(): Go's sort.Sort over the reversed heap order of
+// Prometheus (NaN first, then descending for sort / ascending for
+// sort_desc), so ties and NaNs end up where Prometheus puts them.
+absl::StatusOr<Value> SortByValue(FunctionCall& c, bool descending) {
   SortWarning(c);
   std::vector<StepSeries> v = std::move(c.vector(0));
-  // Ascending, NaN last (only meaningful for a single step).
-  std::sort(v.begin(), v.end(), [](const StepSeries& a, const StepSeries& b) {
-    double x = a.values[0], y = b.values[0];
-    if (std::isnan(y)) return !std::isnan(x);
-    if (std::isnan(x)) return false;
-    return x < y;
-  });
+  auto heap_less = [descending](double a, double b) {
+    if (std::isnan(a)) return true;
+    return descending ? a < b : a > b;
+  };
+  GoSort(
+      static_cast<int>(v.size()),
+      [&](int i, int j) { return heap_less(v[j].values[0], v[i].values[0]); },
+      [&](int i, int j) { std::swap(v[i], v[j]); });
   return Value::Vector(std::move(v));
 }
 
-absl::StatusOr<Value> SortDesc(FunctionCall& c) {
-  SortWarning(c);
-  std::vector<StepSeries> v = std::move(c.vector(0));
-  std::sort(v.begin(), v.end(), [](const StepSeries& a, const StepSeries& b) {
-    double x = a.values[0], y = b.values[0];
-    if (std::isnan(y)) return !std::isnan(x);
-    if (std::isnan(x)) return false;
-    return x > y;
-  });
-  return Value::Vector(std::move(v));
-}
+}  // namespace
+
+absl::StatusOr<Value> Sort(FunctionCall& c) { return SortByValue(c, false); }
+
+absl::StatusOr<Value> SortDesc(FunctionCall& c) { return SortByValue(c, true); }
 
 absl::StatusOr<Value> SortByLabelImpl(FunctionCall& c, bool descending) {
   SortWarning(c);

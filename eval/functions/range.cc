@@ -42,49 +42,121 @@ void NonCounterInfo(FunctionCall& c,
   }
 }
 
-Opt ExtrapolatedRate(const Window& w, int64_t range_ms, bool counter,
-                     bool rate) {
-  size_t n = w.v.size();
-  if (n < 2) return std::nullopt;
-  double result = w.v[n - 1] - w.v[0];
-  if (counter) {
-    double last = 0;
-    for (double v : w.v) {
-      if (v < last) result += last;
-      last = v;
-    }
-  }
-  double duration_to_start = static_cast<double>(w.t[0] - w.range_start) / 1000;
-  double duration_to_end = static_cast<double>(w.range_end - w.t[n - 1]) / 1000;
-  double sampled = static_cast<double>(w.t[n - 1] - w.t[0]) / 1000;
-  double average = sampled / static_cast<double>(n - 1);
-  double threshold = average * 1.1;
-  if (duration_to_start >= threshold) duration_to_start = average / 2;
-  if (counter) {
-    double duration_to_zero = duration_to_start;
-    if (result > 0 && w.v[0] >= 0)
-      duration_to_zero = sampled * (w.v[0] / result);
-    if (duration_to_zero < duration_to_start)
-      duration_to_start = duration_to_zero;
-  }
-  if (duration_to_end >= threshold) duration_to_end = average / 2;
-  double factor = (sampled + duration_to_start + duration_to_end) / sampled;
-  if (rate) factor /= static_cast<double>(range_ms) / 1000;
-  return result * factor;
+// A duration in ms as seconds, bit for bit as float64(ms) / 1000. Whole
+// seconds (the usual case) take an integer division, which is exact, instead
+// of a floating-point one.
+inline double MsToSeconds(int64_t ms) {
+  return ms % 1000 == 0 ? static_cast<double>(ms / 1000)
+                        : static_cast<double>(ms) / 1000;
 }
+
+// Go's time.Duration.Seconds() of a duration in ms.
+double GoDurationSeconds(int64_t ms) {
+  return static_cast<double>(ms / 1000) +
+         static_cast<double>((ms % 1000) * 1000000) / 1e9;
+}
+
+// Whether some value is below its predecessor (a counter reset). A
+// branch-free scan the compiler vectorizes: resets are rare.
+bool HasDecrease(absl::Span<const double> v) {
+  bool any = false;
+  for (size_t i = 1; i < v.size(); ++i) any |= v[i] < v[i - 1];
+  return any;
+}
+
+// Prometheus's extrapolatedRate for float samples. The extrapolation factor
+// depends only on where the samples sit in the window, which repeats from
+// window to window for regularly scraped series, so it is computed once per
+// window shape and reused: the same operations give the same bits.
+class ExtrapolatedRate {
+ public:
+  ExtrapolatedRate(int64_t range_ms, bool counter, bool rate)
+      : range_seconds_(GoDurationSeconds(range_ms)),
+        counter_(counter),
+        rate_(rate) {}
+
+  Opt operator()(const Window& w) {
+    const size_t n = w.v.size();
+    if (n < 2) return std::nullopt;
+    double result = w.v[n - 1] - w.v[0];
+    if (counter_ && HasDecrease(w.v)) {
+      double prev = w.v[0];
+      for (size_t i = 1; i < n; ++i) {
+        if (w.v[i] < prev) result += prev;
+        prev = w.v[i];
+      }
+    }
+    const int64_t to_start_ms = w.t[0] - w.range_start;
+    const int64_t to_end_ms = w.range_end - w.t[n - 1];
+    const int64_t sampled_ms = w.t[n - 1] - w.t[0];
+    if (!cached_ || to_start_ms != to_start_ms_ || to_end_ms != to_end_ms_ ||
+        sampled_ms != sampled_ms_ || n != n_) {
+      Shape(to_start_ms, to_end_ms, sampled_ms, n);
+    }
+    if (counter_ && result > 0 && w.v[0] >= 0 && MayHitZero(w.v[0], result)) {
+      // Extrapolating to the start would take the counter below zero.
+      double duration_to_zero = sampled_ * (w.v[0] / result);
+      if (duration_to_zero < duration_to_start_) {
+        return result * Factor(duration_to_zero);
+      }
+    }
+    return result * factor_;
+  }
+
+ private:
+  void Shape(int64_t to_start_ms, int64_t to_end_ms, int64_t sampled_ms,
+             size_t n) {
+    cached_ = true;
+    to_start_ms_ = to_start_ms;
+    to_end_ms_ = to_end_ms;
+    sampled_ms_ = sampled_ms;
+    n_ = n;
+    sampled_ = MsToSeconds(sampled_ms);
+    double average = sampled_ / static_cast<double>(n - 1);
+    double threshold = average * 1.1;
+    duration_to_start_ = MsToSeconds(to_start_ms);
+    if (duration_to_start_ >= threshold) duration_to_start_ = average / 2;
+    duration_to_end_ = MsToSeconds(to_end_ms);
+    if (duration_to_end_ >= threshold) duration_to_end_ = average / 2;
+    factor_ = Factor(duration_to_start_);
+  }
+
+  double Factor(double duration_to_start) const {
+    double factor =
+        (sampled_ + duration_to_start + duration_to_end_) / sampled_;
+    if (rate_) factor /= range_seconds_;
+    return factor;
+  }
+
+  // Whether sampled * (first / result) may be below the duration to the
+  // start: false only when it is certainly not (with a margin far larger than
+  // the rounding errors), so the division is skipped exactly when it cannot
+  // change the outcome.
+  bool MayHitZero(double first, double result) const {
+    double lhs = sampled_ * first;
+    double rhs = duration_to_start_ * result;
+    if (!std::isfinite(lhs) || !std::isfinite(rhs)) return true;
+    return lhs <= rhs * (1 + 1e-9);
+  }
+
+  const double range_seconds_;
+  const bool counter_, rate_;
+  bool cached_ = false;
+  int64_t to_start_ms_ = 0, to_end_ms_ = 0, sampled_ms_ = 0;
+  size_t n_ = 0;
+  double sampled_ = 0, duration_to_start_ = 0, duration_to_end_ = 0,
+         factor_ = 0;
+};
 
 absl::StatusOr<Value> RateLike(FunctionCall& c, bool counter, bool rate,
                                bool annotate) {
   const RangeValue& range = c.range(0);
   std::vector<const RangeSeries*> produced;
-  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
-                            MapWindows(
-                                c, range, false,
-                                [&](const Window& w) {
-                                  return ExtrapolatedRate(w, range.range_ms,
-                                                          counter, rate);
-                                },
-                                annotate ? &produced : nullptr));
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<StepSeries> out,
+      MapWindows(c, range, false,
+                 ExtrapolatedRate(range.range_ms, counter, rate),
+                 annotate ? &produced : nullptr));
   if (annotate) NonCounterInfo(c, produced);
   return Value::Vector(std::move(out));
 }
@@ -396,11 +468,11 @@ absl::StatusOr<Value> DoubleExponentialSmoothing(FunctionCall& c) {
   for (size_t i = 0; i < sf_values.size(); ++i) {
     double sf = sf_values[i], tf = tf_values[i];
     if (sf <= 0 || sf >= 1) {
-      return absl::InvalidArgumentError(absl::StrFormat(
+      return absl::FailedPreconditionError(absl::StrFormat(
           "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", sf));
     }
     if (tf <= 0 || tf >= 1) {
-      return absl::InvalidArgumentError(absl::StrFormat(
+      return absl::FailedPreconditionError(absl::StrFormat(
           "invalid trend factor. Expected: 0 < tf < 1, got: %f", tf));
     }
   }

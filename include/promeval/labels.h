@@ -36,7 +36,8 @@ struct Label {
 
 // An immutable set of labels sorted by name, with its hash computed once. A
 // label with an empty value is the same as an absent label and is never
-// stored.
+// stored. Copies share the label storage (copying is a reference count
+// increment), so label sets are built once and passed around freely.
 class Labels {
  public:
   Labels() = default;
@@ -48,11 +49,11 @@ class Labels {
   // The value of `name`, or "" if absent.
   absl::string_view Get(absl::string_view name) const;
   bool Has(absl::string_view name) const { return !Get(name).empty(); }
-  bool empty() const { return labels_.empty(); }
-  size_t size() const { return labels_.size(); }
-  const Label& operator[](size_t i) const { return labels_[i]; }
-  std::vector<Label>::const_iterator begin() const { return labels_.begin(); }
-  std::vector<Label>::const_iterator end() const { return labels_.end(); }
+  bool empty() const { return list().empty(); }
+  size_t size() const { return list().size(); }
+  const Label& operator[](size_t i) const { return list()[i]; }
+  std::vector<Label>::const_iterator begin() const { return list().begin(); }
+  std::vector<Label>::const_iterator end() const { return list().end(); }
 
   uint64_t Hash() const { return hash_; }
 
@@ -64,16 +65,19 @@ class Labels {
   Labels WithoutMetricName() const;
 
   friend bool operator==(const Labels& a, const Labels& b) {
-    return a.hash_ == b.hash_ && a.labels_ == b.labels_;
+    return a.hash_ == b.hash_ && (a.rep_ == b.rep_ || a.list() == b.list());
   }
   friend bool operator!=(const Labels& a, const Labels& b) { return !(a == b); }
 
  private:
   friend class LabelsBuilder;
-  void Finish();
+  const std::vector<Label>& list() const;
+  // Drops empty values, computes the hash and stores `labels` (sorted by
+  // name, unique).
+  void Finish(std::vector<Label> labels);
 
-  std::vector<Label> labels_;
-  uint64_t hash_ = 0xef46db3751d8e999ULL;  // The hash of the empty set.
+  std::shared_ptr<const std::vector<Label>> rep_;  // Null when empty.
+  uint64_t hash_ = 0xef46db3751d8e999ULL;          // The hash of the empty set.
 };
 
 // Prometheus's labels.Compare: pairwise by name then value, byte-wise; a
@@ -87,7 +91,7 @@ bool IsMetadataLabel(absl::string_view name);
 // Edits a label set.
 class LabelsBuilder {
  public:
-  explicit LabelsBuilder(const Labels& base) : labels_(base.labels_) {}
+  explicit LabelsBuilder(const Labels& base) : labels_(base.list()) {}
   // An empty value deletes the label.
   LabelsBuilder& Set(absl::string_view name, absl::string_view value);
   LabelsBuilder& Del(absl::string_view name);

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "promeval/labels.h"
 #include "promeval/storage.h"
 
@@ -31,6 +32,14 @@ struct SeriesDescription {
   std::vector<SequenceValue> values;
 };
 
+// What a loader appended.
+struct LoadStats {
+  int64_t series = 0;
+  int64_t samples = 0;
+  int64_t min_timestamp_ms = 0;
+  int64_t max_timestamp_ms = 0;
+};
+
 // Parses `metric{l="v"} 1 2+3x4 _ stale ...` (see PROMQLTEST-FORMAT.md §5):
 // `v`, `_`, `_xN`, `vxN` (N+1 copies), `a+bxN` / `a-bxN` (N+1 values by
 // repeated addition), `stale`, durations as seconds, Inf/NaN. Error
@@ -44,6 +53,24 @@ absl::StatusOr<SeriesDescription> ParseSeriesDescription(
 // Parses a PromQL-style metric `name{l="v", ...}` or `{__name__="x"}`.
 absl::StatusOr<Labels> ParseMetric(absl::string_view text);
 
+// Buffers the samples of `series` in `app`: value i at start_ms + i *
+// interval_ms, omitted values skipped.
+void AppendSeriesDescriptions(absl::Span<const SeriesDescription> series,
+                              int64_t start_ms, int64_t interval_ms,
+                              Appender& app);
+
+// Whether `content` is a series script: its first line that is neither
+// blank nor a `#` comment starts with "load".
+bool IsSeriesScript(absl::string_view content);
+
+// Loads a series script: promqltest `load <interval>` blocks (each a header
+// line and series lines up to a blank line; samples from time 0), `#`
+// comments and blank lines, nothing else. A series repeated in one block
+// takes its last line. Everything is appended in one commit.
+absl::StatusOr<LoadStats> LoadSeriesScript(absl::string_view content,
+                                           absl::string_view filename,
+                                           Storage& storage);
+
 enum class TextFormat {
   kAuto,  // OpenMetrics if the input ends with "# EOF", else Prometheus text.
   kOpenMetrics,  // Timestamps in seconds (fractions allowed), "# EOF" required.
@@ -54,13 +81,6 @@ struct TextLoadOptions {
   TextFormat format = TextFormat::kAuto;
   // Timestamp (ms) of samples written without one.
   int64_t default_timestamp_ms = 0;
-};
-
-struct LoadStats {
-  int64_t series = 0;
-  int64_t samples = 0;
-  int64_t min_timestamp_ms = 0;
-  int64_t max_timestamp_ms = 0;
 };
 
 // Parses OpenMetrics or Prometheus text exposition `content` (named

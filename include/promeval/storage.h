@@ -37,8 +37,9 @@ class Querier {
  public:
   virtual ~Querier() = default;
   // Every series matching all `matchers` (a label value "" means the label
-  // is absent) that may have samples in [mint, maxt], in a stable order. The
-  // spans stay valid until the Querier is destroyed.
+  // is absent) that may have samples in [mint, maxt], sorted by labels
+  // (CompareLabels), as Prometheus's TSDB returns them. The spans stay valid
+  // until the Querier is destroyed.
   virtual absl::StatusOr<std::vector<SeriesData>> Select(
       absl::Span<const Matcher> matchers, int64_t mint, int64_t maxt) = 0;
 };
@@ -55,6 +56,11 @@ class Appender {
   virtual ~Appender() = default;
   // Buffers a sample; nothing is visible before Commit().
   virtual void Append(const Labels& labels, int64_t t, double v) = 0;
+  // Buffers samples of one series, as Append() of each in order would.
+  // REQUIRES: timestamps.size() == values.size().
+  virtual void AppendSamples(const Labels& labels,
+                             absl::Span<const int64_t> timestamps,
+                             absl::Span<const double> values);
   // Applies every buffered sample, or none: a sample older than the newest
   // one of its series, or at the same time with another value, fails the
   // whole commit (kInvalidArgument naming the series and time).

@@ -20,6 +20,12 @@ namespace promeval {
 // bytes become \x escapes, non-printable runes \u / \U escapes.
 std::string GoQuote(absl::string_view s);
 
+// Go's encoding/json string encoding (HTML-safe, as Prometheus's API
+// writes it): a double-quoted string escaping \" \\ \n \r \t, other
+// control characters, <, > and & as \u00XX, U+2028 and U+2029 as \u2028 and
+// \u2029; invalid UTF-8 bytes become \ufffd.
+std::string GoJsonQuote(absl::string_view s);
+
 // Go's strconv.QuoteRune for a code point (invalid ones print as U+FFFD).
 std::string GoQuoteRune(char32_t r);
 

@@ -1,0 +1,77 @@
+// Range-query evaluation over the data of ../shared/bench/gen_thanos_like.py
+// (1000 pods: 3000 http_requests_total and 1000 http_responses_total series,
+// a sample every 30s for 6h): the queries of ../shared/bench/
+// thanos_queries.txt over 2h at a 30s step, single-threaded. The same
+// queries and range run against a loopback Prometheus in
+// bench/compare_prometheus.py, which prints both side by side.
+//
+//   build/bench/eval_benchmark --benchmark_repetitions=3
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/thanos_workload.h"
+#include "benchmark/benchmark.h"
+#include "promeval/engine.h"
+#include "promeval/loaders.h"
+
+namespace promeval {
+namespace {
+
+// The 2h window: from 3h to 5h after the first sample.
+constexpr int64_t kStartMs = (bench::kThanosStartSeconds + 3 * 3600) * 1000;
+constexpr int64_t kEndMs = (bench::kThanosStartSeconds + 5 * 3600) * 1000;
+constexpr int64_t kStepMs = 30 * 1000;
+
+const std::vector<std::string>& Queries() {
+  static const auto* queries = new std::vector<std::string>{
+      "http_requests_total",
+      "rate(http_requests_total[1m])",
+      "sum by (pod) (http_requests_total)",
+      "sum by (pod) (rate(http_requests_total[1m]))",
+      "http_requests_total * 10",
+      "http_requests_total / on (pod) group_left http_responses_total",
+      "topk(5, http_requests_total)",
+      "sum(rate(http_requests_total[5m])) by (container)",
+      "max_over_time(rate(http_requests_total[1m])[10m:1m])",
+  };
+  return *queries;
+}
+
+MemStorage& Storage() {
+  static MemStorage* storage = [] {
+    auto* s = new MemStorage();
+    TextLoadOptions options;
+    options.format = TextFormat::kOpenMetrics;
+    absl::StatusOr<LoadStats> stats =
+        LoadText(bench::ThanosLikeOpenMetrics(1000), "thanos.om", options, *s);
+    if (!stats.ok()) std::abort();
+    return s;
+  }();
+  return *storage;
+}
+
+void BM_RangeQuery(benchmark::State& state) {
+  const std::string& query = Queries()[state.range(0)];
+  state.SetLabel(query);
+  MemStorage& storage = Storage();
+  std::unique_ptr<Engine> engine = *Engine::Create(EngineOptions());
+  size_t series = 0;
+  for (auto _ : state) {
+    absl::StatusOr<QueryResult> r =
+        engine->RangeQuery(storage, query, kStartMs, kEndMs, kStepMs);
+    if (!r.ok()) {
+      state.SkipWithError(std::string(r.status().message()).c_str());
+      return;
+    }
+    series = r->matrix.size();
+    benchmark::DoNotOptimize(r->matrix.data());
+  }
+  state.counters["series"] = static_cast<double>(series);
+}
+BENCHMARK(BM_RangeQuery)->DenseRange(0, 8)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace promeval
+
+BENCHMARK_MAIN();

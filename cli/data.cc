@@ -1,0 +1,90 @@
+#include "cli/data.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "cli/files.h"
+#include "promeval/text.h"
+
+namespace promeval::cli {
+
+absl::StatusOr<LoadStats> LoadDataFiles(const std::vector<std::string>& files,
+                                        absl::string_view format,
+                                        int64_t default_timestamp_ms,
+                                        Storage& storage) {
+  LoadStats total;
+  total.min_timestamp_ms = std::numeric_limits<int64_t>::max();
+  total.max_timestamp_ms = std::numeric_limits<int64_t>::min();
+  for (const std::string& file : files) {
+    absl::StatusOr<std::string> content = ReadFile(file);
+    if (!content.ok()) return content.status();
+    absl::StatusOr<LoadStats> stats;
+    bool script = format == "promqltest" ||
+                  (format == "auto" && IsSeriesScript(*content));
+    if (script) {
+      stats = LoadSeriesScript(*content, file, storage);
+    } else {
+      TextLoadOptions options;
+      options.default_timestamp_ms = default_timestamp_ms;
+      if (format == "openmetrics") {
+        options.format = TextFormat::kOpenMetrics;
+      } else if (format == "prometheus") {
+        options.format = TextFormat::kPrometheusText;
+      } else if (format != "auto") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown data format ", GoQuote(format)));
+      }
+      stats = LoadText(*content, file, options, storage);
+    }
+    if (!stats.ok()) return stats.status();
+    total.series += stats->series;
+    total.samples += stats->samples;
+    if (stats->samples > 0) {
+      total.min_timestamp_ms =
+          std::min(total.min_timestamp_ms, stats->min_timestamp_ms);
+      total.max_timestamp_ms =
+          std::max(total.max_timestamp_ms, stats->max_timestamp_ms);
+    }
+  }
+  if (total.samples == 0) total.min_timestamp_ms = total.max_timestamp_ms = 0;
+  return total;
+}
+
+absl::StatusOr<int64_t> ParseTimeArg(absl::string_view s) {
+  double seconds = 0;
+  if (absl::SimpleAtod(s, &seconds) && std::isfinite(seconds)) {
+    double whole = std::trunc(seconds);
+    double frac = std::round((seconds - whole) * 1000) / 1000;
+    return static_cast<int64_t>(whole) * 1000 +
+           static_cast<int64_t>(std::llround(frac * 1000));
+  }
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, s, &t, &err)) {
+    return absl::ToUnixMillis(t);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot parse ", GoQuote(s), " to a valid timestamp"));
+}
+
+absl::StatusOr<int64_t> ParseDurationArg(absl::string_view s) {
+  double seconds = 0;
+  if (absl::SimpleAtod(s, &seconds) && std::isfinite(seconds)) {
+    if (std::fabs(seconds) > 9.2e15) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot parse ", GoQuote(s),
+                       " to a valid duration. It overflows int64"));
+    }
+    return static_cast<int64_t>(seconds * 1000);
+  }
+  absl::StatusOr<int64_t> ms = ParseDuration(s);
+  if (ms.ok()) return ms;
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot parse ", GoQuote(s), " to a valid duration"));
+}
+
+}  // namespace promeval::cli
