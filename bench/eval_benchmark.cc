@@ -6,6 +6,7 @@
 // bench/compare_prometheus.py, which prints both side by side.
 //
 //   build/bench/eval_benchmark --benchmark_repetitions=3
+//   build/bench/eval_benchmark --query='sum(http_requests_total)'  (others)
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,8 +24,8 @@ constexpr int64_t kStartMs = (bench::kThanosStartSeconds + 3 * 3600) * 1000;
 constexpr int64_t kEndMs = (bench::kThanosStartSeconds + 5 * 3600) * 1000;
 constexpr int64_t kStepMs = 30 * 1000;
 
-const std::vector<std::string>& Queries() {
-  static const auto* queries = new std::vector<std::string>{
+std::vector<std::string>& Queries() {
+  static auto* queries = new std::vector<std::string>{
       "http_requests_total",
       "rate(http_requests_total[1m])",
       "sum by (pod) (http_requests_total)",
@@ -69,9 +70,28 @@ void BM_RangeQuery(benchmark::State& state) {
   }
   state.counters["series"] = static_cast<double>(series);
 }
-BENCHMARK(BM_RangeQuery)->DenseRange(0, 8)->Unit(benchmark::kMillisecond);
-
 }  // namespace
 }  // namespace promeval
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // --query=EXPR (repeatable) replaces the built-in queries.
+  std::vector<std::string> queries;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--query=", 0) == 0) {
+      queries.push_back(arg.substr(8));
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (!queries.empty()) promeval::Queries() = queries;
+  benchmark::RegisterBenchmark("BM_RangeQuery", promeval::BM_RangeQuery)
+      ->DenseRange(0, static_cast<int>(promeval::Queries().size()) - 1)
+      ->Unit(benchmark::kMillisecond);
+  int rest_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

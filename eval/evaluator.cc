@@ -208,7 +208,8 @@ absl::StatusOr<Value> Evaluator::Eval(const Expr& e) {
   if (!v.ok()) return v;
   // The operands' values are consumed; this node's value is held.
   ctx_.current_samples = held;
-  PROMEVAL_RETURN_IF_ERROR(ctx_.AddSamples(CountSamples(*v)));
+  PROMEVAL_RETURN_IF_ERROR(
+      ctx_.AddSamples(v->samples >= 0 ? v->samples : CountSamples(*v)));
   return v;
 }
 
@@ -249,10 +250,14 @@ absl::StatusOr<Value> Evaluator::EvalNode(const Expr& e) {
           std::vector<double>(steps_.count, static_cast<double>(ms) / 1000.0));
     }
     case NodeKind::kVectorSelector: {
+      int64_t samples = 0;
       PROMEVAL_ASSIGN_OR_RETURN(
           std::vector<StepSeries> v,
-          EvalVectorSelector(static_cast<const VectorSelector&>(e), false));
-      return Value::Vector(std::move(v));
+          EvalVectorSelector(static_cast<const VectorSelector&>(e), false,
+                             &samples));
+      Value out = Value::Vector(std::move(v));
+      out.samples = samples;
+      return out;
     }
     case NodeKind::kMatrixSelector:
     case NodeKind::kSubqueryExpr: {
@@ -357,22 +362,31 @@ absl::StatusOr<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq) {
   Evaluator inner(ctx_, inner_steps);
   PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> series,
                             inner.EvalVector(*sq.expr));
+  // The points of all series go into one pair of buffers that the series
+  // share.
+  size_t total = 0;
+  for (const StepSeries& s : series) {
+    for (double x : s.values) total += IsAbsent(x) ? 0 : 1;
+  }
+  auto ts = std::make_shared<std::vector<int64_t>>();
+  auto vs = std::make_shared<std::vector<double>>();
+  ts->reserve(total);
+  vs->reserve(total);
   for (StepSeries& s : series) {
-    auto ts = std::make_shared<std::vector<int64_t>>();
-    auto vs = std::make_shared<std::vector<double>>();
+    const size_t first = ts->size();
     for (int i = 0; i < inner_steps.count; ++i) {
       if (IsAbsent(s.values[i])) continue;
       ts->push_back(inner_steps.At(i));
       vs->push_back(s.values[i]);
     }
-    if (ts->empty()) continue;
+    if (ts->size() == first) continue;
     RangeSeries r;
     r.labels = std::move(s.labels);
     r.drop_name = s.drop_name;
-    r.timestamps = *ts;
-    r.values = *vs;
-    r.own_timestamps = std::move(ts);
-    r.own_values = std::move(vs);
+    r.timestamps = absl::MakeConstSpan(ts->data() + first, ts->size() - first);
+    r.values = absl::MakeConstSpan(vs->data() + first, vs->size() - first);
+    r.own_timestamps = ts;
+    r.own_values = vs;
     out.series.push_back(std::move(r));
   }
   return out;

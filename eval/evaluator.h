@@ -101,6 +101,9 @@ struct Value {
   std::vector<StepSeries> vector;
   RangeValue matrix;
   std::string string;
+  // The points held (for the sample limit), when the producer counted them;
+  // -1: Eval counts.
+  int64_t samples = -1;
 
   static Value Scalar(std::vector<double> v) {
     Value out;
@@ -157,7 +160,7 @@ class Evaluator {
   // The vector selector's values at every step. With `timestamps`, the
   // sample timestamps (seconds) instead of values (for timestamp()).
   absl::StatusOr<std::vector<StepSeries>> EvalVectorSelector(
-      const VectorSelector& vs, bool timestamps);
+      const VectorSelector& vs, bool timestamps, int64_t* samples = nullptr);
   // A matrix selector or subquery as a range value.
   absl::StatusOr<RangeValue> EvalRange(const Expr& e);
 

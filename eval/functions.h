@@ -52,6 +52,7 @@ struct Window {
   int64_t range_end;    // Inclusive (the reference time).
   int64_t step_time;    // The evaluation time of the step.
   int step;             // The index of the step.
+  size_t begin;         // The index of t[0] among the series' samples.
 };
 
 // Applies `f` to each series' window at each step. `f` returns the value or
@@ -82,7 +83,8 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
                start,
                ref,
                ts,
-               i};
+               i,
+               lo};
       std::optional<double> v = f(w);
       if (v.has_value()) {
         o.values[i] = *v;

@@ -23,10 +23,33 @@ absl::Status CheckSupported(const QueryContext& ctx, const VectorSelector& vs) {
       " modifier (promql-extended-range-selectors) is not supported yet"));
 }
 
+// Writes, for `count` steps from reference time `ref` every `interval`,
+// the value (or with kTimestamps the time in seconds) of the newest sample in
+// (ref - lookback, ref], or kAbsent when there is none or it is a stale
+// marker. `j` is the first sample after the first window's start; it only
+// moves forward. Returns the number of steps with a value.
+template <bool kTimestamps>
+int InstantValues(absl::Span<const int64_t> t, absl::Span<const double> v,
+                  size_t j, int64_t ref, int64_t interval, int count,
+                  int64_t lookback, double* out) {
+  const size_t n = t.size();
+  int present = 0;
+  for (int i = 0; i < count; ++i, ref += interval) {
+    while (j < n && t[j] <= ref) ++j;
+    double x = Absent();
+    if (j > 0 && t[j - 1] > ref - lookback && !IsStaleNaN(v[j - 1])) {
+      x = kTimestamps ? static_cast<double>(t[j - 1]) / 1000.0 : v[j - 1];
+      ++present;
+    }
+    out[i] = x;
+  }
+  return present;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
-    const VectorSelector& vs, bool timestamps) {
+    const VectorSelector& vs, bool timestamps, int64_t* samples) {
   PROMEVAL_RETURN_IF_ERROR(CheckSupported(ctx_, vs));
   PROMEVAL_ASSIGN_OR_RETURN(
       int64_t offset,
@@ -53,33 +76,27 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
                              t.begin()) -
         static_cast<int64_t>(j);
     StepSeries series;
-    series.values.assign(steps_.count, Absent());
-    bool any = false;
-    auto value_at = [&](int64_t ref, double& out_value) {
-      // j: first sample with time > ref.
-      while (j < t.size() && t[j] <= ref) ++j;
-      if (j == 0) return false;
-      size_t last = j - 1;
-      if (t[last] <= ref - lookback || IsStaleNaN(v[last])) return false;
-      out_value = timestamps ? static_cast<double>(t[last]) / 1000.0 : v[last];
-      return true;
-    };
+    series.values.resize(steps_.count);
+    int present;
     if (fixed) {
-      double x;
-      if (value_at(fixed_ref, x)) {
-        series.values.assign(steps_.count, x);
-        any = true;
-      }
+      present = timestamps
+                    ? InstantValues<true>(t, v, j, fixed_ref, 0, 1, lookback,
+                                          series.values.data())
+                    : InstantValues<false>(t, v, j, fixed_ref, 0, 1, lookback,
+                                           series.values.data());
+      series.values.assign(steps_.count, series.values[0]);
+      present *= steps_.count;
     } else {
-      for (int i = 0; i < steps_.count; ++i) {
-        double x;
-        if (value_at(steps_.At(i) - offset, x)) {
-          series.values[i] = x;
-          any = true;
-        }
-      }
+      const int64_t ref = steps_.start - offset;
+      present = timestamps ? InstantValues<true>(t, v, j, ref, steps_.interval,
+                                                 steps_.count, lookback,
+                                                 series.values.data())
+                           : InstantValues<false>(t, v, j, ref, steps_.interval,
+                                                  steps_.count, lookback,
+                                                  series.values.data());
     }
-    if (!any) continue;
+    if (present == 0) continue;
+    if (samples != nullptr) *samples += present;
     series.labels = *s.labels;
     out.push_back(std::move(series));
   }
@@ -124,7 +141,8 @@ absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
     r.labels = *s.labels;
     r.timestamps = s.timestamps.subspan(from, n);
     r.values = s.values.subspan(from, n);
-    if (std::any_of(r.values.begin(), r.values.end(), IsStaleNaN)) {
+    if (!s.no_stale_markers &&
+        std::any_of(r.values.begin(), r.values.end(), IsStaleNaN)) {
       // Range vectors never contain stale markers: copy the samples
       // without them.
       auto ts = std::make_shared<std::vector<int64_t>>();

@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "promeval/storage.h"
 #include "promeval/text.h"
+#include "promeval/value.h"
 
 namespace promeval {
 namespace {
@@ -16,6 +17,7 @@ struct MemSeries {
   Labels labels;
   std::vector<int64_t> timestamps;
   std::vector<double> values;
+  int64_t stale_markers = 0;
 };
 
 uint64_t Bits(double v) {
@@ -174,7 +176,8 @@ class MemStorage::MemQuerier : public Querier {
           s.timestamps.back() < mint) {
         continue;
       }
-      out.push_back(SeriesData{&s.labels, s.timestamps, s.values});
+      out.push_back(
+          SeriesData{&s.labels, s.timestamps, s.values, s.stale_markers == 0});
     }
     return out;
   }
@@ -243,6 +246,7 @@ class MemStorage::MemAppender : public Appender {
         if (!s.timestamps.empty() && s.timestamps.back() == p.t) continue;
         s.timestamps.push_back(p.t);
         s.values.push_back(p.v);
+        if (IsStaleNaN(p.v)) ++s.stale_markers;
         ++impl_->num_samples;
       }
     }

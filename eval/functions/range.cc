@@ -361,22 +361,57 @@ absl::StatusOr<Value> CountOverTime(FunctionCall& c) {
   });
 }
 
+// max_over_time / min_over_time as Prometheus computes them (a NaN is
+// replaced by any later value, ties keep the first value, so -0 and +0 come
+// out as written; NaN only if all values are NaN), in O(1) amortized per
+// step: a monotonic queue over the sliding window of each series holds the
+// candidates, never NaNs.
+template <bool kMax>
+class SlidingExtreme {
+ public:
+  Opt operator()(const Window& w) {
+    if (w.v.empty()) return std::nullopt;
+    const double* base = w.v.data() - w.begin;
+    if (base != base_) {  // A new series.
+      base_ = base;
+      queue_.clear();
+      head_ = 0;
+      next_ = 0;
+    }
+    next_ = std::max(next_, w.begin);
+    for (const size_t end = w.begin + w.v.size(); next_ < end; ++next_) {
+      const double x = base[next_];
+      if (std::isnan(x)) continue;
+      while (queue_.size() > head_ &&
+             (kMax ? x > base[queue_.back()] : x < base[queue_.back()])) {
+        queue_.pop_back();
+      }
+      queue_.push_back(next_);
+    }
+    while (head_ < queue_.size() && queue_[head_] < w.begin) ++head_;
+    if (head_ == queue_.size()) return std::nan("");
+    return base[queue_[head_]];
+  }
+
+ private:
+  const double* base_ = nullptr;
+  std::vector<size_t> queue_;  // Indices; the live part starts at head_.
+  size_t head_ = 0;
+  size_t next_ = 0;  // The next sample to enter the queue.
+};
+
 absl::StatusOr<Value> MinOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
-    return CompareOverTime(
-        w,
-        [](double cur, double best) { return cur < best || std::isnan(best); },
-        false);
-  });
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<StepSeries> out,
+      MapWindows(c, c.range(0), false, SlidingExtreme<false>()));
+  return Value::Vector(std::move(out));
 }
 
 absl::StatusOr<Value> MaxOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
-    return CompareOverTime(
-        w,
-        [](double cur, double best) { return cur > best || std::isnan(best); },
-        false);
-  });
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<StepSeries> out,
+      MapWindows(c, c.range(0), false, SlidingExtreme<true>()));
+  return Value::Vector(std::move(out));
 }
 
 absl::StatusOr<Value> TsOfMinOverTime(FunctionCall& c) {

@@ -31,6 +31,9 @@ struct SeriesData {
   const Labels* labels;
   absl::Span<const int64_t> timestamps;
   absl::Span<const double> values;
+  // True if the store knows the series holds no stale marker (the engine
+  // then need not look for them).
+  bool no_stale_markers = false;
 };
 
 class Querier {
