@@ -262,16 +262,7 @@ absl::StatusOr<Value> Evaluator::EvalAggregate(const AggregateExpr& a) {
   }
 
   if (a.op == AggregateOp::kQuantile) {
-    for (double q : param) {
-      if (std::isnan(q) || q < 0 || q > 1) {
-        ctx_.Annotate(
-            Annotation::Kind::kWarning,
-            absl::StrCat("quantile value should be between 0 and 1, got ",
-                         FormatFloatGo(q)),
-            a.param->pos);
-        break;
-      }
-    }
+    AnnotateInvalidQuantiles(ctx_, param, a.param->pos);
   }
 
   Groups g = Group(in, a);

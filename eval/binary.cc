@@ -66,6 +66,15 @@ bool Apply(BinaryOp op, double l, double r, double& out) {
   }
 }
 
+// Apply for a pair of vector elements: with `bool`, a comparison gives 0 or
+// 1 and the pair is always kept.
+bool ApplyPair(const BinaryExpr& b, double l, double r, double& out) {
+  bool keep = Apply(b.op, l, r, out);
+  if (!b.return_bool) return keep;
+  out = keep ? 1.0 : 0.0;
+  return true;
+}
+
 // Operators whose result is a new quantity: they drop the metric name.
 bool ChangesMetricSchema(BinaryOp op) {
   return !IsComparisonOp(op) && !IsSetOp(op);
@@ -381,12 +390,7 @@ absl::StatusOr<std::vector<StepSeries>> VectorVector(
       }
       if (one_to_many) std::swap(l, r);
       double result;
-      bool keep = Apply(b.op, l, r, result);
-      if (b.return_bool) {
-        result = keep ? 1.0 : 0.0;
-        keep = true;
-      }
-      if (!keep) continue;
+      if (!ApplyPair(b, l, r, result)) continue;
       PROMEVAL_RETURN_IF_ERROR(outputs.Set(out_idx, i, result));
     }
     if (m.fill_lhs) {
@@ -397,12 +401,7 @@ absl::StatusOr<std::vector<StepSeries>> VectorVector(
         double l = *m.fill_lhs, r = rv;
         if (one_to_many) std::swap(l, r);
         double result;
-        bool keep = Apply(b.op, l, r, result);
-        if (b.return_bool) {
-          result = keep ? 1.0 : 0.0;
-          keep = true;
-        }
-        if (!keep) continue;
+        if (!ApplyPair(b, l, r, result)) continue;
         auto it = fill_lhs_output.find(k);
         if (it == fill_lhs_output.end()) {
           it = fill_lhs_output

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "eval/functions.h"
 #include "promeval/status_macros.h"
+#include "promeval/text.h"
 
 namespace promeval::eval {
 
@@ -43,6 +44,19 @@ absl::Status QueryContext::CheckCancelled() const {
     return absl::DeadlineExceededError("query timed out in query execution");
   }
   return absl::OkStatus();
+}
+
+void AnnotateInvalidQuantiles(QueryContext& ctx, absl::Span<const double> q,
+                              PositionRange pos) {
+  for (double v : q) {
+    if (std::isnan(v) || v < 0 || v > 1) {
+      ctx.Annotate(
+          Annotation::Kind::kWarning,
+          absl::StrCat("quantile value should be between 0 and 1, got ",
+                       FormatFloatGo(v)),
+          pos);
+    }
+  }
 }
 
 absl::Status SameLabelsetError() {

@@ -213,6 +213,11 @@ absl::Status DropMetricNames(const QueryContext& ctx,
 
 absl::Status SameLabelsetError();
 
+// The warning of quantile(), quantile_over_time() and histogram_quantile()
+// for each parameter value outside [0, 1] (NaN included).
+void AnnotateInvalidQuantiles(QueryContext& ctx, absl::Span<const double> q,
+                              PositionRange pos);
+
 }  // namespace promeval::eval
 
 #endif  // PROMEVAL_EVAL_EVALUATOR_H_

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "eval/almost.h"
 #include "promeval/loaders.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
@@ -26,24 +27,10 @@
 namespace promeval {
 namespace {
 
+using eval::AlmostEqual;
+
 constexpr double kEpsilon = 1e-6;
 constexpr int64_t kMinute = 60 * 1000;
-
-// util/almost.Equal: relative tolerance on the sum of magnitudes; stale
-// markers only equal each other, other NaNs are equal.
-bool AlmostEqual(double a, double b, double epsilon) {
-  if (IsStaleNaN(a) || IsStaleNaN(b)) return IsStaleNaN(a) && IsStaleNaN(b);
-  if (std::isnan(a) && std::isnan(b)) return true;
-  if (a == b) return true;
-  constexpr double kMinNormal = 2.2250738585072014e-308;
-  double diff = std::fabs(a - b);
-  if (a == 0 || b == 0 || std::fabs(a) + std::fabs(b) < kMinNormal) {
-    return diff < epsilon * kMinNormal;
-  }
-  return diff / std::min(std::fabs(a) + std::fabs(b),
-                         std::numeric_limits<double>::max()) <
-         epsilon;
-}
 
 // Go's %v of a float64.
 std::string V(double v) { return FormatFloatGo(v); }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "promeval/loaders.h"
 #include "promeval/text.h"
+#include "storage/load_commit.h"
 
 namespace promeval {
 
@@ -134,13 +135,7 @@ absl::StatusOr<LoadStats> LoadSeriesScript(absl::string_view content,
     }
   }
   stats.series = static_cast<int64_t>(seen.size());
-  if (stats.samples == 0) stats.min_timestamp_ms = stats.max_timestamp_ms = 0;
-  absl::Status committed = app->Commit();
-  if (!committed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(filename, ": ", committed.message()));
-  }
-  return stats;
+  return CommitLoad(*app, filename, stats);
 }
 
 }  // namespace promeval

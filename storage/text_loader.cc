@@ -19,6 +19,7 @@
 #include "promeval/loaders.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
+#include "storage/load_commit.h"
 
 namespace promeval {
 namespace {
@@ -440,13 +441,7 @@ absl::StatusOr<LoadStats> LoadText(absl::string_view content,
     app->AppendSamples(s.labels, s.timestamps, s.values);
   }
   stats.samples = parser.samples();
-  if (stats.series == 0) stats.min_timestamp_ms = stats.max_timestamp_ms = 0;
-  absl::Status committed = app->Commit();
-  if (!committed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(filename, ": ", committed.message()));
-  }
-  return stats;
+  return CommitLoad(*app, filename, stats);
 }
 
 }  // namespace promeval

@@ -3,6 +3,7 @@
 # positions with the caret line. Usage: cli_test.sh path/to/promeval
 set -u
 bin="$1"
+data="$(cd "$(dirname "$0")/../testdata/cli" && pwd)"
 failures=0
 
 # expect NAME EXPECTED_EXIT EXPECTED_OUTPUT -- ARGS...
@@ -76,6 +77,55 @@ done
 
 out=$("$bin" 2>&1); code=$?
 if [ "$code" = 0 ]; then echo "FAIL no-subcommand: exit 0"; failures=$((failures + 1)); fi
+
+# promeval query / query-range: the Prometheus API JSON body, text lines,
+# errors. The expected bodies are what Prometheus's /api/v1/query returns for
+# the same data (checked against a loopback prometheus).
+expect query-json 0 '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"code":"200"},"value":[1700000060,"160"]},{"metric":{"code":"500"},"value":[1700000060,"1"]}]}}' -- \
+  query --data "$data/requests.om" --time 1700000060 --format json 'sum by (code) (http_requests_total)'
+
+# Without --time: the newest sample's time (1700000060.5).
+expect query-default-time 0 'http_requests_total{code="500", job="api"} => 4 @[1700000060.5]' -- \
+  query --data "$data/requests.om" 'http_requests_total{code="500"}'
+
+expect query-rfc3339 0 'scalar: 2 @[1700000060]' -- \
+  query --data "$data/requests.om" --time 2023-11-14T22:14:20Z 'scalar(count(http_requests_total))'
+
+expect query-range-json 0 '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"http_requests_total","code":"200","job":"api"},"values":[[1700000000,"100"],[1700000030,"100"],[1700000060,"160"]]}]}}' -- \
+  query-range --data "$data/requests.om" --start 1700000000 --end 1700000060 --step 30s \
+  --format json 'http_requests_total{code="200"}'
+
+expect query-bad-data 1 '{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"}' -- \
+  query --data "$data/requests.om" --format json 'sum('
+
+expect query-execution-error 1 '{"status":"error","errorType":"execution","error":"vector cannot contain metrics with the same labelset"}' -- \
+  query --data "$data/requests.om" --format json 'label_replace(http_requests_total, "code", "x", "", "")'
+
+expect query-range-end-before-start 1 '{"status":"error","errorType":"bad_data","error":"invalid parameter \"end\": end timestamp must not be before start time"}' -- \
+  query-range --data "$data/requests.om" --start 100 --end 50 --step 10 --format json 'up'
+
+expect query-scalar-json 0 '{"status":"success","data":{"resultType":"scalar","result":[1700000060.5,"3.5"]}}' -- \
+  query --data "$data/requests.om" --time 1700000060.5 --format json '7 / 2'
+
+expect query-bad-file 1 "promeval query: $data/bad.om:3:15: invalid value \"one\"" -- \
+  query --data "$data/bad.om" up
+
+expect query-series-script 0 'up{job="api"} => 0 @[120]
+up{job="web"} => 1 @[120]' -- query --data "$data/series.load" --time 120 up
+
+expect query-lookback 0 'up{job="api"} => 1 @[200]' -- \
+  query --data "$data/series.load" --time 200 --lookback-delta 30s 'up{job="api"}'
+
+out=$("$bin" query --data "$data/requests.om" --stats 'count(http_requests_total)' 2>&1 >/dev/null)
+if ! grep -Eq '^\{"loadSeconds":[0-9.]+,"evalSeconds":[0-9.]+,"outputSeconds":[0-9.]+,"samplesRead":[0-9]+,"peakSamples":[0-9]+\}$' <<<"$out"; then
+  echo "FAIL query-stats: $out"; failures=$((failures + 1))
+fi
+
+# promeval test: summary line and exit code.
+expect test-pass 0 'conformance: 2 passed, 0 failed, 0 skipped of 2' -- test "$data/passing.test"
+
+expect test-fail 1 "$data/failing.test:4: eval instant at 2m up: expected 1 for {__name__=\"up\", job=\"api\"} but got 0
+conformance: 2 passed, 1 failed, 0 skipped of 3" -- test "$data/failing.test" "$data/passing.test"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "eval/almost.h"
 #include "eval/functions.h"
 #include "eval/functions/families.h"
 #include "promeval/status_macros.h"
@@ -21,19 +22,6 @@ struct Bucket {
   double upper;
   double count;
 };
-
-// almost.Equal with Prometheus's small-delta tolerance.
-bool AlmostEqual(double a, double b, double epsilon) {
-  if (a == b) return true;
-  constexpr double kMinNormal = 2.2250738585072014e-308;
-  double diff = std::fabs(a - b);
-  if (a == 0 || b == 0 || std::fabs(a) + std::fabs(b) < kMinNormal) {
-    return diff < epsilon * kMinNormal;
-  }
-  return diff / std::min(std::fabs(a) + std::fabs(b),
-                         std::numeric_limits<double>::max()) <
-         epsilon;
-}
 
 // Sorts by upper bound and sums buckets with equal bounds.
 void SortAndCoalesce(std::vector<Bucket>& buckets) {
@@ -116,16 +104,7 @@ namespace functions {
 
 absl::StatusOr<Value> HistogramQuantile(FunctionCall& c) {
   const std::vector<double>& q = c.scalar(0);
-  for (double v : q) {
-    if (std::isnan(v) || v < 0 || v > 1) {
-      c.ctx().Annotate(
-          Annotation::Kind::kWarning,
-          absl::StrCat("quantile value should be between 0 and 1, got ",
-                       FormatFloatGo(v)),
-          c.call.args[0]->pos);
-      break;
-    }
-  }
+  AnnotateInvalidQuantiles(c.ctx(), q, c.call.args[0]->pos);
   const std::vector<StepSeries>& in = c.vector(1);
   // Group the buckets by all labels but `le` (the name included).
   struct Group {

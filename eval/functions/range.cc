@@ -267,20 +267,6 @@ absl::StatusOr<Value> OverTime(FunctionCall& c, bool keep_name, F f) {
   return Value::Vector(std::move(out));
 }
 
-void QuantileWarnings(FunctionCall& c, const std::vector<double>& q,
-                      const Expr& param) {
-  for (double v : q) {
-    if (std::isnan(v) || v < 0 || v > 1) {
-      c.ctx().Annotate(
-          Annotation::Kind::kWarning,
-          absl::StrCat("quantile value should be between 0 and 1, got ",
-                       FormatFloatGo(v)),
-          param.pos);
-      return;
-    }
-  }
-}
-
 }  // namespace
 
 namespace functions {
@@ -469,7 +455,7 @@ absl::StatusOr<Value> StdvarOverTime(FunctionCall& c) {
 
 absl::StatusOr<Value> QuantileOverTime(FunctionCall& c) {
   const std::vector<double>& q = c.scalar(0);
-  QuantileWarnings(c, q, *c.call.args[0]);
+  AnnotateInvalidQuantiles(c.ctx(), q, c.call.args[0]->pos);
   std::vector<double> buffer;
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> out,

@@ -1,0 +1,278 @@
+// The Engine API: result shapes and ordering, the errors and limits of
+// Prometheus (texts and codes), timeout and cancellation, annotations,
+// options.
+#include "promeval/engine.h"
+
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "promeval/loaders.h"
+
+namespace promeval {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr int64_t kMinute = 60 * 1000;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<LoadStats> loaded = LoadSeriesScript(
+        R"(load 1m
+  http_requests_total{job="api", code="500"} 0+1x10
+  http_requests_total{job="api", code="200"} 0+10x10
+  http_requests_total{job="web", code="200"} 0+20x10
+  temperature{room="b"} 20 21 22 stale
+  temperature{room="a"} 18x10
+)",
+        "data", storage_);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+  }
+
+  std::unique_ptr<Engine> MakeEngine(EngineOptions options = {}) {
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
+    EXPECT_TRUE(engine.ok()) << engine.status();
+    return *std::move(engine);
+  }
+
+  MemStorage storage_;
+};
+
+std::vector<std::string> LabelStrings(const Vector& v) {
+  std::vector<std::string> out;
+  for (const Sample& s : v) out.push_back(s.labels.ToString());
+  return out;
+}
+
+TEST_F(EngineTest, InstantSelectorIsSortedByLabels) {
+  absl::StatusOr<QueryResult> r =
+      MakeEngine()->InstantQuery(storage_, "http_requests_total", 5 * kMinute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->type, ValueType::kVector);
+  EXPECT_THAT(
+      LabelStrings(r->vector),
+      ElementsAre(
+          R"({__name__="http_requests_total", code="200", job="api"})",
+          R"({__name__="http_requests_total", code="200", job="web"})",
+          R"({__name__="http_requests_total", code="500", job="api"})"));
+  EXPECT_EQ(r->vector[0].v, 50);
+  EXPECT_EQ(r->vector[0].t, 5 * kMinute);
+}
+
+TEST_F(EngineTest, ScalarAndStringResults) {
+  std::unique_ptr<Engine> engine = MakeEngine();
+  absl::StatusOr<QueryResult> s =
+      engine->InstantQuery(storage_, "1 + 2 * 3", 7000);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->type, ValueType::kScalar);
+  EXPECT_EQ(s->scalar, 7);
+  EXPECT_EQ(s->timestamp, 7000);
+  absl::StatusOr<QueryResult> str =
+      engine->InstantQuery(storage_, "\"hello\"", 7000);
+  ASSERT_TRUE(str.ok()) << str.status();
+  EXPECT_EQ(str->type, ValueType::kString);
+  EXPECT_EQ(str->string, "hello");
+}
+
+TEST_F(EngineTest, RangeQueryIsAMatrixSortedByLabels) {
+  // The temperature of room b goes stale at 3m: no points from then on.
+  absl::StatusOr<QueryResult> r = MakeEngine()->RangeQuery(
+      storage_, "temperature", kMinute, 4 * kMinute, kMinute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->type, ValueType::kMatrix);
+  ASSERT_EQ(r->matrix.size(), 2u);
+  EXPECT_EQ(r->matrix[0].labels.Get("room"), "a");
+  EXPECT_EQ(r->matrix[0].points.size(), 4u);
+  EXPECT_EQ(r->matrix[1].labels.Get("room"), "b");
+  ASSERT_EQ(r->matrix[1].points.size(), 2u);
+  EXPECT_EQ(r->matrix[1].points[0].t, kMinute);
+  EXPECT_EQ(r->matrix[1].points[0].v, 21);
+  EXPECT_EQ(r->matrix[1].points[1].t, 2 * kMinute);
+  EXPECT_EQ(r->matrix[1].points[1].v, 22);
+}
+
+TEST_F(EngineTest, ScalarRangeQueryIsOneSeriesWithoutLabels) {
+  absl::StatusOr<QueryResult> r =
+      MakeEngine()->RangeQuery(storage_, "time()", 0, 2 * kMinute, kMinute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->matrix.size(), 1u);
+  EXPECT_TRUE(r->matrix[0].labels.empty());
+  ASSERT_EQ(r->matrix[0].points.size(), 3u);
+  EXPECT_EQ(r->matrix[0].points[2].v, 120);
+}
+
+TEST_F(EngineTest, RangeQueryRejectsRangeVectors) {
+  absl::StatusOr<QueryResult> r = MakeEngine()->RangeQuery(
+      storage_, "http_requests_total[5m]", 0, kMinute, kMinute);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+  EXPECT_EQ(r.status().message(),
+            "invalid expression type \"range vector\" for range query, must be "
+            "Scalar or "
+            "instant Vector");
+}
+
+TEST_F(EngineTest, ParseErrorsReadLikePrometheus) {
+  absl::StatusOr<QueryResult> r =
+      MakeEngine()->InstantQuery(storage_, "sum(", 0);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+  EXPECT_EQ(r.status().message(),
+            "1:5: parse error: unclosed left parenthesis");
+}
+
+TEST_F(EngineTest, SameLabelsetIsAnEvaluationError) {
+  // Setting code="x" makes the two job="api" series equal.
+  absl::StatusOr<QueryResult> r = MakeEngine()->InstantQuery(
+      storage_,
+      "label_replace(http_requests_total, \"code\", \"x\", \"\", \"\")",
+      kMinute);
+  EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
+  EXPECT_EQ(r.status().message(),
+            "vector cannot contain metrics with the same labelset");
+}
+
+TEST_F(EngineTest, TooManySamples) {
+  EngineOptions options;
+  options.max_samples = 5;
+  std::unique_ptr<Engine> engine = MakeEngine(options);
+  // 3 samples at one step fit; 3 series over 3 steps do not.
+  EXPECT_TRUE(
+      engine->InstantQuery(storage_, "http_requests_total", kMinute).ok());
+  absl::StatusOr<QueryResult> r = engine->RangeQuery(
+      storage_, "http_requests_total", 0, 2 * kMinute, kMinute);
+  EXPECT_TRUE(absl::IsResourceExhausted(r.status())) << r.status();
+  EXPECT_EQ(r.status().message(),
+            "query processing would load too many samples into memory in query "
+            "execution");
+}
+
+TEST_F(EngineTest, Timeout) {
+  EngineOptions options;
+  options.timeout = absl::Nanoseconds(1);
+  absl::StatusOr<QueryResult> r = MakeEngine(options)->InstantQuery(
+      storage_, "sum(http_requests_total)", kMinute);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
+  EXPECT_EQ(r.status().message(), "query timed out in query execution");
+}
+
+TEST_F(EngineTest, Cancellation) {
+  std::atomic<bool> cancelled{true};
+  QueryControl control;
+  control.cancelled = &cancelled;
+  absl::StatusOr<QueryResult> r = MakeEngine()->InstantQuery(
+      storage_, "sum(http_requests_total)", kMinute, control);
+  EXPECT_TRUE(absl::IsCancelled(r.status())) << r.status();
+  EXPECT_EQ(r.status().message(), "query was canceled in query execution");
+  cancelled = false;
+  EXPECT_TRUE(
+      MakeEngine()
+          ->InstantQuery(storage_, "sum(http_requests_total)", kMinute, control)
+          .ok());
+}
+
+TEST_F(EngineTest, AnnotationsCarryPositions) {
+  absl::StatusOr<QueryResult> r = MakeEngine()->InstantQuery(
+      storage_, "rate(temperature[5m])", 2 * kMinute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->annotations.size(), 1u);
+  EXPECT_EQ(r->annotations[0].kind, Annotation::Kind::kInfo);
+  EXPECT_EQ(r->annotations[0].ToString("rate(temperature[5m])"),
+            "PromQL info: metric might not be a counter, name does not end in "
+            "_total/_sum/_count/_bucket: \"temperature\" (1:6)");
+}
+
+TEST_F(EngineTest, DelayedNameRemovalKeepsTheNameUntilTheEnd) {
+  const std::string query =
+      "label_replace(rate(http_requests_total{code=\"500\"}[5m]), \"name\", "
+      "\"$1\", "
+      "\"__name__\", \"(.*)\")";
+  absl::StatusOr<QueryResult> off =
+      MakeEngine()->InstantQuery(storage_, query, 5 * kMinute);
+  ASSERT_TRUE(off.ok()) << off.status();
+  ASSERT_EQ(off->vector.size(), 1u);
+  EXPECT_EQ(off->vector[0].labels.Get("name"), "");
+  EngineOptions options;
+  ASSERT_TRUE(EnableEngineFeature("promql-delayed-name-removal", options).ok());
+  absl::StatusOr<QueryResult> on =
+      MakeEngine(options)->InstantQuery(storage_, query, 5 * kMinute);
+  ASSERT_TRUE(on.ok()) << on.status();
+  ASSERT_EQ(on->vector.size(), 1u);
+  EXPECT_EQ(on->vector[0].labels.Get("name"), "http_requests_total");
+  EXPECT_EQ(on->vector[0].labels.Get("__name__"), "");
+}
+
+TEST_F(EngineTest, LookbackDeltaOption) {
+  EngineOptions options;
+  options.lookback_delta_ms = 30 * 1000;
+  // The last sample of room a is at 9m: visible at 9m20s with a 30s
+  // lookback, gone at 9m40s.
+  std::unique_ptr<Engine> engine = MakeEngine(options);
+  absl::StatusOr<QueryResult> r = engine->InstantQuery(
+      storage_, "temperature{room=\"a\"}", 9 * kMinute + 20000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->vector.size(), 1u);
+  r = engine->InstantQuery(storage_, "temperature{room=\"a\"}",
+                           9 * kMinute + 40000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->vector.empty());
+}
+
+TEST_F(EngineTest, ExperimentalSyntaxNeedsItsFeature) {
+  absl::StatusOr<QueryResult> r = MakeEngine()->InstantQuery(
+      storage_, "limitk(1, http_requests_total)", kMinute);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+  EXPECT_THAT(r.status().message(), HasSubstr("limitk() is experimental"));
+  EngineOptions options;
+  ASSERT_TRUE(
+      EnableEngineFeature("promql-experimental-functions", options).ok());
+  r = MakeEngine(options)->InstantQuery(
+      storage_, "limitk(1, http_requests_total)", kMinute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->vector.size(), 1u);
+}
+
+TEST(EngineOptionsTest, UnknownFeatureAndBadOptions) {
+  EngineOptions options;
+  EXPECT_TRUE(
+      absl::IsNotFound(EnableEngineFeature("no-such-feature", options)));
+  options.lookback_delta_ms = 0;
+  EXPECT_FALSE(Engine::Create(options).ok());
+  options = EngineOptions();
+  options.default_subquery_step_ms = -1;
+  EXPECT_FALSE(Engine::Create(options).ok());
+}
+
+TEST(EngineConcurrencyTest, QueriesRunConcurrentlyOnOneEngine) {
+  MemStorage storage;
+  ASSERT_TRUE(
+      LoadSeriesScript("load 1m\n  x{i=\"1\"} 0+1x100\n  x{i=\"2\"} 0+2x100\n",
+                       "data", storage)
+          .ok());
+  std::unique_ptr<Engine> engine = *Engine::Create(EngineOptions());
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        absl::StatusOr<QueryResult> r = engine->RangeQuery(
+            storage, "sum(rate(x[5m]))", 10 * kMinute, 90 * kMinute, kMinute);
+        if (!r.ok() || r->matrix.size() != 1 ||
+            std::fabs(r->matrix[0].points[0].v - 3.0 / 60) > 1e-12) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+}
+
+}  // namespace
+}  // namespace promeval
