@@ -76,6 +76,7 @@ class TextParser {
 
   std::vector<SeriesColumns> series_;
   absl::flat_hash_map<absl::string_view, uint32_t> by_text_;
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_labels_;
   absl::string_view last_text_;
   uint32_t last_index_ = 0;
   int64_t samples_ = 0;
@@ -211,6 +212,9 @@ absl::StatusOr<double> TextParser::ParseValue(absl::string_view text,
     negative = *p == '-';
     ++p;
   }
+  if (p < e && (*p == '+' || *p == '-')) {
+    return Error(pos, absl::StrCat("invalid value ", GoQuote(text)));
+  }
   // Integers (the common case) exactly and fast.
   if (e - p > 0 && e - p <= 15) {
     int64_t n = 0;
@@ -299,8 +303,19 @@ absl::StatusOr<uint32_t> TextParser::SeriesIndex(absl::string_view line,
       return Error(line_start_ + parsed_end,
                    "unexpected character after the series");
     }
-    index = static_cast<uint32_t>(series_.size());
-    series_.push_back(SeriesColumns{*std::move(labels), {}, {}});
+    // The same series may be written another way (labels in another
+    // order, `x` and `x{}`): the label set decides.
+    std::vector<uint32_t>& same_hash = by_labels_[labels->Hash()];
+    auto same =
+        std::find_if(same_hash.begin(), same_hash.end(),
+                     [&](uint32_t i) { return series_[i].labels == *labels; });
+    if (same != same_hash.end()) {
+      index = *same;
+    } else {
+      index = static_cast<uint32_t>(series_.size());
+      series_.push_back(SeriesColumns{*std::move(labels), {}, {}});
+      same_hash.push_back(index);
+    }
     by_text_.emplace(text, index);
   }
   last_text_ = text;
@@ -413,8 +428,8 @@ absl::Status TextParser::Parse() {
   if (open_metrics_ && !eof) {
     line_start_ = content_.size();
     return absl::InvalidArgumentError(
-        absl::StrCat(filename_, ":", line_no_,
-                     ": OpenMetrics input must end with \"# EOF\""));
+        absl::StrCat(filename_, ":", line_no_ + 1,
+                     ":1: OpenMetrics input must end with \"# EOF\""));
   }
   return absl::OkStatus();
 }

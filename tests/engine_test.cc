@@ -274,5 +274,57 @@ TEST(EngineConcurrencyTest, QueriesRunConcurrentlyOnOneEngine) {
   EXPECT_EQ(failures, 0);
 }
 
+// A host service's own store: the engine reads any Queryable.
+class FixedQueryable : public Queryable {
+ public:
+  FixedQueryable()
+      : labels_({{"__name__", "jobs_queued"}, {"queue", "batch"}}) {
+    for (int i = 0; i <= 10; ++i) {
+      timestamps_.push_back(i * kMinute);
+      values_.push_back(i * 2.0);
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t,
+                                                      int64_t) override {
+    return std::unique_ptr<Querier>(new FixedQuerier(this));
+  }
+
+ private:
+  class FixedQuerier : public Querier {
+   public:
+    explicit FixedQuerier(const FixedQueryable* q) : q_(q) {}
+    absl::StatusOr<std::vector<SeriesData>> Select(
+        absl::Span<const Matcher> matchers, int64_t, int64_t) override {
+      for (const Matcher& m : matchers) {
+        if (!m.Matches(q_->labels_.Get(m.name())))
+          return std::vector<SeriesData>();
+      }
+      return std::vector<SeriesData>{
+          SeriesData{&q_->labels_, q_->timestamps_, q_->values_}};
+    }
+
+   private:
+    const FixedQueryable* q_;
+  };
+
+  Labels labels_;
+  std::vector<int64_t> timestamps_;
+  std::vector<double> values_;
+};
+
+TEST(EngineStorageTest, QueriesAHostProvidedStore) {
+  FixedQueryable store;
+  std::unique_ptr<Engine> engine = *Engine::Create(EngineOptions());
+  absl::StatusOr<QueryResult> r = engine->InstantQuery(
+      store, "deriv(jobs_queued{queue=\"batch\"}[5m]) * 60", 10 * kMinute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->vector.size(), 1u);
+  EXPECT_EQ(r->vector[0].labels.ToString(), "{queue=\"batch\"}");
+  EXPECT_DOUBLE_EQ(r->vector[0].v, 2.0);
+  r = engine->InstantQuery(store, "jobs_queued{queue=\"other\"}", 10 * kMinute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->vector.empty());
+}
+
 }  // namespace
 }  // namespace promeval

@@ -422,8 +422,8 @@ TEST_F(FailedCommitTest, OutOfOrderSampleOfAStoredSeries) {
   app->Append(fresh_, 10, 8);
   absl::Status s = app->Commit();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_THAT(s.message(), HasSubstr(old_.ToString()));
-  EXPECT_THAT(s.message(), HasSubstr("50"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr(old_.ToString()));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("50"));
   ExpectUnchanged();
 }
 
@@ -435,8 +435,8 @@ TEST_F(FailedCommitTest, OutOfOrderSampleInsideTheBatch) {
   app->Append(old_, 300, 3);
   absl::Status s = app->Commit();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_THAT(s.message(), HasSubstr(fresh_.ToString()));
-  EXPECT_THAT(s.message(), HasSubstr("999"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr(fresh_.ToString()));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("999"));
   ExpectUnchanged();
 }
 
@@ -446,8 +446,8 @@ TEST_F(FailedCommitTest, DuplicateTimestampWithAnotherValue) {
   app->Append(old_, 100, 2);  // Stored: (100, 1).
   absl::Status s = app->Commit();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_THAT(s.message(), HasSubstr(old_.ToString()));
-  EXPECT_THAT(s.message(), HasSubstr("100"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr(old_.ToString()));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("100"));
   ExpectUnchanged();
 }
 
@@ -457,8 +457,8 @@ TEST_F(FailedCommitTest, DuplicateTimestampWithAnotherValueInsideTheBatch) {
   app->Append(fresh_, 5, 8);
   absl::Status s = app->Commit();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_THAT(s.message(), HasSubstr(fresh_.ToString()));
-  EXPECT_THAT(s.message(), HasSubstr("5"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr(fresh_.ToString()));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("5"));
   ExpectUnchanged();
 }
 

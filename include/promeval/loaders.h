@@ -44,9 +44,9 @@ struct LoadStats {
 // `v`, `_`, `_xN`, `vxN` (N+1 copies), `a+bxN` / `a-bxN` (N+1 values by
 // repeated addition), `stale`, durations as seconds, Inf/NaN. Error
 // messages start with the 1-based column. Native histogram literals
-// `{{...}}` and start-timestamp lines (`metric@st ...`) fail with
-// kUnimplemented ("native histograms are not supported"); other bad input
-// with kInvalidArgument.
+// `{{...}}` ("native histograms are not supported") and start-timestamp
+// lines (`metric@st ...`: "start timestamps (@st) are not supported") fail
+// with kUnimplemented; other bad input with kInvalidArgument.
 absl::StatusOr<SeriesDescription> ParseSeriesDescription(
     absl::string_view line);
 
