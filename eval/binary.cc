@@ -419,7 +419,34 @@ absl::StatusOr<std::vector<StepSeries>> VectorVector(
 }  // namespace
 
 absl::StatusOr<Value> Evaluator::EvalBinary(const BinaryExpr& b) {
-  PROMEVAL_ASSIGN_OR_RETURN(Value lhs, Eval(*b.lhs));
+  // A chain of left-nested operators (`a + b + c ...`) may be of any length,
+  // so it is evaluated bottom-up in a loop rather than by recursion. An inner
+  // node that is evaluated once for all steps (step invariant) starts the
+  // loop, through Eval.
+  const Expr* leftmost = nullptr;
+  std::vector<const BinaryExpr*> spine = LeftSpine(b, &leftmost);
+  const Expr* start = leftmost;
+  size_t first = 0;
+  for (size_t k = spine.size() - 1; k-- > 0;) {
+    if (steps_.count > 1 && ctx_.step_invariant.contains(spine[k])) {
+      start = spine[k];
+      first = k + 1;
+      break;
+    }
+  }
+  const int64_t held = ctx_.current_samples;
+  PROMEVAL_ASSIGN_OR_RETURN(Value acc, Eval(*start));
+  for (size_t k = first; k + 1 < spine.size(); ++k) {
+    PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
+    PROMEVAL_ASSIGN_OR_RETURN(acc, CombineBinary(*spine[k], std::move(acc)));
+    // As Eval accounts a node: its operands are released, its value held.
+    ctx_.current_samples = held;
+    PROMEVAL_RETURN_IF_ERROR(ctx_.AddSamples(CountSamples(acc)));
+  }
+  return CombineBinary(b, std::move(acc));
+}
+
+absl::StatusOr<Value> Evaluator::CombineBinary(const BinaryExpr& b, Value lhs) {
   PROMEVAL_ASSIGN_OR_RETURN(Value rhs, Eval(*b.rhs));
   using K = Value::Kind;
   if (lhs.kind == K::kScalar && rhs.kind == K::kScalar) {

@@ -36,13 +36,20 @@ bool MarkStepInvariant(const Expr& e, absl::flat_hash_set<const Expr*>& out) {
     case NodeKind::kAggregateExpr:
       return MarkStepInvariant(*static_cast<const AggregateExpr&>(e).expr, out);
     case NodeKind::kBinaryExpr: {
-      const auto& b = static_cast<const BinaryExpr&>(e);
-      bool l = MarkStepInvariant(*b.lhs, out);
-      bool r = MarkStepInvariant(*b.rhs, out);
-      if (l && r) return true;
-      if (l) out.insert(b.lhs.get());
-      if (r) out.insert(b.rhs.get());
-      return false;
+      // Along the left spine iteratively: operator chains may be long.
+      const Expr* left_node = nullptr;
+      std::vector<const BinaryExpr*> spine = LeftSpine(e, &left_node);
+      bool left = MarkStepInvariant(*left_node, out);
+      for (const BinaryExpr* b : spine) {
+        bool right = MarkStepInvariant(*b->rhs, out);
+        if (!(left && right)) {
+          if (left) out.insert(left_node);
+          if (right) out.insert(b->rhs.get());
+          left = false;
+        }
+        left_node = b;
+      }
+      return left;
     }
     case NodeKind::kCall: {
       const auto& c = static_cast<const Call&>(e);

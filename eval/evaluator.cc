@@ -187,10 +187,6 @@ absl::StatusOr<int64_t> OffsetOf(const QueryContext& ctx, int64_t original_ms,
   return EvalDurationMs(ctx, *offset_expr);
 }
 
-namespace {
-
-// The samples a value holds: its points (scalars and strings are not
-// counted, as in Prometheus).
 int64_t CountSamples(const Value& v) {
   int64_t n = 0;
   switch (v.kind) {
@@ -210,8 +206,6 @@ int64_t CountSamples(const Value& v) {
   }
   return n;
 }
-
-}  // namespace
 
 absl::StatusOr<Value> Evaluator::Eval(const Expr& e) {
   PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());

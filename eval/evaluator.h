@@ -171,6 +171,8 @@ class Evaluator {
   absl::StatusOr<RangeValue> EvalSubquery(const SubqueryExpr& sq);
   absl::StatusOr<Value> EvalUnary(const UnaryExpr& u);
   absl::StatusOr<Value> EvalBinary(const BinaryExpr& b);
+  // Evaluates `b.rhs` and applies `b` to `lhs` (its evaluated left operand).
+  absl::StatusOr<Value> CombineBinary(const BinaryExpr& b, Value lhs);
   absl::StatusOr<Value> EvalAggregate(const AggregateExpr& a);
   absl::StatusOr<Value> EvalAggregateK(const AggregateExpr& a,
                                        const std::vector<double>& param,
@@ -212,6 +214,10 @@ absl::Status DropMetricNames(const QueryContext& ctx,
                              std::vector<StepSeries>& series);
 
 absl::Status SameLabelsetError();
+
+// The samples a value holds: its points (scalars and strings are not
+// counted, as in Prometheus).
+int64_t CountSamples(const Value& v);
 
 // The warning of quantile(), quantile_over_time() and histogram_quantile()
 // for each parameter value outside [0, 1] (NaN included).

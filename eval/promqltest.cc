@@ -271,9 +271,11 @@ void CollectSelectors(const Expr& e, std::vector<const VectorSelector*>& out) {
       break;
     }
     case NodeKind::kBinaryExpr: {
-      const auto& b = static_cast<const BinaryExpr&>(e);
-      CollectSelectors(*b.lhs, out);
-      CollectSelectors(*b.rhs, out);
+      // Along the left spine iteratively: operator chains may be long.
+      const Expr* leftmost = nullptr;
+      std::vector<const BinaryExpr*> spine = LeftSpine(e, &leftmost);
+      CollectSelectors(*leftmost, out);
+      for (const BinaryExpr* b : spine) CollectSelectors(*b->rhs, out);
       break;
     }
     case NodeKind::kParenExpr:
@@ -819,9 +821,12 @@ bool SetAt(Expr& e, int64_t t) {
       return safe;
     }
     case NodeKind::kBinaryExpr: {
-      auto& b = static_cast<BinaryExpr&>(e);
-      bool l = SetAt(*b.lhs, t);
-      return SetAt(*b.rhs, t) && l;
+      // Along the left spine iteratively: operator chains may be long.
+      Expr* leftmost = nullptr;
+      std::vector<BinaryExpr*> spine = LeftSpine(e, &leftmost);
+      bool safe = SetAt(*leftmost, t);
+      for (BinaryExpr* b : spine) safe = SetAt(*b->rhs, t) && safe;
+      return safe;
     }
     case NodeKind::kParenExpr:
       return SetAt(*static_cast<ParenExpr&>(e).expr, t);

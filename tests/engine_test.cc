@@ -238,6 +238,22 @@ TEST_F(EngineTest, ExperimentalSyntaxNeedsItsFeature) {
   EXPECT_EQ(r->vector.size(), 1u);
 }
 
+TEST_F(EngineTest, LongOperatorChainsEvaluateWithoutRecursion) {
+  // Far more terms than stack frames would allow: evaluated in a loop.
+  std::string scalars = "1", vectors = "temperature{room=\"a\"}";
+  for (int i = 1; i < 100000; ++i) scalars += " + 1";
+  for (int i = 1; i < 50000; ++i) vectors += " + temperature{room=\"a\"}";
+  std::unique_ptr<Engine> engine = MakeEngine();
+  absl::StatusOr<QueryResult> r =
+      engine->RangeQuery(storage_, scalars, 0, kMinute, kMinute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->matrix[0].points[1].v, 100000);
+  r = engine->InstantQuery(storage_, vectors, kMinute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->vector.size(), 1u);
+  EXPECT_EQ(r->vector[0].v, 18.0 * 50000);
+}
+
 TEST(EngineOptionsTest, UnknownFeatureAndBadOptions) {
   EngineOptions options;
   EXPECT_TRUE(

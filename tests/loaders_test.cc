@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -911,6 +912,62 @@ TEST(LoadSeriesScriptTest, OnlyCommentsAndBlankLines) {
   EXPECT_EQ(stats->series, 0);
   EXPECT_EQ(stats->samples, 0);
   EXPECT_EQ(storage.NumSeries(), 0);
+}
+
+// Hostile input: random bytes and random mutations of valid inputs never
+// crash a loader; each either loads or fails with kInvalidArgument (or
+// kUnimplemented), and a failed load leaves the storage empty.
+TEST(LoaderRobustnessTest, RandomAndMutatedInput) {
+  const std::string valid_om =
+      "# TYPE a counter\na_total{x=\"1\",y=\"a\\\"b\"} 1 1700000000.5\n"
+      "a_total{x=\"1\",y=\"a\\\"b\"} 2 1700000001 # {id=\"e\"} "
+      "1\n{\"q.n\",z=\"\"} NaN\n# EOF\n";
+  const std::string valid_script =
+      "load 1m\n  m{a=\"b\"} 0+1x3 _ stale -1e3 1m\n";
+  std::mt19937 rng(20261122);
+  auto check = [](const absl::Status& s, MemStorage& storage) {
+    EXPECT_TRUE(s.ok() || absl::IsInvalidArgument(s) ||
+                absl::IsUnimplemented(s))
+        << s;
+    if (!s.ok()) {
+      EXPECT_EQ(storage.NumSeries(), 0);
+    }
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::string input;
+    if (round % 3 == 0) {
+      input.resize(rng() % 200);
+      for (char& c : input) c = static_cast<char>(rng() % 256);
+    } else {
+      input = round % 3 == 1 ? valid_om : valid_script;
+      for (int edits = 1 + rng() % 4; edits > 0; --edits) {
+        size_t pos = rng() % (input.size() + 1);
+        switch (rng() % 3) {
+          case 0:
+            input.insert(pos, 1, "{}\",=# \n\\x_+-.0123456789eE"[rng() % 31]);
+            break;
+          case 1:
+            if (pos < input.size()) input.erase(pos, 1 + rng() % 3);
+            break;
+          default:
+            if (pos < input.size()) input[pos] = static_cast<char>(rng() % 256);
+        }
+      }
+    }
+    for (TextFormat format : {TextFormat::kAuto, TextFormat::kOpenMetrics,
+                              TextFormat::kPrometheusText}) {
+      MemStorage storage;
+      TextLoadOptions options;
+      options.format = format;
+      check(LoadText(input, "fuzz", options, storage).status(), storage);
+    }
+    MemStorage storage;
+    check(LoadSeriesScript(input, "fuzz", storage).status(), storage);
+    absl::StatusOr<SeriesDescription> desc = ParseSeriesDescription(input);
+    EXPECT_TRUE(desc.ok() || absl::IsInvalidArgument(desc.status()) ||
+                absl::IsUnimplemented(desc.status()))
+        << desc.status();
+  }
 }
 
 }  // namespace
