@@ -924,6 +924,7 @@ TEST(LoaderRobustnessTest, RandomAndMutatedInput) {
       "1\n{\"q.n\",z=\"\"} NaN\n# EOF\n";
   const std::string valid_script =
       "load 1m\n  m{a=\"b\"} 0+1x3 _ stale -1e3 1m\n";
+  static constexpr char kAlphabet[] = "{}\",=# \n\\x_+-.0123456789eE";
   std::mt19937 rng(20261122);
   auto check = [](const absl::Status& s, MemStorage& storage) {
     EXPECT_TRUE(s.ok() || absl::IsInvalidArgument(s) ||
@@ -944,7 +945,7 @@ TEST(LoaderRobustnessTest, RandomAndMutatedInput) {
         size_t pos = rng() % (input.size() + 1);
         switch (rng() % 3) {
           case 0:
-            input.insert(pos, 1, "{}\",=# \n\\x_+-.0123456789eE"[rng() % 31]);
+            input.insert(pos, 1, kAlphabet[rng() % (sizeof(kAlphabet) - 1)]);
             break;
           case 1:
             if (pos < input.size()) input.erase(pos, 1 + rng() % 3);
