@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "eval/functions.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
@@ -23,6 +25,50 @@ void QueryContext::Annotate(Annotation::Kind kind, std::string message,
     }
   }
   annotations.push_back(std::move(a));
+}
+
+void MonotonicityFix::Merge(const MonotonicityFix& o) {
+  min_bucket = std::min(min_bucket, o.min_bucket);
+  max_bucket = std::max(max_bucket, o.max_bucket);
+  max_diff = std::max(max_diff, o.max_diff);
+  min_ts = std::min(min_ts, o.min_ts);
+  max_ts = std::max(max_ts, o.max_ts);
+  samples += o.samples;
+}
+
+namespace {
+
+// Go's time.Unix(sec, 0).UTC().Format(time.RFC3339).
+std::string Rfc3339Seconds(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(ms / 1000),
+                          absl::UTCTimeZone());
+}
+
+}  // namespace
+
+void QueryContext::AnnotateForcedMonotonicity(std::string message,
+                                              PositionRange pos,
+                                              const MonotonicityFix& fix) {
+  MergedFix* merged = nullptr;
+  for (MergedFix& m : monotonicity_fixes) {
+    if (m.message == message && annotations[m.index].pos == pos) merged = &m;
+  }
+  if (merged == nullptr) {
+    annotations.push_back(Annotation{Annotation::Kind::kInfo, "", pos});
+    monotonicity_fixes.push_back(
+        MergedFix{annotations.size() - 1, std::move(message), fix});
+    merged = &monotonicity_fixes.back();
+  } else {
+    merged->fix.Merge(fix);
+  }
+  const MonotonicityFix& f = merged->fix;
+  char diff[32];
+  std::snprintf(diff, sizeof(diff), "%.2g", f.max_diff);
+  annotations[merged->index].message = absl::StrCat(
+      merged->message, ", from buckets ", FormatFloatGo(f.min_bucket), " to ",
+      FormatFloatGo(f.max_bucket), ", with a max diff of ", diff, ", over ",
+      f.samples, " samples from ", Rfc3339Seconds(f.min_ts), " to ",
+      Rfc3339Seconds(f.max_ts));
 }
 
 absl::Status QueryContext::AddSamples(int64_t n) {

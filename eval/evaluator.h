@@ -119,6 +119,19 @@ struct Value {
   }
 };
 
+// What histogram_quantile had to correct to make classic bucket counts
+// monotonic, accumulated over the samples it corrected.
+struct MonotonicityFix {
+  double min_bucket = 0;  // The smallest and largest raised upper bound.
+  double max_bucket = 0;
+  double max_diff = 0;  // The largest amount a count was raised by.
+  int64_t min_ts = 0;   // The first and last step time affected (ms).
+  int64_t max_ts = 0;
+  int64_t samples = 0;  // The number of corrected histograms.
+
+  void Merge(const MonotonicityFix& o);
+};
+
 // What is shared by all evaluators of one query.
 struct QueryContext {
   const EngineOptions* options = nullptr;
@@ -132,10 +145,22 @@ struct QueryContext {
   // Maximal step-invariant subtrees: evaluated once and replicated.
   absl::flat_hash_set<const Expr*> step_invariant;
   std::vector<Annotation> annotations;
+  // The merged monotonicity infos: the annotation index each one renders to.
+  struct MergedFix {
+    size_t index;
+    std::string message;
+    MonotonicityFix fix;
+  };
+  std::vector<MergedFix> monotonicity_fixes;
   QueryStats stats;
   int64_t current_samples = 0;
 
   void Annotate(Annotation::Kind kind, std::string message, PositionRange pos);
+  // The info of histogram_quantile(s) about forced monotonicity: one
+  // annotation per message and position whose statistics cover every
+  // correction, as Prometheus merges them.
+  void AnnotateForcedMonotonicity(std::string message, PositionRange pos,
+                                  const MonotonicityFix& fix);
   // Accounts `n` more samples held in memory (Evaluator::Eval counts each
   // node's value while it is held); fails past max_samples.
   absl::Status AddSamples(int64_t n);

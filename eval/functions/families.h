@@ -96,7 +96,9 @@ PROMEVAL_FUNCTION(AbsentFunc);
 PROMEVAL_FUNCTION(AbsentOverTime);
 
 // histogram.cc: classic and native histograms.
+PROMEVAL_FUNCTION(HistogramFraction);
 PROMEVAL_FUNCTION(HistogramQuantile);
+PROMEVAL_FUNCTION(HistogramQuantiles);
 PROMEVAL_FUNCTION(NativeHistogramOnly);
 PROMEVAL_FUNCTION(Unsupported);
 
