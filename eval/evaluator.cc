@@ -40,7 +40,8 @@ namespace {
 
 // Go's time.Unix(sec, 0).UTC().Format(time.RFC3339).
 std::string Rfc3339Seconds(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(ms / 1000),
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(ms / 1000),
                           absl::UTCTimeZone());
 }
 
@@ -465,6 +466,11 @@ absl::StatusOr<Value> Evaluator::EvalCall(const Call& c) {
         args.emplace_back();
         continue;
       }
+    }
+    if (i == 1 && c.func->name == "info") {
+      // info()'s second argument selects info series; info() reads them.
+      args.emplace_back();
+      continue;
     }
     PROMEVAL_ASSIGN_OR_RETURN(Value v, Eval(*c.args[i]));
     args.push_back(std::move(v));

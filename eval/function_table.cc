@@ -53,7 +53,7 @@ constexpr FunctionEntry kFunctions[] = {
     {"hour", f::Hour},
     {"idelta", f::Idelta},
     {"increase", f::Increase},
-    {"info", f::Unsupported},
+    {"info", f::Info},
     {"irate", f::Irate},
     {"label_join", f::LabelJoin},
     {"label_replace", f::LabelReplace},

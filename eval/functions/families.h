@@ -102,6 +102,9 @@ PROMEVAL_FUNCTION(HistogramQuantiles);
 PROMEVAL_FUNCTION(NativeHistogramOnly);
 PROMEVAL_FUNCTION(Unsupported);
 
+// info.cc: enrichment with info series labels.
+PROMEVAL_FUNCTION(Info);
+
 #undef PROMEVAL_FUNCTION
 
 }  // namespace promeval::eval::functions

@@ -131,9 +131,8 @@ double BucketFraction(double lower, double upper,
   if (lower >= upper) return 0;
   double rank = 0, lower_rank = 0, upper_rank = 0;
   bool lower_set = false, upper_set = false;
-  double lower_bound = buckets[0].upper <= 0
-                           ? -std::numeric_limits<double>::infinity()
-                           : 0;
+  double lower_bound =
+      buckets[0].upper <= 0 ? -std::numeric_limits<double>::infinity() : 0;
   for (size_t i = 0; i < buckets.size(); ++i) {
     if (i > 0) lower_bound = buckets[i - 1].upper;
     const double upper_bound = buckets[i].upper;
