@@ -447,12 +447,45 @@ absl::StatusOr<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq) {
   return out;
 }
 
+namespace {
+
+// The anchored and smoothed modifiers only work with the functions that
+// handle them; Prometheus rejects the others when it evaluates the call.
+absl::Status CheckExtendedRangeUse(const Call& c) {
+  for (const ExprPtr& arg : c.args) {
+    const Expr* e = arg.get();
+    while (const auto* p = As<ParenExpr>(e)) e = p->expr.get();
+    const auto* ms = As<MatrixSelector>(e);
+    if (ms == nullptr) continue;
+    const auto& vs = static_cast<const VectorSelector&>(*ms->vector_selector);
+    const absl::string_view name = c.func->name;
+    if (vs.anchored && name != "changes" && name != "delta" &&
+        name != "increase" && name != "rate" && name != "resets") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "anchored modifier can only be used with: changes, delta, "
+          "increase, rate, resets - not with ",
+          name));
+    }
+    if (vs.smoothed && name != "delta" && name != "increase" &&
+        name != "rate") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "smoothed modifier can only be used with: delta, increase, rate - "
+          "not with ",
+          name));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Value> Evaluator::EvalCall(const Call& c) {
   const FunctionEntry* fn = LookupImplementation(c.func->name);
   if (fn == nullptr) {
     return absl::UnimplementedError(
         absl::StrCat("function ", c.func->name, " is not implemented"));
   }
+  PROMEVAL_RETURN_IF_ERROR(CheckExtendedRangeUse(c));
   std::vector<Value> args;
   args.reserve(c.args.size());
   for (size_t i = 0; i < c.args.size(); ++i) {

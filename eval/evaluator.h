@@ -88,6 +88,11 @@ struct RangeValue {
   int64_t fixed_ref = 0;
   // The selector, for annotations and absent_over_time's labels.
   const VectorSelector* selector = nullptr;
+  // anchored / smoothed: the series also hold the samples up to this much
+  // before each window (and after it, for smoothed), which the functions of
+  // the modifiers read besides the window.
+  int64_t extend_before_ms = 0;
+  int64_t extend_after_ms = 0;
   // Window end for step i.
   int64_t RefTime(int64_t ts) const {
     return fixed ? fixed_ref : ts - offset_ms;

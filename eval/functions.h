@@ -53,6 +53,10 @@ struct Window {
   int64_t step_time;    // The evaluation time of the step.
   int step;             // The index of the step.
   size_t begin;         // The index of t[0] among the series' samples.
+  // With anchored / smoothed (RangeValue::extend_*): the samples of the
+  // window widened by the extensions; otherwise empty.
+  absl::Span<const int64_t> ext_t;
+  absl::Span<const double> ext_v;
 };
 
 // Applies `f` to each series' window at each step. `f` returns the value or
@@ -69,8 +73,9 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
     StepSeries o;
     o.values.assign(steps.count, Absent());
     bool any = false;
-    size_t lo = 0, hi = 0;
+    size_t lo = 0, hi = 0, ext_lo = 0, ext_hi = 0;
     const size_t n = s.timestamps.size();
+    const bool extended = range.extend_before_ms != 0;
     for (int i = 0; i < steps.count; ++i) {
       int64_t ts = steps.At(i);
       int64_t ref = range.RefTime(ts);
@@ -84,7 +89,22 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
                ref,
                ts,
                i,
-               lo};
+               lo,
+               {},
+               {}};
+      if (extended) {
+        while (ext_lo < n &&
+               s.timestamps[ext_lo] <= start - range.extend_before_ms) {
+          ++ext_lo;
+        }
+        if (ext_hi < ext_lo) ext_hi = ext_lo;
+        while (ext_hi < n &&
+               s.timestamps[ext_hi] <= ref + range.extend_after_ms) {
+          ++ext_hi;
+        }
+        w.ext_t = s.timestamps.subspan(ext_lo, ext_hi - ext_lo);
+        w.ext_v = s.values.subspan(ext_lo, ext_hi - ext_lo);
+      }
       std::optional<double> v = f(w);
       if (v.has_value()) {
         o.values[i] = *v;

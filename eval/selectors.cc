@@ -15,14 +15,6 @@
 namespace promeval::eval {
 namespace {
 
-absl::Status CheckSupported(const QueryContext& ctx, const VectorSelector& vs) {
-  if (!vs.anchored && !vs.smoothed) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrCat(
-      LineColumn(ctx.query, vs.pos.start), ": the ",
-      vs.anchored ? "anchored" : "smoothed",
-      " modifier (promql-extended-range-selectors) is not supported yet"));
-}
-
 // Writes, for `count` steps from reference time `ref` every `interval`,
 // the value (or with kTimestamps the time in seconds) of the newest sample in
 // (ref - lookback, ref], or kAbsent when there is none or it is a stale
@@ -46,11 +38,36 @@ int InstantValues(absl::Span<const int64_t> t, absl::Span<const double> v,
   return present;
 }
 
+// The smoothed selector's InstantValues: the value at ref interpolated
+// linearly between the newest sample in (ref - lookback, ref] and the next
+// one up to ref + lookback; the newest sample alone when there is no next
+// one. `j` is the first sample after the first window's start.
+int SmoothedValues(absl::Span<const int64_t> t, absl::Span<const double> v,
+                   size_t j, int64_t ref, int64_t interval, int count,
+                   int64_t lookback, double* out) {
+  const size_t n = t.size();
+  int present = 0;
+  for (int i = 0; i < count; ++i, ref += interval) {
+    while (j < n && t[j] <= ref) ++j;
+    double x = Absent();
+    if (j > 0 && t[j - 1] > ref - lookback && !IsStaleNaN(v[j - 1])) {
+      x = v[j - 1];
+      if (t[j - 1] < ref && j < n && t[j] <= ref + lookback &&
+          !IsStaleNaN(v[j])) {
+        x += (v[j] - x) * static_cast<double>(ref - t[j - 1]) /
+             static_cast<double>(t[j] - t[j - 1]);
+      }
+      ++present;
+    }
+    out[i] = x;
+  }
+  return present;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
     const VectorSelector& vs, bool timestamps, int64_t* samples) {
-  PROMEVAL_RETURN_IF_ERROR(CheckSupported(ctx_, vs));
   PROMEVAL_ASSIGN_OR_RETURN(
       int64_t offset,
       OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
@@ -60,9 +77,12 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
   const int64_t first_ref = fixed ? fixed_ref : steps_.start - offset;
   const int64_t last_ref =
       fixed ? fixed_ref : steps_.At(steps_.count - 1) - offset;
+  // smoothed also reads the next sample after the reference time.
+  const int64_t ahead = vs.smoothed ? lookback : 0;
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<SeriesData> data,
-      ctx_.querier->Select(vs.matchers, first_ref - lookback + 1, last_ref));
+      ctx_.querier->Select(vs.matchers, first_ref - lookback + 1,
+                           last_ref + ahead));
 
   std::vector<StepSeries> out;
   for (const SeriesData& s : data) {
@@ -78,7 +98,16 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
     StepSeries series;
     series.values.resize(steps_.count);
     int present;
-    if (fixed) {
+    if (vs.smoothed) {
+      const int64_t ref = fixed ? fixed_ref : steps_.start - offset;
+      const int steps = fixed ? 1 : steps_.count;
+      present = SmoothedValues(t, v, j, ref, fixed ? 0 : steps_.interval, steps,
+                               lookback, series.values.data());
+      if (fixed) {
+        series.values.assign(steps_.count, series.values[0]);
+        present *= steps_.count;
+      }
+    } else if (fixed) {
       present = timestamps
                     ? InstantValues<true>(t, v, j, fixed_ref, 0, 1, lookback,
                                           series.values.data())
@@ -106,7 +135,6 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
 absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
     const MatrixSelector& ms) {
   const auto& vs = static_cast<const VectorSelector&>(*ms.vector_selector);
-  PROMEVAL_RETURN_IF_ERROR(CheckSupported(ctx_, vs));
   PROMEVAL_ASSIGN_OR_RETURN(
       int64_t offset,
       OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
@@ -118,6 +146,12 @@ absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
   out.range_ms = range;
   out.offset_ms = offset;
   out.selector = &vs;
+  if (vs.anchored || vs.smoothed) {
+    // The functions of the modifiers also read the samples up to a lookback
+    // delta before the window (anchored, smoothed) and after it (smoothed).
+    out.extend_before_ms = ctx_.options->lookback_delta_ms;
+    if (vs.smoothed) out.extend_after_ms = ctx_.options->lookback_delta_ms;
+  }
   if (vs.at.is_set()) {
     out.fixed = true;
     out.fixed_ref = AtTime(ctx_, vs.at) - offset;
@@ -125,14 +159,16 @@ absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
   int64_t first_ref = out.fixed ? out.fixed_ref : steps_.start - offset;
   int64_t last_ref =
       out.fixed ? out.fixed_ref : steps_.At(steps_.count - 1) - offset;
+  const int64_t from_t = first_ref - range - out.extend_before_ms;
+  const int64_t to_t = last_ref + out.extend_after_ms;
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<SeriesData> data,
-      ctx_.querier->Select(vs.matchers, first_ref - range + 1, last_ref));
+      ctx_.querier->Select(vs.matchers, from_t + 1, to_t));
   int64_t in_range = 0;
   for (const SeriesData& s : data) {
-    auto begin = std::upper_bound(s.timestamps.begin(), s.timestamps.end(),
-                                  first_ref - range);
-    auto end = std::upper_bound(begin, s.timestamps.end(), last_ref);
+    auto begin =
+        std::upper_bound(s.timestamps.begin(), s.timestamps.end(), from_t);
+    auto end = std::upper_bound(begin, s.timestamps.end(), to_t);
     if (begin == end) continue;
     size_t from = begin - s.timestamps.begin();
     size_t n = end - begin;

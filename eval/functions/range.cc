@@ -148,9 +148,88 @@ class ExtrapolatedRate {
          factor_ = 0;
 };
 
+// Prometheus's extendedRate: rate/increase/delta over an anchored or
+// smoothed range. The left boundary value is the last sample at or before
+// the window start (anchored; smoothed interpolates it at the start), the
+// right one the last sample in the window (smoothed interpolates it at the
+// end from the next sample). Counter resets between them are corrected; no
+// extrapolation.
+Opt ExtendedRate(const Window& w, int64_t range_ms, bool smoothed, bool counter,
+                 bool rate) {
+  absl::Span<const int64_t> t = w.ext_t;
+  absl::Span<const double> v = w.ext_v;
+  if (t.empty()) return std::nullopt;
+  const int64_t start = w.range_start, end = w.range_end;
+  size_t last = t.size() - 1;
+  // The last sample at or before the start, else the first one (searching
+  // all but the last sample, as Prometheus).
+  size_t first =
+      std::upper_bound(t.begin(), t.begin() + last, start) - t.begin();
+  if (first > 0) --first;
+  if (smoothed) {
+    last = std::lower_bound(t.begin(), t.begin() + last, end) - t.begin();
+  }
+  if (t[last] <= start) return std::nullopt;
+  if (smoothed && t[first] > end) return std::nullopt;
+  auto interpolate = [&](size_t a, size_t b, int64_t at) {
+    double y1 = v[a], y2 = v[b];
+    if (counter && y2 < y1) y1 = 0;
+    return y1 + (y2 - y1) * static_cast<double>(at - t[a]) /
+                    static_cast<double>(t[b] - t[a]);
+  };
+  const double left = smoothed && t[first] < start
+                          ? interpolate(first, first + 1, start)
+                          : v[first];
+  const double right = smoothed && last > 0 && t[last] > end
+                           ? interpolate(last - 1, last, end)
+                           : v[last];
+  double result = right - left;
+  if (counter) {
+    // The samples strictly inside the window; the boundary values already
+    // account for resets at the boundaries.
+    size_t from = t[first] <= start ? first + 1 : first;
+    size_t to = t[last] >= end ? last : last + 1;  // Exclusive.
+    double prev = left, correction = 0;
+    for (size_t i = from; i < to; ++i) {
+      if (v[i] < prev) correction += prev;
+      prev = v[i];
+    }
+    if (right < prev) correction += prev;
+    result += correction;
+  }
+  if (rate) result /= GoDurationSeconds(range_ms);
+  return result;
+}
+
+// The samples changes() and resets() read with anchored: from the last
+// sample at or before the window start (within the lookback delta) to the
+// end; nothing when no sample is inside the window.
+absl::Span<const double> AnchoredSamples(const Window& w) {
+  size_t after =
+      std::upper_bound(w.ext_t.begin(), w.ext_t.end(), w.range_start) -
+      w.ext_t.begin();
+  if (after >= w.ext_t.size()) return {};
+  size_t anchor = after > 0 ? after - 1 : 0;
+  return w.ext_v.subspan(anchor);
+}
+
+bool IsExtended(const RangeValue& range) {
+  return range.selector != nullptr &&
+         (range.selector->anchored || range.selector->smoothed);
+}
+
 absl::StatusOr<Value> RateLike(FunctionCall& c, bool counter, bool rate,
                                bool annotate) {
   const RangeValue& range = c.range(0);
+  if (IsExtended(range)) {
+    const bool smoothed = range.selector->smoothed;
+    PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
+                              MapWindows(c, range, false, [&](const Window& w) {
+                                return ExtendedRate(w, range.range_ms, smoothed,
+                                                    counter, rate);
+                              }));
+    return Value::Vector(std::move(out));
+  }
   std::vector<const RangeSeries*> produced;
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> out,
@@ -308,10 +387,13 @@ absl::StatusOr<Value> PredictLinear(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> Changes(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  const bool anchored = IsExtended(c.range(0));
+  return OverTime(c, false, [anchored](const Window& w) -> Opt {
+    absl::Span<const double> v = anchored ? AnchoredSamples(w) : w.v;
+    if (v.empty()) return std::nullopt;
     double changes = 0;
-    for (size_t i = 1; i < w.v.size(); ++i) {
-      double prev = w.v[i - 1], cur = w.v[i];
+    for (size_t i = 1; i < v.size(); ++i) {
+      double prev = v[i - 1], cur = v[i];
       if (!(cur == prev || (std::isnan(cur) && std::isnan(prev)))) changes++;
     }
     return changes;
@@ -319,10 +401,13 @@ absl::StatusOr<Value> Changes(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> Resets(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  const bool anchored = IsExtended(c.range(0));
+  return OverTime(c, false, [anchored](const Window& w) -> Opt {
+    absl::Span<const double> v = anchored ? AnchoredSamples(w) : w.v;
+    if (v.empty()) return std::nullopt;
     double resets = 0;
-    for (size_t i = 1; i < w.v.size(); ++i) {
-      if (w.v[i] < w.v[i - 1]) resets++;
+    for (size_t i = 1; i < v.size(); ++i) {
+      if (v[i] < v[i - 1]) resets++;
     }
     return resets;
   });
