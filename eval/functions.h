@@ -35,12 +35,17 @@ struct FunctionCall {
 
 using FunctionImpl = absl::StatusOr<Value> (*)(FunctionCall& call);
 
+// How a function computes its result, which decides the helper it is
+// written with (MapValues, MapWindows, ...).
+enum class FunctionShape { kElementwise, kRangeOverTime, kNoArg, kSpecial };
+
 struct FunctionEntry {
   absl::string_view name;
   FunctionImpl impl;
+  FunctionShape shape;
 };
 
-// Sorted by name; the same names as AllFunctions().
+// Grouped by shape; the same names as AllFunctions().
 absl::Span<const FunctionEntry> FunctionImplementations();
 const FunctionEntry* LookupImplementation(absl::string_view name);
 

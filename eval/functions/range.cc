@@ -540,12 +540,13 @@ absl::StatusOr<Value> StdvarOverTime(FunctionCall& c) {
 
 absl::StatusOr<Value> QuantileOverTime(FunctionCall& c) {
   const std::vector<double>& q = c.scalar(0);
-  AnnotateInvalidQuantiles(c.ctx(), q, c.call.args[0]->pos);
   std::vector<double> buffer;
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> out,
       MapWindows(c, c.range(1), false, [&](const Window& w) -> Opt {
         if (w.v.empty()) return std::nullopt;
+        // Prometheus warns only about steps that have samples.
+        AnnotateInvalidQuantiles(c.ctx(), {q[w.step]}, c.call.args[0]->pos);
         buffer.assign(w.v.begin(), w.v.end());
         return Quantile(q[w.step], buffer);
       }));
