@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Range-query evaluation time: promeval against a loopback Prometheus.
 
-Generates the dataset of ../shared/bench/gen_thanos_like.py (or takes --data),
-loads it into a Prometheus TSDB with `promtool tsdb create-blocks-from
-openmetrics`, starts `prometheus` on 127.0.0.1, and for each query of
-../shared/bench/thanos_queries.txt runs, interleaved:
+Generates the datasets of ../shared/bench/gen_thanos_like.py and
+bench/gen_histograms.py, loads them into a Prometheus TSDB with `promtool tsdb
+create-blocks-from openmetrics`, starts `prometheus` on 127.0.0.1, and for
+each query of ../shared/bench/thanos_queries.txt and of FUNCTION_QUERIES runs, interleaved:
   - Prometheus: query_range with stats=all, reading its own evalTotalTime;
   - promeval: build/bench/eval_benchmark, which evaluates the same query over
     the same data and range (2h at a 30s step), single-threaded.
@@ -37,6 +37,18 @@ END = T0 + 5 * 3600
 STEP = 30
 
 
+# The function-library queries, after those of thanos_queries.txt; the
+# histogram ones read the data of gen_histograms.py.
+FUNCTION_QUERIES = [
+    "increase(http_requests_total[5m])",
+    "avg_over_time(http_requests_total[5m])",
+    "max_over_time(http_requests_total[5m])",
+    "quantile_over_time(0.9, http_requests_total[5m])",
+    "histogram_quantile(0.9, rate(http_request_duration_seconds_bucket[5m]))",
+    "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))",
+]
+
+
 def prometheus_eval_seconds(port, query):
     url = f"http://127.0.0.1:{port}/api/v1/query_range?" + urllib.parse.urlencode(
         {"query": query, "start": START, "end": END, "step": STEP, "stats": "all"})
@@ -47,9 +59,10 @@ def prometheus_eval_seconds(port, query):
     return body["data"]["stats"]["timings"]["evalTotalTime"], len(body["data"]["result"])
 
 
-def promeval_seconds(binary, index):
+def promeval_seconds(binary, queries, index):
     out = subprocess.run(
-        [binary, f"--benchmark_filter=BM_RangeQuery/{index}$", "--benchmark_format=json",
+        [binary] + [f"--query={q}" for q in queries] +
+        [f"--benchmark_filter=BM_RangeQuery/{index}$", "--benchmark_format=json",
          "--benchmark_min_time=0.5"],
         check=True, capture_output=True, text=True).stdout
     bench = json.loads(out)["benchmarks"][0]
@@ -90,6 +103,7 @@ def main():
             sys.exit(f"{tool} not found (Debian package prometheus)")
     with open(os.path.join(SHARED_BENCH, "thanos_queries.txt")) as f:
         queries = [q.strip() for q in f if q.strip() and not q.startswith("#")]
+    queries += FUNCTION_QUERIES
 
     work = args.keep or tempfile.mkdtemp(prefix="promeval-bench-")
     os.makedirs(work, exist_ok=True)
@@ -100,6 +114,11 @@ def main():
                        check=True)
         subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", data, tsdb],
                        check=True, capture_output=True)
+        histograms = os.path.join(work, "histograms.om")
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_histograms.py"), histograms],
+                       check=True)
+        subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", histograms,
+                        tsdb], check=True, capture_output=True)
     config = os.path.join(work, "prometheus.yml")
     with open(config, "w") as f:
         f.write("global:\n  scrape_interval: 1h\n")
@@ -115,7 +134,7 @@ def main():
             prom, ours = [], []
             for _ in range(args.repeats):
                 p, p_series = prometheus_eval_seconds(args.port, q)
-                o, o_series = promeval_seconds(binary, i)
+                o, o_series = promeval_seconds(binary, queries, i)
                 prom.append(p)
                 ours.append(o)
             if p_series != o_series:

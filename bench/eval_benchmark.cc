@@ -1,7 +1,9 @@
 // Range-query evaluation over the data of ../shared/bench/gen_thanos_like.py
 // (1000 pods: 3000 http_requests_total and 1000 http_responses_total series,
-// a sample every 30s for 6h): the queries of ../shared/bench/
-// thanos_queries.txt over 2h at a 30s step, single-threaded. The same
+// a sample every 30s for 6h) and bench/gen_histograms.py (100 classic
+// histograms of 11 buckets): the queries of ../shared/bench/
+// thanos_queries.txt and of the function library over 2h at a 30s step,
+// single-threaded. The same
 // queries and range run against a loopback Prometheus in
 // bench/compare_prometheus.py, which prints both side by side.
 //
@@ -35,6 +37,14 @@ std::vector<std::string>& Queries() {
       "topk(5, http_requests_total)",
       "sum(rate(http_requests_total[5m])) by (container)",
       "max_over_time(rate(http_requests_total[1m])[10m:1m])",
+      // The function library (bench/compare_prometheus.py runs these too).
+      "increase(http_requests_total[5m])",
+      "avg_over_time(http_requests_total[5m])",
+      "max_over_time(http_requests_total[5m])",
+      "quantile_over_time(0.9, http_requests_total[5m])",
+      "histogram_quantile(0.9, rate(http_request_duration_seconds_bucket[5m]))",
+      "histogram_quantile(0.99, sum by (le) "
+      "(rate(http_request_duration_seconds_bucket[5m])))",
   };
   return *queries;
 }
@@ -46,6 +56,9 @@ MemStorage& Storage() {
     options.format = TextFormat::kOpenMetrics;
     absl::StatusOr<LoadStats> stats =
         LoadText(bench::ThanosLikeOpenMetrics(1000), "thanos.om", options, *s);
+    if (!stats.ok()) std::abort();
+    stats = LoadText(bench::HistogramOpenMetrics(bench::kHistogramPods),
+                     "histograms.om", options, *s);
     if (!stats.ok()) std::abort();
     return s;
   }();

@@ -39,6 +39,31 @@ inline std::string ThanosLikeOpenMetrics(int pods) {
   return out;
 }
 
+// Classic histograms for histogram_quantile: per pod one
+// http_request_duration_seconds histogram (11 buckets), the same 6h at 30s.
+// Bucket b of pod p counts i * (b + 1 + p % 4) at sample i. The same bytes as
+// bench/gen_histograms.py writes.
+inline constexpr int kHistogramPods = 100;
+inline constexpr const char* kHistogramBounds[] = {
+    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+    "0.5",   "1",    "2.5",   "5",    "+Inf"};
+
+inline std::string HistogramOpenMetrics(int pods) {
+  std::string out = "# TYPE http_request_duration_seconds histogram\n";
+  for (int p = 0; p < pods; ++p) {
+    for (int b = 0; b < 11; ++b) {
+      for (int i = 0; i < kThanosSamples; ++i) {
+        absl::StrAppend(&out, "http_request_duration_seconds_bucket{pod=\"p", p,
+                        "\",le=\"", kHistogramBounds[b], "\"} ",
+                        i * (b + 1 + p % 4), " ", kThanosStartSeconds + i * 30,
+                        "\n");
+      }
+    }
+  }
+  out += "# EOF\n";
+  return out;
+}
+
 }  // namespace promeval::bench
 
 #endif  // PROMEVAL_BENCH_THANOS_WORKLOAD_H_
