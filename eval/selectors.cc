@@ -20,7 +20,13 @@ namespace {
 // (ref - lookback, ref], or kAbsent when there is none or it is a stale
 // marker. `j` is the first sample after the first window's start; it only
 // moves forward. Returns the number of steps with a value.
-template <bool kTimestamps>
+// What InstantValues writes for a step: the sample's value, its timestamp
+// in seconds (timestamp()), or the value interpolated at the reference time
+// between it and the next sample up to ref + lookback (the smoothed
+// modifier; the sample's value when there is no next one).
+enum class Pick { kValue, kTimestamp, kSmoothed };
+
+template <Pick kPick>
 int InstantValues(absl::Span<const int64_t> t, absl::Span<const double> v,
                   size_t j, int64_t ref, int64_t interval, int count,
                   int64_t lookback, double* out) {
@@ -30,30 +36,10 @@ int InstantValues(absl::Span<const int64_t> t, absl::Span<const double> v,
     while (j < n && t[j] <= ref) ++j;
     double x = Absent();
     if (j > 0 && t[j - 1] > ref - lookback && !IsStaleNaN(v[j - 1])) {
-      x = kTimestamps ? static_cast<double>(t[j - 1]) / 1000.0 : v[j - 1];
-      ++present;
-    }
-    out[i] = x;
-  }
-  return present;
-}
-
-// The smoothed selector's InstantValues: the value at ref interpolated
-// linearly between the newest sample in (ref - lookback, ref] and the next
-// one up to ref + lookback; the newest sample alone when there is no next
-// one. `j` is the first sample after the first window's start.
-int SmoothedValues(absl::Span<const int64_t> t, absl::Span<const double> v,
-                   size_t j, int64_t ref, int64_t interval, int count,
-                   int64_t lookback, double* out) {
-  const size_t n = t.size();
-  int present = 0;
-  for (int i = 0; i < count; ++i, ref += interval) {
-    while (j < n && t[j] <= ref) ++j;
-    double x = Absent();
-    if (j > 0 && t[j - 1] > ref - lookback && !IsStaleNaN(v[j - 1])) {
-      x = v[j - 1];
-      if (t[j - 1] < ref && j < n && t[j] <= ref + lookback &&
-          !IsStaleNaN(v[j])) {
+      x = kPick == Pick::kTimestamp ? static_cast<double>(t[j - 1]) / 1000.0
+                                    : v[j - 1];
+      if (kPick == Pick::kSmoothed && t[j - 1] < ref && j < n &&
+          t[j] <= ref + lookback && !IsStaleNaN(v[j])) {
         x += (v[j] - x) * static_cast<double>(ref - t[j - 1]) /
              static_cast<double>(t[j] - t[j - 1]);
       }
@@ -97,32 +83,21 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
         static_cast<int64_t>(j);
     StepSeries series;
     series.values.resize(steps_.count);
-    int present;
-    if (vs.smoothed) {
-      const int64_t ref = fixed ? fixed_ref : steps_.start - offset;
-      const int steps = fixed ? 1 : steps_.count;
-      present = SmoothedValues(t, v, j, ref, fixed ? 0 : steps_.interval, steps,
-                               lookback, series.values.data());
-      if (fixed) {
-        series.values.assign(steps_.count, series.values[0]);
-        present *= steps_.count;
-      }
-    } else if (fixed) {
-      present = timestamps
-                    ? InstantValues<true>(t, v, j, fixed_ref, 0, 1, lookback,
-                                          series.values.data())
-                    : InstantValues<false>(t, v, j, fixed_ref, 0, 1, lookback,
-                                           series.values.data());
+    // With @ one window, repeated for every step.
+    const int64_t ref = fixed ? fixed_ref : steps_.start - offset;
+    const int64_t interval = fixed ? 0 : steps_.interval;
+    const int count = fixed ? 1 : steps_.count;
+    double* values = series.values.data();
+    int present =
+        vs.smoothed  ? InstantValues<Pick::kSmoothed>(t, v, j, ref, interval,
+                                                     count, lookback, values)
+        : timestamps ? InstantValues<Pick::kTimestamp>(t, v, j, ref, interval,
+                                                       count, lookback, values)
+                     : InstantValues<Pick::kValue>(t, v, j, ref, interval,
+                                                   count, lookback, values);
+    if (fixed) {
       series.values.assign(steps_.count, series.values[0]);
       present *= steps_.count;
-    } else {
-      const int64_t ref = steps_.start - offset;
-      present = timestamps ? InstantValues<true>(t, v, j, ref, steps_.interval,
-                                                 steps_.count, lookback,
-                                                 series.values.data())
-                           : InstantValues<false>(t, v, j, ref, steps_.interval,
-                                                  steps_.count, lookback,
-                                                  series.values.data());
     }
     if (present == 0) continue;
     if (samples != nullptr) *samples += present;

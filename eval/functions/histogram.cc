@@ -225,6 +225,34 @@ void BucketsAt(const BucketGroup& g, const std::vector<StepSeries>& in, int i,
   }
 }
 
+// Applies `f(group, step, buckets)` to the buckets of each group at each
+// step that has any; groups without a value are dropped, the metric name is
+// dropped from the others.
+template <typename F>
+absl::StatusOr<Value> MapGroups(FunctionCall& c,
+                                std::vector<BucketGroup>& groups,
+                                const std::vector<StepSeries>& in, F f) {
+  std::vector<StepSeries> out;
+  std::vector<Bucket> buckets;
+  for (BucketGroup& g : groups) {
+    StepSeries s;
+    s.values.assign(c.steps().count, Absent());
+    bool any = false;
+    for (int i = 0; i < c.steps().count; ++i) {
+      BucketsAt(g, in, i, buckets);
+      if (buckets.empty()) continue;
+      s.values[i] = f(g, i, buckets);
+      any = true;
+    }
+    if (!any) continue;
+    s.labels = std::move(g.labels);
+    s.drop_name = g.drop_name;
+    out.push_back(std::move(s));
+  }
+  PROMEVAL_RETURN_IF_ERROR(DropMetricNames(c.ctx(), out));
+  return Value::Vector(std::move(out));
+}
+
 // Collects the monotonicity corrections of one function call, one entry per
 // annotation message, for QueryContext::AnnotateForcedMonotonicity.
 class FixCollector {
@@ -285,28 +313,14 @@ absl::StatusOr<Value> HistogramQuantile(FunctionCall& c) {
   const std::vector<StepSeries>& in = c.vector(1);
   std::vector<BucketGroup> groups =
       GroupBuckets(c.ctx(), in, c.call.args[1]->pos);
-  std::vector<StepSeries> out;
-  std::vector<Bucket> buckets;
   FixCollector fixes(c, c.call.args[1]->pos);
-  for (BucketGroup& g : groups) {
-    StepSeries s;
-    s.values.assign(c.steps().count, Absent());
-    bool any = false;
-    for (int i = 0; i < c.steps().count; ++i) {
-      BucketsAt(g, in, i, buckets);
-      if (buckets.empty()) continue;
-      BucketFix fix;
-      s.values[i] = BucketQuantile(q[i], buckets, fix);
-      fixes.Add(g, i, fix);
-      any = true;
-    }
-    if (!any) continue;
-    s.labels = std::move(g.labels);
-    s.drop_name = g.drop_name;
-    out.push_back(std::move(s));
-  }
-  PROMEVAL_RETURN_IF_ERROR(DropMetricNames(c.ctx(), out));
-  return Value::Vector(std::move(out));
+  return MapGroups(c, groups, in,
+                   [&](const BucketGroup& g, int i, std::vector<Bucket>& b) {
+                     BucketFix fix;
+                     double v = BucketQuantile(q[i], b, fix);
+                     fixes.Add(g, i, fix);
+                     return v;
+                   });
 }
 
 absl::StatusOr<Value> HistogramQuantiles(FunctionCall& c) {
@@ -362,25 +376,10 @@ absl::StatusOr<Value> HistogramFraction(FunctionCall& c) {
   const std::vector<StepSeries>& in = c.vector(2);
   std::vector<BucketGroup> groups =
       GroupBuckets(c.ctx(), in, c.call.args[2]->pos);
-  std::vector<StepSeries> out;
-  std::vector<Bucket> buckets;
-  for (BucketGroup& g : groups) {
-    StepSeries s;
-    s.values.assign(c.steps().count, Absent());
-    bool any = false;
-    for (int i = 0; i < c.steps().count; ++i) {
-      BucketsAt(g, in, i, buckets);
-      if (buckets.empty()) continue;
-      s.values[i] = BucketFraction(lower[i], upper[i], buckets);
-      any = true;
-    }
-    if (!any) continue;
-    s.labels = std::move(g.labels);
-    s.drop_name = g.drop_name;
-    out.push_back(std::move(s));
-  }
-  PROMEVAL_RETURN_IF_ERROR(DropMetricNames(c.ctx(), out));
-  return Value::Vector(std::move(out));
+  return MapGroups(c, groups, in,
+                   [&](const BucketGroup&, int i, std::vector<Bucket>& b) {
+                     return BucketFraction(lower[i], upper[i], b);
+                   });
 }
 
 absl::StatusOr<Value> NativeHistogramOnly(FunctionCall&) {
