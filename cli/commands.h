@@ -13,8 +13,16 @@ void RegisterParse(CLI::App& app, int& exit_code);
 // `promeval query ... EXPR` and `promeval query-range ... EXPR`.
 void RegisterQuery(CLI::App& app, int& exit_code);
 
-// `promeval test [--skips FILE] FILE.test...`.
+// `promeval check rules [--lint=...] [--lint-fatal] [--ignore-unknown-fields]
+// FILE...`: validates rule files as `promtool check rules`.
+void RegisterCheck(CLI::App& app, int& exit_code);
+
+// `promeval test [--skips FILE] FILE.test...`, with the `rules` subcommand.
 void RegisterTest(CLI::App& app, int& exit_code);
+
+// `promeval test rules [--run REGEX] [--junit FILE] FILE.yml...`: a
+// subcommand of `test`.
+CLI::App* RegisterTestRules(CLI::App& test, int& exit_code);
 
 }  // namespace promeval::cli
 

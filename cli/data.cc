@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <limits>
 
 #include "absl/strings/numbers.h"
@@ -52,6 +53,28 @@ absl::StatusOr<LoadStats> LoadDataFiles(const std::vector<std::string>& files,
   }
   if (total.samples == 0) total.min_timestamp_ms = total.max_timestamp_ms = 0;
   return total;
+}
+
+void AddFeatureOption(CLI::App& cmd, std::vector<std::string>& features) {
+  cmd.add_option(
+         "--enable-feature", features,
+         "Enable a Prometheus feature flag: "
+         "promql-experimental-functions, promql-duration-expr, "
+         "promql-extended-range-selectors, promql-binop-fill-modifiers, "
+         "promql-delayed-name-removal (comma-separated or repeated).")
+      ->delimiter(',');
+}
+
+bool ApplyFeatures(absl::string_view command,
+                   const std::vector<std::string>& features,
+                   EngineOptions& options) {
+  for (const std::string& f : features) {
+    if (!EnableEngineFeature(f, options).ok()) {
+      std::cerr << command << ": unknown feature " << f << "\n";
+      return false;
+    }
+  }
+  return true;
 }
 
 absl::StatusOr<int64_t> ParseTimeArg(absl::string_view s) {

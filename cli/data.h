@@ -1,5 +1,5 @@
-// Loading the --data files of the query and rules subcommands, and the time
-// and duration arguments they share.
+// Loading the --data files of the query and rules subcommands, and the
+// feature, time and duration arguments the subcommands share.
 #ifndef PROMEVAL_CLI_DATA_H_
 #define PROMEVAL_CLI_DATA_H_
 
@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "promeval/engine.h"
 #include "promeval/loaders.h"
 #include "promeval/storage.h"
 
@@ -27,6 +29,17 @@ absl::StatusOr<LoadStats> LoadDataFiles(const std::vector<std::string>& files,
                                         absl::string_view format,
                                         int64_t default_timestamp_ms,
                                         Storage& storage);
+
+// Adds --enable-feature (Prometheus's feature flags, comma-separated or
+// repeated) to `cmd`.
+void AddFeatureOption(CLI::App& cmd, std::vector<std::string>& features);
+
+// Applies the feature flags to `options` (parser features and
+// promql-delayed-name-removal). An unknown flag: prints
+// "COMMAND: unknown feature F" on stderr and returns false.
+bool ApplyFeatures(absl::string_view command,
+                   const std::vector<std::string>& features,
+                   EngineOptions& options);
 
 // A time as the Prometheus API takes it: Unix seconds (fractions allowed,
 // rounded to ms) or RFC3339. Milliseconds since the epoch.

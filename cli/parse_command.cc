@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "cli/data.h"
 #include "promeval/parser.h"
 
 namespace promeval::cli {
@@ -43,24 +44,15 @@ void RegisterParse(CLI::App& app, int& exit_code) {
   cmd->add_flag("--tree", options->tree,
                 "Print the syntax tree: one node per line with its kind, byte "
                 "range and text.");
-  cmd->add_option(
-         "--enable-feature", options->features,
-         "Enable experimental syntax, as Prometheus's feature flags: "
-         "promql-experimental-functions, promql-duration-expr, "
-         "promql-extended-range-selectors, promql-binop-fill-modifiers "
-         "(comma-separated or repeated).")
-      ->delimiter(',')
-      ->allow_extra_args(false);
+  AddFeatureOption(*cmd, options->features);
   cmd->add_option("expr", options->expr, "The PromQL expression.")->required();
   cmd->callback([options, &exit_code] {
-    ParseOptions parse_options;
-    for (const std::string& f : options->features) {
-      if (!EnableParserFeature(f, parse_options)) {
-        std::cerr << "promeval parse: unknown feature " << f << "\n";
-        exit_code = 2;
-        return;
-      }
+    EngineOptions engine_options;
+    if (!ApplyFeatures("promeval parse", options->features, engine_options)) {
+      exit_code = 2;
+      return;
     }
+    const ParseOptions& parse_options = engine_options.parser;
     ParseOutcome outcome = ParseExprWithErrors(options->expr, parse_options);
     if (!outcome.errors.empty()) {
       for (const ParseError& e : outcome.errors) {

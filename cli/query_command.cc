@@ -201,11 +201,7 @@ int RunQuery(const QueryOptions& o, bool range) {
     return 2;
   };
   EngineOptions engine_options;
-  for (const std::string& f : o.features) {
-    if (!EnableEngineFeature(f, engine_options).ok()) {
-      return fail_usage(absl::StrCat("unknown feature ", f));
-    }
-  }
+  if (!ApplyFeatures(name, o.features, engine_options)) return 2;
   if (!o.lookback_delta.empty()) {
     absl::StatusOr<int64_t> d = ParseDurationArg(o.lookback_delta);
     if (!d.ok()) return fail_usage(d.status().message());
@@ -330,13 +326,7 @@ void AddCommonOptions(CLI::App* cmd, QueryOptions& o) {
   cmd->add_flag(
       "--stats", o.stats,
       "Print timings and sample counts as one JSON object on stderr.");
-  cmd->add_option(
-         "--enable-feature", o.features,
-         "Enable a Prometheus feature flag: promql-experimental-functions, "
-         "promql-duration-expr, promql-extended-range-selectors, "
-         "promql-binop-fill-modifiers, promql-delayed-name-removal "
-         "(comma-separated or repeated).")
-      ->delimiter(',');
+  AddFeatureOption(*cmd, o.features);
   cmd->add_option("expr", o.expr, "The PromQL expression.")->required();
 }
 

@@ -33,9 +33,16 @@ void RegisterTest(CLI::App& app, int& exit_code) {
                 "Also print a summary line per file and each skipped eval "
                 "with its reason.");
   cmd->add_option("files", options->files, "The .test scripts.")
-      ->required()
       ->check(CLI::ExistingFile);
-  cmd->callback([options, &exit_code] {
+  CLI::App* rules = RegisterTestRules(*cmd, exit_code);
+  cmd->callback([options, rules, &exit_code] {
+    if (rules->parsed()) return;
+    if (options->files.empty()) {
+      std::cerr << "promeval test: no test scripts given (promeval test "
+                   "FILE.test..., or promeval test rules FILE.yml...)\n";
+      exit_code = 2;
+      return;
+    }
     std::optional<SkipList> skips;
     if (!options->skips.empty()) {
       absl::StatusOr<std::string> content = ReadFile(options->skips);

@@ -3,15 +3,14 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "parser/go_regexp.h"
 #include "parser/utf8.h"
 #include "parser/xxhash.h"
 #include "promeval/text.h"
 #include "re2/re2.h"
 
 namespace promeval {
-namespace {
 
-// Go's regexp/syntax ErrorCode text for an RE2 error.
 absl::string_view GoRegexpErrorCode(RE2::ErrorCode code) {
   switch (code) {
     case RE2::ErrorBadEscape:
@@ -46,8 +45,6 @@ absl::string_view GoRegexpErrorCode(RE2::ErrorCode code) {
       return "unexpected error";
   }
 }
-
-}  // namespace
 
 absl::string_view MatchTypeString(MatchType type) {
   switch (type) {

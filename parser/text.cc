@@ -526,4 +526,73 @@ absl::StatusOr<double> ParseNumber(absl::string_view s) {
   return v;
 }
 
+namespace {
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+}  // namespace
+
+bool IsLeapYear(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+CivilTime ToCivilTime(int64_t unix_seconds) {
+  CivilTime c;
+  int64_t days = FloorDiv(unix_seconds, 86400);
+  int64_t secs = unix_seconds - days * 86400;
+  c.hour = static_cast<int>(secs / 3600);
+  c.minute = static_cast<int>((secs % 3600) / 60);
+  c.second = static_cast<int>(secs % 60);
+  c.wday = static_cast<int>(((days % 7) + 7 + 4) % 7);  // 1970-01-01: Thursday.
+  // Howard Hinnant's civil_from_days.
+  int64_t z = days + 719468;
+  int64_t era = FloorDiv(z, 146097);
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  c.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  c.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  c.year = c.month <= 2 ? y + 1 : y;
+  static constexpr int kCumulative[] = {0,   31,  59,  90,  120, 151,
+                                        181, 212, 243, 273, 304, 334};
+  c.yday = kCumulative[c.month - 1] + c.day +
+           (c.month > 2 && IsLeapYear(c.year) ? 1 : 0);
+  return c;
+}
+
+std::string HtmlEscape(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\0':
+        out += "\xEF\xBF\xBD";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace promeval

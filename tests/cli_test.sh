@@ -127,6 +127,74 @@ expect test-pass 0 'conformance: 2 passed, 0 failed, 0 skipped of 2' -- test "$d
 expect test-fail 1 "$data/failing.test:4: eval instant at 2m up: expected 1 for {__name__=\"up\", job=\"api\"} but got 0
 conformance: 2 passed, 1 failed, 0 skipped of 3" -- test "$data/failing.test" "$data/passing.test"
 
+# promeval check rules: promtool check rules's output and exit codes (0 ok or
+# lint findings only, 1 errors, 3 lint findings with --lint-fatal).
+rules="$(cd "$(dirname "$0")/../testdata/rules" && pwd)"
+
+expect check-rules-ok 0 "Checking $rules/basic.good.yaml
+  SUCCESS: 4 rules found" -- check rules "$rules/basic.good.yaml"
+
+expect check-rules-errors 1 "Checking $rules/basic.good.yaml
+  SUCCESS: 4 rules found
+
+Checking $rules/record_and_alert.bad.yaml
+  FAILED:
+$rules/record_and_alert.bad.yaml: 4:17: 5:16: group \"kinds\", rule 1, \"BothAlert\": only one of 'record' and 'alert' must be set
+$rules/record_and_alert.bad.yaml: 7:9: group \"kinds\", rule 2, \"\": one of 'record' or 'alert' must be set
+$rules/record_and_alert.bad.yaml: 10:17: group \"kinds\", rule 3, \"\": one of 'record' or 'alert' must be set
+Checking $rules/empty.good.yaml
+  SUCCESS: 0 rules found" -- \
+  check rules "$rules/basic.good.yaml" "$rules/record_and_alert.bad.yaml" "$rules/empty.good.yaml"
+
+lint_out="Checking $rules/duplicates.good.yaml
+  FAILED:
+lint error 1 duplicate rule(s) found.
+Metric: job:up:sum
+Label(s):
+	env: prod
+Might cause inconsistency while recording expressions"
+expect check-rules-lint 0 "$lint_out" -- check rules "$rules/duplicates.good.yaml"
+expect check-rules-lint-fatal 3 "$lint_out" -- check rules --lint-fatal "$rules/duplicates.good.yaml"
+expect check-rules-lint-none 0 "Checking $rules/duplicates.good.yaml
+  SUCCESS: 4 rules found" -- check rules --lint=none --lint-fatal "$rules/duplicates.good.yaml"
+expect check-rules-lint-unknown 0 "WARNING: unknown lint option bogus
+Checking $rules/basic.good.yaml
+  SUCCESS: 4 rules found" -- check rules --lint=bogus "$rules/basic.good.yaml"
+
+expect check-rules-unknown-fields 1 "Checking $rules/unknown_fields.bad.yaml
+  FAILED:
+$rules/unknown_fields.bad.yaml: 1:1: field version not found in type rulefmt.RuleGroups
+$rules/unknown_fields.bad.yaml: 4:5: field owner not found in type rulefmt.RuleGroup
+$rules/unknown_fields.bad.yaml: 8:9: field description not found in type rulefmt.Rule
+$rules/unknown_fields.bad.yaml: 11:9: field severity not found in type rulefmt.Rule" -- \
+  check rules "$rules/unknown_fields.bad.yaml"
+expect check-rules-ignore-unknown-fields 0 "Checking $rules/unknown_fields.bad.yaml
+  SUCCESS: 2 rules found" -- check rules --ignore-unknown-fields "$rules/unknown_fields.bad.yaml"
+
+expect check-rules-empty-file 0 "Checking /dev/null
+  SUCCESS: 0 rules found" -- check rules /dev/null
+expect check-rules-missing-file 1 "promeval: error: path '$rules/nope.yaml' does not exist" -- \
+  check rules "$rules/basic.good.yaml" "$rules/nope.yaml"
+
+out=$("$bin" check rules < "$rules/basic.good.yaml" 2>&1); code=$?
+if [ "$code" != 0 ] || [ "$out" != "Checking standard input
+  SUCCESS: 4 rules found" ]; then
+  echo "FAIL check-rules-stdin: exit $code: $out"; failures=$((failures + 1))
+fi
+out=$(printf 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(\n' |
+  "$bin" check rules 2>&1); code=$?
+if [ "$code" != 1 ] || [ "$out" != "Checking standard input
+  FAILED:
+5:15: group \"g\", rule 1, \"x\": could not parse expression: 1:5: parse error: unclosed left parenthesis" ]; then
+  echo "FAIL check-rules-stdin-error: exit $code: $out"; failures=$((failures + 1))
+fi
+out=$(echo 'groups: [{name: g, rules: [{record: x, expr: "foo[5m+1m]"}]}]' |
+  "$bin" check rules --enable-feature=promql-duration-expr 2>&1); code=$?
+if [ "$code" != 0 ] || [ "$out" != "Checking standard input
+  SUCCESS: 1 rules found" ]; then
+  echo "FAIL check-rules-feature: exit $code: $out"; failures=$((failures + 1))
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"
   exit 1

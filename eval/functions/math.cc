@@ -8,6 +8,7 @@
 #include "eval/functions.h"
 #include "eval/functions/families.h"
 #include "promeval/status_macros.h"
+#include "promeval/text.h"
 
 namespace promeval::eval {
 namespace {
@@ -57,71 +58,26 @@ int64_t GoInt64(double f) {
   return static_cast<int64_t>(f);
 }
 
-// Civil date of a Unix time in seconds (UTC), valid for the whole int64
-// range of days.
-struct Civil {
-  int64_t year;
-  int month;  // 1..12
-  int day;    // 1..31
-  int yday;   // 1..366
-  int wday;   // 0 = Sunday
-  int hour;
-  int minute;
-};
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-Civil ToCivil(int64_t unix_seconds) {
-  Civil c;
-  int64_t days = FloorDiv(unix_seconds, 86400);
-  int64_t secs = unix_seconds - days * 86400;
-  c.hour = static_cast<int>(secs / 3600);
-  c.minute = static_cast<int>((secs % 3600) / 60);
-  c.wday = static_cast<int>(((days % 7) + 7 + 4) % 7);  // 1970-01-01: Thursday.
-  // Howard Hinnant's civil_from_days.
-  int64_t z = days + 719468;
-  int64_t era = FloorDiv(z, 146097);
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  c.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  c.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  c.year = c.month <= 2 ? y + 1 : y;
-  static constexpr int kCumulative[] = {0,   31,  59,  90,  120, 151,
-                                        181, 212, 243, 273, 304, 334};
-  c.yday = kCumulative[c.month - 1] + c.day +
-           (c.month > 2 && IsLeap(c.year) ? 1 : 0);
-  return c;
-}
-
 int DaysInMonth(int64_t year, int month) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
                                   31, 31, 30, 31, 30, 31};
-  return month == 2 && IsLeap(year) ? 29 : kDays[month - 1];
+  return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
 }
 
-absl::StatusOr<Value> Date(FunctionCall& call, double (*f)(const Civil&)) {
+absl::StatusOr<Value> Date(FunctionCall& call, double (*f)(const CivilTime&)) {
   if (call.args.empty()) {
     // vector(time()): one series without labels.
     StepSeries s;
     s.values.resize(call.steps().count);
     for (int i = 0; i < call.steps().count; ++i) {
       // Go: time.Unix(ts/1000, 0), truncating towards zero.
-      s.values[i] = f(ToCivil(call.steps().At(i) / 1000));
+      s.values[i] = f(ToCivilTime(call.steps().At(i) / 1000));
     }
     return Value::Vector({std::move(s)});
   }
   return MapValues(call, std::move(call.vector(0)),
                    [f](double x, int) -> std::optional<double> {
-                     return f(ToCivil(GoInt64(x)));
+                     return f(ToCivilTime(GoInt64(x)));
                    });
 }
 
@@ -252,30 +208,36 @@ absl::StatusOr<Value> ClampMax(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> Minute(FunctionCall& c) {
-  return Date(c, [](const Civil& t) { return static_cast<double>(t.minute); });
+  return Date(c,
+              [](const CivilTime& t) { return static_cast<double>(t.minute); });
 }
 absl::StatusOr<Value> Hour(FunctionCall& c) {
-  return Date(c, [](const Civil& t) { return static_cast<double>(t.hour); });
+  return Date(c,
+              [](const CivilTime& t) { return static_cast<double>(t.hour); });
 }
 absl::StatusOr<Value> DayOfWeek(FunctionCall& c) {
-  return Date(c, [](const Civil& t) { return static_cast<double>(t.wday); });
+  return Date(c,
+              [](const CivilTime& t) { return static_cast<double>(t.wday); });
 }
 absl::StatusOr<Value> DayOfMonth(FunctionCall& c) {
-  return Date(c, [](const Civil& t) { return static_cast<double>(t.day); });
+  return Date(c, [](const CivilTime& t) { return static_cast<double>(t.day); });
 }
 absl::StatusOr<Value> DayOfYear(FunctionCall& c) {
-  return Date(c, [](const Civil& t) { return static_cast<double>(t.yday); });
+  return Date(c,
+              [](const CivilTime& t) { return static_cast<double>(t.yday); });
 }
 absl::StatusOr<Value> DaysInMonth(FunctionCall& c) {
-  return Date(c, [](const Civil& t) {
+  return Date(c, [](const CivilTime& t) {
     return static_cast<double>(eval::DaysInMonth(t.year, t.month));
   });
 }
 absl::StatusOr<Value> Month(FunctionCall& c) {
-  return Date(c, [](const Civil& t) { return static_cast<double>(t.month); });
+  return Date(c,
+              [](const CivilTime& t) { return static_cast<double>(t.month); });
 }
 absl::StatusOr<Value> Year(FunctionCall& c) {
-  return Date(c, [](const Civil& t) { return static_cast<double>(t.year); });
+  return Date(c,
+              [](const CivilTime& t) { return static_cast<double>(t.year); });
 }
 
 absl::StatusOr<Value> Time(FunctionCall& c) {

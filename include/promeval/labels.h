@@ -68,6 +68,11 @@ class Labels {
     return a.hash_ == b.hash_ && (a.rep_ == b.rep_ || a.list() == b.list());
   }
   friend bool operator!=(const Labels& a, const Labels& b) { return !(a == b); }
+  // For absl hash containers: the precomputed hash.
+  template <typename H>
+  friend H AbslHashValue(H h, const Labels& l) {
+    return H::combine(std::move(h), l.hash_);
+  }
 
  private:
   friend class LabelsBuilder;

@@ -45,6 +45,25 @@ std::string FormatFloat(double v);
 // "1.5e-05") iff the decimal exponent is < -4 or >= 6.
 std::string FormatFloatGo(double v);
 
+// Go's html/template.HTMLEscapeString: escapes <, >, &, ' and " (as &#39;
+// and &#34;) and replaces NUL with U+FFFD. Also valid XML text.
+std::string HtmlEscape(absl::string_view s);
+
+// The UTC calendar date and time of a Unix time in seconds, for the whole
+// int64 range (Go's time.Time fields in UTC).
+struct CivilTime {
+  int64_t year;
+  int month;  // 1..12
+  int day;    // 1..31
+  int hour, minute, second;
+  int yday;  // 1..366
+  int wday;  // 0 = Sunday
+};
+CivilTime ToCivilTime(int64_t unix_seconds);
+
+// Whether `year` is a leap year of the proleptic Gregorian calendar.
+bool IsLeapYear(int64_t year);
+
 // Prometheus's model.Duration string form of a duration in milliseconds:
 // "1h30m", "500ms", "1w2d", "0s". Negative durations are printed with "-".
 std::string FormatDuration(int64_t ms);

@@ -1,4 +1,4 @@
-#include "cli/files.h"
+#include "promeval/files.h"
 
 #include <sys/stat.h>
 
@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace promeval::cli {
+namespace promeval {
 
 absl::StatusOr<std::string> ReadFile(absl::string_view path) {
   std::string p(path);
@@ -38,4 +38,4 @@ absl::StatusOr<std::string> ReadFile(absl::string_view path) {
   return content;
 }
 
-}  // namespace promeval::cli
+}  // namespace promeval

@@ -1,0 +1,156 @@
+// Prometheus rule files: loading and validation (the rule file model), and
+// the evaluation of recording and alerting rules.
+//
+// A RuleFile is immutable once loaded and may be shared between threads.
+// Loading reports every error of a file at once, each with its position
+// (`file:line:col`), the group and the rule, as promtool does.
+#ifndef PROMEVAL_RULES_H_
+#define PROMEVAL_RULES_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "promeval/ast.h"
+#include "promeval/engine.h"
+#include "promeval/labels.h"
+#include "promeval/parser.h"
+#include "promeval/storage.h"
+
+namespace promeval {
+
+// A position in a rule file (1-based; 0 when unknown).
+struct FilePosition {
+  int line = 0;
+  int column = 0;
+};
+
+// Label or annotation name/value pairs in file order. Values of alerting
+// rules' labels and annotations are Go templates.
+using StringPairs = std::vector<std::pair<std::string, std::string>>;
+
+struct Rule {
+  enum class Kind { kRecording, kAlerting };
+  Kind kind = Kind::kRecording;
+  std::string name;  // `record:` or `alert:`.
+  std::string expr;  // As written.
+  // The parsed expression (shared: a rule is copied into groups and tests).
+  std::shared_ptr<const Expr> parsed;
+  int64_t for_ms = 0;              // Alerting only.
+  int64_t keep_firing_for_ms = 0;  // Alerting only.
+  StringPairs labels;
+  StringPairs annotations;  // Alerting only.
+  FilePosition pos;         // Of the rule's first key.
+};
+
+struct RuleGroup {
+  std::string name;
+  std::string file;  // The path the group was loaded from.
+  // 0: the default evaluation interval of whoever runs the group.
+  int64_t interval_ms = 0;
+  int limit = 0;  // 0: no limit.
+  // Unset: the default (global rule_query_offset).
+  std::optional<int64_t> query_offset_ms;
+  StringPairs labels;  // Group labels, added to every rule's labels.
+  std::vector<Rule> rules;
+  FilePosition pos;
+};
+
+struct RuleFile {
+  std::string path;
+  std::vector<RuleGroup> groups;
+};
+
+struct RuleLoadOptions {
+  // Accept (and ignore) YAML fields the rule file format does not define,
+  // like promtool's --ignore-unknown-fields.
+  bool ignore_unknown_fields = false;
+  // The PromQL features rule expressions may use.
+  ParseOptions parser;
+};
+
+// Parses and validates a rule file's content (alerting rules' templates
+// included). On failure the status (kInvalidArgument) message holds every
+// error, one per line, each as promtool prints it with the position added:
+// `path: line:col: group "g", rule N, "name": error` (or the parts that
+// apply), in file order.
+absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view content,
+                                       absl::string_view path,
+                                       const RuleLoadOptions& options = {});
+
+// Reads and parses a rule file.
+absl::StatusOr<RuleFile> LoadRuleFile(absl::string_view path,
+                                      const RuleLoadOptions& options = {});
+
+// ---------------------------------------------------------------------------
+// Evaluation (rules/group.cc): Prometheus's rules.Group, RecordingRule and
+// AlertingRule.
+
+enum class AlertState { kInactive, kPending, kFiring };
+
+// "inactive", "pending", "firing".
+absl::string_view AlertStateName(AlertState state);
+
+// One alert of an alerting rule (Prometheus's rules.Alert).
+struct Alert {
+  AlertState state = AlertState::kInactive;
+  Labels labels;            // Expanded labels, alertname included.
+  StringPairs annotations;  // Expanded, sorted by name.
+  double value = 0;
+  int64_t active_at_ms = 0;
+  int64_t fired_at_ms = 0;
+  int64_t resolved_at_ms = 0;  // 0: not resolved.
+  int64_t keep_firing_since_ms = 0;
+};
+
+enum class RuleHealth { kUnknown, kGood, kBad };
+
+struct RuleEvalOptions {
+  // The query offset of groups without `query_offset` (Prometheus's
+  // rule_query_offset).
+  int64_t default_query_offset_ms = 0;
+  // Visible to templates only, as in Prometheus.
+  Labels external_labels;
+  std::string external_url;
+};
+
+// Evaluates one rule group against a storage it reads from and writes its
+// results to, keeping the state between evaluations (alerts, the series each
+// rule wrote last time for stale markers). Not thread-safe: one evaluation
+// at a time.
+class GroupEvaluator {
+ public:
+  // REQUIRES: `engine` and `storage` outlive the evaluator.
+  GroupEvaluator(RuleGroup group, const Engine& engine, Storage& storage,
+                 RuleEvalOptions options = {});
+  ~GroupEvaluator();
+  GroupEvaluator(const GroupEvaluator&) = delete;
+  GroupEvaluator& operator=(const GroupEvaluator&) = delete;
+
+  // Evaluates every rule in order at `ts_ms`; each sees the results of the
+  // rules before it. A failing rule records its error (rule_health(),
+  // rule_error()) and writes nothing; the others still run.
+  void Eval(int64_t ts_ms);
+
+  const RuleGroup& group() const;
+  int64_t query_offset_ms() const;
+  RuleHealth rule_health(size_t rule) const;
+  // The error of the rule's last evaluation ("" if it succeeded).
+  const std::string& rule_error(size_t rule) const;
+  // The rule's alerts that are pending or firing (not resolved), sorted by
+  // labels. Empty for recording rules.
+  std::vector<Alert> ActiveAlerts(size_t rule) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace promeval
+
+#endif  // PROMEVAL_RULES_H_

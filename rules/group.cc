@@ -1,0 +1,361 @@
+// Rule group evaluation: Prometheus's rules.Group.Eval with RecordingRule
+// and AlertingRule (rules/group.go, recording.go, alerting.go).
+//
+// Rules run in file order and each rule's samples are committed before the
+// next rule runs, so a rule sees the output of the rules before it at the
+// same timestamp. A rule that fails writes nothing, keeps its previous
+// series (no stale markers) and records its error.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "promeval/rules.h"
+#include "promeval/status_macros.h"
+#include "promeval/value.h"
+#include "rules/template.h"
+
+namespace promeval {
+
+absl::string_view AlertStateName(AlertState state) {
+  switch (state) {
+    case AlertState::kInactive:
+      return "inactive";
+    case AlertState::kPending:
+      return "pending";
+    case AlertState::kFiring:
+      return "firing";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// How long a resolved alert is kept (Prometheus's resolvedRetention).
+constexpr int64_t kResolvedRetentionMs = 15 * 60 * 1000;
+
+constexpr absl::string_view kAlertsMetric = "ALERTS";
+constexpr absl::string_view kAlertsForStateMetric = "ALERTS_FOR_STATE";
+
+// Go's time.Time.Unix() of a time in ms: seconds rounded down.
+int64_t FloorSeconds(int64_t ms) {
+  return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+}
+
+struct RuleState {
+  RuleHealth health = RuleHealth::kUnknown;
+  std::string error;
+  // The series the rule wrote at its last successful evaluation.
+  std::vector<Labels> previous_series;
+  // The rule's labels merged over the group's, sorted by name; for alerting
+  // rules the raw (unexpanded) templates.
+  StringPairs labels;
+  // Alerting rules: the alerts by the hash of their labels.
+  absl::flat_hash_map<uint64_t, Alert> active;
+};
+
+}  // namespace
+
+class GroupEvaluator::Impl {
+ public:
+  Impl(RuleGroup group, const Engine& engine, Storage& storage,
+       RuleEvalOptions options)
+      : group_(std::move(group)),
+        engine_(engine),
+        storage_(storage),
+        options_(std::move(options)),
+        states_(group_.rules.size()) {
+    for (size_t i = 0; i < group_.rules.size(); ++i) {
+      StringPairs merged = group_.labels;
+      for (const auto& [name, value] : group_.rules[i].labels) {
+        auto it = std::find_if(merged.begin(), merged.end(),
+                               [&](const auto& l) { return l.first == name; });
+        if (it != merged.end()) {
+          it->second = value;
+        } else {
+          merged.emplace_back(name, value);
+        }
+      }
+      std::sort(merged.begin(), merged.end());
+      states_[i].labels = std::move(merged);
+    }
+  }
+
+  int64_t query_offset_ms() const {
+    return group_.query_offset_ms.value_or(options_.default_query_offset_ms);
+  }
+
+  void Eval(int64_t ts) {
+    for (size_t i = 0; i < group_.rules.size(); ++i) EvalRule(i, ts);
+  }
+
+  const RuleGroup& group() const { return group_; }
+  const RuleState& state(size_t i) const { return states_[i]; }
+
+ private:
+  // An instant query as Prometheus's EngineQueryFunc runs it: a vector as
+  // is, a scalar as one sample without labels.
+  absl::StatusOr<Vector> Query(const Expr& expr, absl::string_view text,
+                               int64_t t) const {
+    PROMEVAL_ASSIGN_OR_RETURN(
+        QueryResult res,
+        engine_.Evaluate(storage_, expr, text, t, t, 1, /*instant=*/true));
+    switch (res.type) {
+      case ValueType::kVector:
+        return std::move(res.vector);
+      case ValueType::kScalar:
+        return Vector{Sample{Labels(), t, res.scalar}};
+      default:
+        return absl::InvalidArgumentError(
+            "rule result is not a vector or scalar");
+    }
+  }
+
+  absl::StatusOr<Vector> EvalRecording(const Rule& rule, const RuleState& st,
+                                       int64_t ts) const {
+    PROMEVAL_ASSIGN_OR_RETURN(
+        Vector vector, Query(*rule.parsed, rule.expr, ts - query_offset_ms()));
+    absl::flat_hash_set<Labels> seen;
+    for (Sample& s : vector) {
+      LabelsBuilder lb(s.labels);
+      lb.Set(kMetricName, rule.name);
+      for (const auto& [name, value] : st.labels) lb.Set(name, value);
+      s.labels = lb.Build();
+      if (!seen.insert(s.labels).second) {
+        return absl::InvalidArgumentError(
+            "vector contains metrics with the same labelset after applying "
+            "rule labels");
+      }
+    }
+    if (group_.limit > 0 && static_cast<int>(vector.size()) > group_.limit) {
+      return absl::InvalidArgumentError(absl::StrCat("exceeded limit of ",
+                                                     group_.limit, " with ",
+                                                     vector.size(), " series"));
+    }
+    return vector;
+  }
+
+  absl::StatusOr<Vector> EvalAlerting(const Rule& rule, RuleState& st,
+                                      int64_t ts) const {
+    const int64_t offset = query_offset_ms();
+    PROMEVAL_ASSIGN_OR_RETURN(Vector res,
+                              Query(*rule.parsed, rule.expr, ts - offset));
+    const std::string template_name = absl::StrCat("__alert_", rule.name);
+    rules::TemplateEnv env;
+    env.eval_time_ms = ts;
+    env.external_url = options_.external_url;
+    env.query = [this, ts](absl::string_view q) -> absl::StatusOr<Vector> {
+      PROMEVAL_ASSIGN_OR_RETURN(ExprPtr expr,
+                                ParseExpr(q, engine_.options().parser));
+      return Query(*expr, q, ts);
+    };
+
+    // The alerts of this evaluation, in result order.
+    std::vector<std::pair<uint64_t, Alert>> current;
+    absl::flat_hash_set<uint64_t> hashes;
+    for (const Sample& s : res) {
+      rules::TemplateData data;
+      data.labels = s.labels;
+      data.value = s.v;
+      data.external_labels = options_.external_labels;
+      data.external_url = options_.external_url;
+      auto expand = [&](const std::string& text) {
+        return rules::ExpandAlertTemplate(template_name, text, data, env);
+      };
+      LabelsBuilder lb(s.labels);
+      lb.Del(kMetricName);
+      for (const auto& [name, value] : st.labels) lb.Set(name, expand(value));
+      lb.Set("alertname", rule.name);
+      Alert alert;
+      alert.labels = lb.Build();
+      for (const auto& [name, value] : rule.annotations) {
+        alert.annotations.emplace_back(name, expand(value));
+      }
+      std::sort(alert.annotations.begin(), alert.annotations.end());
+      alert.active_at_ms = ts;
+      alert.state = AlertState::kPending;
+      alert.value = s.v;
+      const uint64_t h = alert.labels.Hash();
+      if (!hashes.insert(h).second) {
+        return absl::InvalidArgumentError(
+            "vector contains metrics with the same labelset after applying "
+            "alert labels");
+      }
+      current.emplace_back(h, std::move(alert));
+    }
+
+    for (auto& [h, alert] : current) {
+      auto it = st.active.find(h);
+      if (it != st.active.end() && it->second.state != AlertState::kInactive) {
+        it->second.value = alert.value;
+        it->second.annotations = std::move(alert.annotations);
+        continue;
+      }
+      st.active[h] = std::move(alert);
+    }
+
+    Vector out;
+    int active_count = 0;
+    std::vector<uint64_t> to_delete;
+    for (auto& [h, a] : st.active) {
+      if (!hashes.contains(h)) {
+        bool keep_firing = false;
+        if (a.state == AlertState::kFiring && rule.keep_firing_for_ms > 0) {
+          if (a.keep_firing_since_ms == 0) a.keep_firing_since_ms = ts;
+          keep_firing = ts - a.keep_firing_since_ms < rule.keep_firing_for_ms;
+        }
+        if (a.state == AlertState::kPending ||
+            (a.resolved_at_ms != 0 &&
+             ts - a.resolved_at_ms > kResolvedRetentionMs)) {
+          to_delete.push_back(h);
+        }
+        if (a.state != AlertState::kInactive && !keep_firing) {
+          a.state = AlertState::kInactive;
+          a.resolved_at_ms = ts;
+        }
+        if (!keep_firing) continue;
+      } else {
+        a.keep_firing_since_ms = 0;
+      }
+      ++active_count;
+      if (a.state == AlertState::kPending &&
+          ts - a.active_at_ms >= rule.for_ms) {
+        a.state = AlertState::kFiring;
+        a.fired_at_ms = ts;
+      }
+      out.push_back(AlertSample(a, st, rule, ts - offset, false));
+      out.push_back(AlertSample(a, st, rule, ts - offset, true));
+    }
+    for (uint64_t h : to_delete) st.active.erase(h);
+    if (group_.limit > 0 && active_count > group_.limit) {
+      st.active.clear();
+      return absl::InvalidArgumentError(absl::StrCat("exceeded limit of ",
+                                                     group_.limit, " with ",
+                                                     active_count, " alerts"));
+    }
+    return out;
+  }
+
+  // The ALERTS sample of an alert (or its ALERTS_FOR_STATE sample): the raw
+  // rule labels, overridden by the alert's labels.
+  static Sample AlertSample(const Alert& a, const RuleState& st,
+                            const Rule& rule, int64_t t, bool for_state) {
+    LabelsBuilder lb{Labels()};
+    for (const auto& [name, value] : st.labels) lb.Set(name, value);
+    for (const Label& l : a.labels) lb.Set(l.name, l.value);
+    lb.Set(kMetricName, for_state ? kAlertsForStateMetric : kAlertsMetric);
+    lb.Set("alertname", rule.name);
+    if (!for_state) lb.Set("alertstate", AlertStateName(a.state));
+    double v =
+        for_state ? static_cast<double>(FloorSeconds(a.active_at_ms)) : 1.0;
+    return Sample{lb.Build(), t, v};
+  }
+
+  void EvalRule(size_t i, int64_t ts) {
+    const Rule& rule = group_.rules[i];
+    RuleState& st = states_[i];
+    absl::StatusOr<Vector> vector = rule.kind == Rule::Kind::kRecording
+                                        ? EvalRecording(rule, st, ts)
+                                        : EvalAlerting(rule, st, ts);
+    if (!vector.ok()) {
+      st.health = RuleHealth::kBad;
+      st.error = std::string(vector.status().message());
+      return;
+    }
+    st.health = RuleHealth::kGood;
+    st.error.clear();
+
+    // The series no longer returned get a stale marker.
+    absl::flat_hash_set<Labels> returned;
+    for (const Sample& s : *vector) returned.insert(s.labels);
+    Vector stale;
+    for (const Labels& l : st.previous_series) {
+      if (!returned.contains(l)) {
+        stale.push_back(Sample{l, ts - query_offset_ms(), StaleNaN()});
+      }
+    }
+    std::vector<Labels> written;
+    if (absl::Status s = Append(*vector, &written); !s.ok()) {
+      st.health = RuleHealth::kBad;
+      st.error = std::string(s.message());
+    }
+    // Stale markers that cannot be written (a newer sample exists) are
+    // dropped, as Prometheus ignores out-of-order stale markers.
+    Append(stale, nullptr).IgnoreError();
+    st.previous_series = std::move(written);
+  }
+
+  // Appends the samples; those the store rejects (out of order, duplicate)
+  // are dropped and the first such error returned. `written` receives the
+  // labels of the samples that were stored.
+  absl::Status Append(const Vector& samples, std::vector<Labels>* written) {
+    if (samples.empty()) return absl::OkStatus();
+    std::unique_ptr<Appender> app = storage_.NewAppender();
+    for (const Sample& s : samples) app->Append(s.labels, s.t, s.v);
+    if (app->Commit().ok()) {
+      if (written != nullptr) {
+        for (const Sample& s : samples) written->push_back(s.labels);
+      }
+      return absl::OkStatus();
+    }
+    // Some sample was rejected: find out which, one at a time.
+    absl::Status first = absl::OkStatus();
+    for (const Sample& s : samples) {
+      std::unique_ptr<Appender> one = storage_.NewAppender();
+      one->Append(s.labels, s.t, s.v);
+      absl::Status status = one->Commit();
+      if (status.ok()) {
+        if (written != nullptr) written->push_back(s.labels);
+      } else if (first.ok()) {
+        first = status;
+      }
+    }
+    return first;
+  }
+
+  RuleGroup group_;
+  const Engine& engine_;
+  Storage& storage_;
+  RuleEvalOptions options_;
+  std::vector<RuleState> states_;
+};
+
+GroupEvaluator::GroupEvaluator(RuleGroup group, const Engine& engine,
+                               Storage& storage, RuleEvalOptions options)
+    : impl_(std::make_unique<Impl>(std::move(group), engine, storage,
+                                   std::move(options))) {}
+
+GroupEvaluator::~GroupEvaluator() = default;
+
+void GroupEvaluator::Eval(int64_t ts_ms) { impl_->Eval(ts_ms); }
+
+const RuleGroup& GroupEvaluator::group() const { return impl_->group(); }
+
+int64_t GroupEvaluator::query_offset_ms() const {
+  return impl_->query_offset_ms();
+}
+
+RuleHealth GroupEvaluator::rule_health(size_t rule) const {
+  return impl_->state(rule).health;
+}
+
+const std::string& GroupEvaluator::rule_error(size_t rule) const {
+  return impl_->state(rule).error;
+}
+
+std::vector<Alert> GroupEvaluator::ActiveAlerts(size_t rule) const {
+  std::vector<Alert> out;
+  for (const auto& [h, a] : impl_->state(rule).active) {
+    if (a.resolved_at_ms == 0) out.push_back(a);
+  }
+  std::sort(out.begin(), out.end(), [](const Alert& a, const Alert& b) {
+    return CompareLabels(a.labels, b.labels) < 0;
+  });
+  return out;
+}
+
+}  // namespace promeval

@@ -1,0 +1,937 @@
+// Rule file loading and validation: Prometheus's model/rulefmt (Parse,
+// RuleGroups.Validate, Rule.Validate) over yaml-cpp.
+//
+// Prometheus decodes a rule file twice with go-yaml v3: strictly into data
+// structs (unknown fields are errors unless ignored) and loosely into yaml.Node
+// mirrors that give validation errors their positions. Only when decoding
+// succeeds does it validate. This file does the same in one pass: it decodes
+// the first YAML document as yaml.v3 would (its error texts, null handling,
+// scalar-to-string conversion, float-to-int truncation, merge keys, duplicate
+// key checks), collecting every decoding error, then validates as rulefmt
+// does. Every error carries a position; where Prometheus prints none (label
+// errors) or 0:0 (absent fields) the position of the label or rule is used.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
+#include "promeval/files.h"
+#include "promeval/labels.h"
+#include "promeval/parser.h"
+#include "promeval/rules.h"
+#include "promeval/text.h"
+#include "rules/template.h"
+#include "yaml-cpp/depthguard.h"
+#include "yaml-cpp/yaml.h"
+
+namespace promeval {
+namespace {
+
+// Go type names as yaml.v3 prints them in "cannot unmarshal ... into T" and
+// "field f not found in type T".
+constexpr absl::string_view kRuleGroupsType = "rulefmt.RuleGroups";
+constexpr absl::string_view kRuleGroupListType = "[]rulefmt.RuleGroup";
+constexpr absl::string_view kRuleGroupType = "rulefmt.RuleGroup";
+constexpr absl::string_view kRuleListType = "[]rulefmt.Rule";
+constexpr absl::string_view kRuleType = "rulefmt.Rule";
+constexpr absl::string_view kStringType = "string";
+constexpr absl::string_view kIntType = "int";
+constexpr absl::string_view kStringMapType = "map[string]string";
+
+// Merge keys (`<<: *anchor`) may nest through merged mappings; a cycle of
+// anchors would nest forever.
+constexpr int kMaxMergeDepth = 32;
+
+// One error of the file, before the "path: " prefix. rulefmt's errors about
+// both `record` and `alert` carry two positions.
+struct FileError {
+  FilePosition pos;
+  FilePosition alt;
+  std::string text;
+};
+
+std::string FormatPosition(const FilePosition& p) {
+  return absl::StrCat(p.line, ":", p.column, ": ");
+}
+
+std::string FormatError(absl::string_view path, const FileError& e) {
+  std::string out;
+  if (!path.empty()) absl::StrAppend(&out, path, ": ");
+  if (e.pos.line > 0) out += FormatPosition(e.pos);
+  if (e.alt.line > 0) out += FormatPosition(e.alt);
+  out += e.text;
+  return out;
+}
+
+// The checks of libyaml's reader, which go-yaml runs over the whole input
+// before any parsing: valid UTF-8 and no control characters. yaml-cpp would
+// silently accept (or drop) such bytes.
+std::optional<FileError> CheckCharacters(absl::string_view s) {
+  int line = 1;
+  int column = 1;
+  size_t i = 0;
+  auto error = [&](absl::string_view text) {
+    return FileError{{line, column}, {}, absl::StrCat("yaml: ", text)};
+  };
+  if (absl::StartsWith(s, "\xFF\xFE") || absl::StartsWith(s, "\xFE\xFF")) {
+    return error("UTF-16 input is not supported");
+  }
+  if (absl::StartsWith(s, "\xEF\xBB\xBF")) i = 3;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t width;
+    char32_t cp;
+    if (c < 0x80) {
+      width = 1;
+      cp = c;
+    } else if ((c & 0xE0) == 0xC0) {
+      width = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      width = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      width = 4;
+      cp = c & 0x07;
+    } else {
+      return error("invalid leading UTF-8 octet");
+    }
+    if (i + width > s.size()) return error("incomplete UTF-8 octet sequence");
+    for (size_t k = 1; k < width; ++k) {
+      unsigned char t = static_cast<unsigned char>(s[i + k]);
+      if ((t & 0xC0) != 0x80) return error("invalid trailing UTF-8 octet");
+      cp = (cp << 6) | (t & 0x3F);
+    }
+    if ((width == 2 && cp < 0x80) || (width == 3 && cp < 0x800) ||
+        (width == 4 && cp < 0x10000)) {
+      return error("invalid length of a UTF-8 sequence");
+    }
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return error("invalid Unicode character");
+    }
+    bool printable =
+        cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) ||
+        cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
+        (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+    if (!printable) return error("control characters are not allowed");
+    if (cp == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += width;
+  }
+  return std::nullopt;
+}
+
+// UTF-8 validity as Go's utf8.ValidString (model.LabelValue.IsValid).
+bool IsValidUtf8String(absl::string_view s) {
+  return s.empty() || IsValidLabelName(s);
+}
+
+// Go's strconv.ParseInt(s, 0, 64) as yaml.v3 resolves plain scalars (after
+// dropping "_"). Returns false if `s` is not an integer in that syntax;
+// `overflow` is set for integers out of the int64 range.
+bool ParseGoInt(absl::string_view s, int64_t& out, bool& overflow) {
+  overflow = false;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int base = 10;
+  if (s.size() > 1 && s[0] == '0') {
+    char p = absl::ascii_tolower(s[1]);
+    if (p == 'x' || p == 'o' || p == 'b') {
+      base = p == 'x' ? 16 : (p == 'o' ? 8 : 2);
+      s.remove_prefix(2);
+    } else {
+      base = 8;
+      s.remove_prefix(1);
+    }
+  }
+  if (s.empty()) return false;
+  uint64_t value = 0;
+  for (char c : s) {
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      return false;
+    }
+    if (digit >= base) return false;
+    if (value > (std::numeric_limits<uint64_t>::max() - digit) / base) {
+      overflow = true;
+    } else {
+      value = value * base + digit;
+    }
+  }
+  uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  if (overflow || value > limit) {
+    overflow = true;
+    return true;
+  }
+  out =
+      negative ? static_cast<int64_t>(0 - value) : static_cast<int64_t>(value);
+  return true;
+}
+
+// yaml.v3's yamlStyleFloat:
+// ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
+bool IsYamlFloat(absl::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < s.size() && absl::ascii_isdigit(s[i])) ++i;
+    return i > start;
+  };
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  } else {
+    if (!digits()) return false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      digits();
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+bool IsYamlSpecialFloat(absl::string_view s) {
+  static constexpr absl::string_view kSpecial[] = {
+      ".inf",  ".Inf",  ".INF",  "+.inf", "+.Inf", "+.INF",
+      "-.inf", "-.Inf", "-.INF", ".nan",  ".NaN",  ".NAN"};
+  return std::find(std::begin(kSpecial), std::end(kSpecial), s) !=
+         std::end(kSpecial);
+}
+
+// A label or annotation as written, with positions for errors.
+struct PairNode {
+  std::string name;
+  std::string value;
+  FilePosition name_pos;
+  FilePosition value_pos;
+};
+
+struct RuleNode {
+  FilePosition pos;
+  std::string record, alert, expr;
+  // Of the values; 0 when the key is absent (rulefmt's zero yaml.Node).
+  FilePosition record_pos, alert_pos, expr_pos;
+  int64_t for_ms = 0;
+  int64_t keep_firing_for_ms = 0;
+  std::vector<PairNode> labels;
+  std::vector<PairNode> annotations;
+};
+
+struct GroupNode {
+  FilePosition pos;
+  std::string name;
+  int64_t interval_ms = 0;
+  std::optional<int64_t> query_offset_ms;
+  int limit = 0;
+  std::vector<PairNode> labels;
+  std::vector<RuleNode> rules;
+};
+
+// A mapping entry after merge keys are applied.
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+  std::string name;
+};
+
+// Decodes the YAML tree into GroupNodes as yaml.v3 decodes into rulefmt's
+// structs, collecting every error.
+class Decoder {
+ public:
+  Decoder(absl::string_view content, const RuleLoadOptions& options,
+          std::vector<FileError>& errors)
+      : content_(content), options_(options), errors_(errors) {
+    // Without aliases every node costs at least a byte of input. Aliases may
+    // repeat a subtree (yaml.v3 allows moderate aliasing); this budget lets
+    // ordinary reuse through but stops alias bombs.
+    budget_ = 4 * 1024 * 1024 + 8 * static_cast<int64_t>(content.size());
+    size_t start = 0;
+    line_starts_.push_back(0);
+    while ((start = content.find('\n', start)) != absl::string_view::npos) {
+      line_starts_.push_back(++start);
+    }
+    // Columns count characters: with non-ASCII input, the number of UTF-8
+    // continuation bytes before each offset.
+    if (std::any_of(content.begin(), content.end(),
+                    [](char c) { return (c & 0x80) != 0; })) {
+      continuation_before_.resize(content.size() + 1);
+      uint32_t n = 0;
+      for (size_t i = 0; i < content.size(); ++i) {
+        continuation_before_[i] = n;
+        if ((static_cast<unsigned char>(content[i]) & 0xC0) == 0x80) ++n;
+      }
+      continuation_before_[content.size()] = n;
+    }
+  }
+
+  std::vector<GroupNode> DecodeRoot(const YAML::Node& root) {
+    std::vector<GroupNode> groups;
+    if (!Spend(root) || root.IsNull()) return groups;
+    if (!root.IsMap()) {
+      TypeError(root, kRuleGroupsType);
+      return groups;
+    }
+    std::vector<Entry> entries;
+    if (!Entries(root, entries, 0)) return groups;
+    for (const Entry& e : entries) {
+      if (e.name == "groups") {
+        DecodeGroups(e.value, groups);
+      } else {
+        UnknownField(e, kRuleGroupsType);
+      }
+    }
+    return groups;
+  }
+
+  FilePosition Pos(const YAML::Node& n) const {
+    YAML::Mark mark = n.Mark();
+    if (mark.line < 0 || mark.column < 0) return {};
+    size_t offset = content_.size();
+    if (static_cast<size_t>(mark.line) < line_starts_.size()) {
+      offset = std::min(content_.size(), line_starts_[mark.line] + mark.column);
+    }
+    if (n.IsNull() && (n.Tag().empty() || n.Tag() == "?")) {
+      // yaml-cpp marks an empty (implicit) null where the next token starts;
+      // go-yaml where the value would be: right after the `-` or `:` before
+      // it. (An explicit `~` or `null` starts at the mark itself.)
+      bool implicit = offset >= content_.size() ||
+                      (content_[offset] != '~' && content_[offset] != 'n' &&
+                       content_[offset] != 'N');
+      if (implicit) {
+        while (offset > 0 && absl::ascii_isspace(static_cast<unsigned char>(
+                                 content_[offset - 1]))) {
+          --offset;
+        }
+      }
+    }
+    return PositionOf(offset);
+  }
+
+  // The 1-based line and column (in characters, as go-yaml counts; yaml-cpp
+  // counts bytes) of byte `offset`.
+  FilePosition PositionOf(size_t offset) const {
+    size_t line =
+        std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) -
+        line_starts_.begin();
+    size_t start = line_starts_[line - 1];
+    size_t column = offset - start + 1;
+    if (!continuation_before_.empty()) {
+      column -= continuation_before_[offset] - continuation_before_[start];
+    }
+    return {static_cast<int>(line), static_cast<int>(column)};
+  }
+
+ private:
+  void Error(FilePosition pos, std::string text) {
+    errors_.push_back(FileError{pos, {}, std::move(text)});
+  }
+
+  // Charges a visit of `n`. False once the budget is exhausted (the error is
+  // reported once and decoding stops).
+  bool Spend(const YAML::Node& n) {
+    if (exhausted_) return false;
+    budget_ -= 1;
+    if (n.IsScalar()) budget_ -= static_cast<int64_t>(n.Scalar().size());
+    if (budget_ < 0) {
+      exhausted_ = true;
+      Error(Pos(n), "yaml: document contains excessive aliasing");
+      return false;
+    }
+    return true;
+  }
+
+  // yaml.v3's short tag of a node: "!!str", "!!int", "!!seq", ...
+  static std::string ShortTag(const YAML::Node& n) {
+    const std::string& tag = n.Tag();
+    constexpr absl::string_view kPrefix = "tag:yaml.org,2002:";
+    if (absl::StartsWith(tag, kPrefix)) {
+      return absl::StrCat("!!", absl::string_view(tag).substr(kPrefix.size()));
+    }
+    if (n.IsNull()) return "!!null";
+    if (n.IsSequence()) return "!!seq";
+    if (n.IsMap()) return "!!map";
+    if (tag == "!") return "!!str";
+    if (tag != "?" && !tag.empty()) return tag;
+    const std::string& v = n.Scalar();
+    if (v == "true" || v == "True" || v == "TRUE" || v == "false" ||
+        v == "False" || v == "FALSE") {
+      return "!!bool";
+    }
+    std::string plain = absl::StrReplaceAll(v, {{"_", ""}});
+    int64_t i;
+    bool overflow;
+    if (ParseGoInt(plain, i, overflow)) return "!!int";
+    if (IsYamlFloat(plain) || IsYamlSpecialFloat(v)) return "!!float";
+    return "!!str";
+  }
+
+  // yaml.v3's "cannot unmarshal !!str `abc` into int".
+  void TypeError(const YAML::Node& n, absl::string_view into) {
+    std::string tag = ShortTag(n);
+    std::string value;
+    if (tag != "!!seq" && tag != "!!map") {
+      std::string v = n.IsScalar() ? n.Scalar() : "";
+      if (v.size() > 10) v = absl::StrCat(v.substr(0, 7), "...");
+      value = absl::StrCat(" `", v, "`");
+    }
+    Error(Pos(n),
+          absl::StrCat("cannot unmarshal ", tag, value, " into ", into));
+  }
+
+  void UnknownField(const Entry& e, absl::string_view type) {
+    if (options_.ignore_unknown_fields) return;
+    Error(Pos(e.key),
+          absl::StrCat("field ", e.name, " not found in type ", type));
+  }
+
+  static bool IsMergeKey(const YAML::Node& key) {
+    return key.IsScalar() && key.Scalar() == "<<" &&
+           (key.Tag() == "?" || key.Tag() == "tag:yaml.org,2002:merge");
+  }
+
+  // The entries of mapping `n` in file order, the entries of merged mappings
+  // (`<<`) after them unless set explicitly; a later merged mapping overrides
+  // an earlier one, as in yaml.v3. Duplicate keys are errors and make the
+  // whole mapping fail, as in yaml.v3.
+  bool Entries(const YAML::Node& n, std::vector<Entry>& out, int depth) {
+    std::vector<Entry> own;
+    std::vector<YAML::Node> merges;
+    absl::flat_hash_map<std::string, int> first_line;
+    bool ok = true;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!Spend(it->first)) return false;
+      if (IsMergeKey(it->first)) {
+        merges.push_back(it->second);
+        continue;
+      }
+      std::string name;
+      if (it->first.IsScalar()) {
+        name = it->first.Scalar();
+      } else if (!it->first.IsNull()) {
+        TypeError(it->first, kStringType);
+        ok = false;
+        continue;
+      }
+      auto [pos, inserted] = first_line.try_emplace(name, Pos(it->first).line);
+      if (!inserted) {
+        Error(Pos(it->first),
+              absl::StrFormat("mapping key %s already defined at line %d",
+                              GoQuote(name), pos->second));
+        ok = false;
+        continue;
+      }
+      own.push_back(Entry{it->first, it->second, std::move(name)});
+    }
+    if (!ok) return false;
+    std::vector<Entry> merged;
+    for (const YAML::Node& m : merges) {
+      if (depth >= kMaxMergeDepth) {
+        Error(Pos(m), "yaml: merge keys nested too deeply");
+        return false;
+      }
+      std::vector<YAML::Node> sources;
+      if (m.IsMap()) {
+        sources.push_back(m);
+      } else if (m.IsSequence()) {
+        for (const YAML::Node& item : m) sources.push_back(item);
+      }
+      if (sources.empty() && !m.IsSequence()) {
+        Error(Pos(m),
+              "map merge requires map or sequence of maps as the value");
+        return false;
+      }
+      for (const YAML::Node& source : sources) {
+        if (!source.IsMap()) {
+          Error(Pos(source),
+                "map merge requires map or sequence of maps as the value");
+          return false;
+        }
+        std::vector<Entry> entries;
+        if (!Entries(source, entries, depth + 1)) return false;
+        for (Entry& e : entries) {
+          if (first_line.contains(e.name)) continue;
+          auto same =
+              std::find_if(merged.begin(), merged.end(),
+                           [&](const Entry& x) { return x.name == e.name; });
+          if (same != merged.end()) {
+            *same = std::move(e);
+          } else {
+            merged.push_back(std::move(e));
+          }
+        }
+      }
+    }
+    out = std::move(own);
+    for (Entry& e : merged) out.push_back(std::move(e));
+    return true;
+  }
+
+  // A scalar into a Go string: its text whatever its type; null is "".
+  bool String(const YAML::Node& n, std::string& out) {
+    if (!Spend(n)) return false;
+    if (n.IsNull()) {
+      out.clear();
+      return true;
+    }
+    if (!n.IsScalar()) {
+      TypeError(n, kStringType);
+      return false;
+    }
+    out = n.Scalar();
+    return true;
+  }
+
+  // A model.Duration. Null leaves `out` unset.
+  bool Duration(const YAML::Node& n, std::optional<int64_t>& out) {
+    if (n.IsNull()) {
+      out.reset();
+      return Spend(n);
+    }
+    std::string text;
+    if (!String(n, text)) return false;
+    absl::StatusOr<int64_t> ms = ParseDuration(text);
+    if (!ms.ok()) {
+      Error(Pos(n), std::string(ms.status().message()));
+      return false;
+    }
+    out = *ms;
+    return true;
+  }
+
+  bool Duration(const YAML::Node& n, int64_t& out) {
+    std::optional<int64_t> d;
+    if (!Duration(n, d)) return false;
+    out = d.value_or(0);
+    return true;
+  }
+
+  // A Go int: yaml.v3 accepts ints and truncates floats.
+  bool Int(const YAML::Node& n, int& out) {
+    if (!Spend(n)) return false;
+    if (n.IsNull()) {
+      out = 0;
+      return true;
+    }
+    std::string tag = ShortTag(n);
+    if (n.IsScalar() && (tag == "!!int" || tag == "!!float")) {
+      std::string plain = absl::StrReplaceAll(n.Scalar(), {{"_", ""}});
+      int64_t i = 0;
+      bool overflow = false;
+      double f = 0;
+      bool ok = false;
+      if (ParseGoInt(plain, i, overflow) && !overflow) {
+        ok = true;
+      } else if (IsYamlFloat(plain) && absl::SimpleAtod(plain, &f) &&
+                 std::isfinite(f)) {
+        ok = f >= -9.2e18 && f <= 9.2e18;
+        i = ok ? static_cast<int64_t>(f) : 0;
+      }
+      if (ok && i >= std::numeric_limits<int>::min() &&
+          i <= std::numeric_limits<int>::max()) {
+        out = static_cast<int>(i);
+        return true;
+      }
+    }
+    TypeError(n, kIntType);
+    return false;
+  }
+
+  // A map[string]string, in file order.
+  void StringMap(const YAML::Node& n, std::vector<PairNode>& out) {
+    if (!Spend(n) || n.IsNull()) return;
+    if (!n.IsMap()) {
+      TypeError(n, kStringMapType);
+      return;
+    }
+    std::vector<Entry> entries;
+    if (!Entries(n, entries, 0)) return;
+    for (const Entry& e : entries) {
+      PairNode pair;
+      pair.name = e.name;
+      pair.name_pos = Pos(e.key);
+      pair.value_pos = Pos(e.value);
+      if (String(e.value, pair.value)) out.push_back(std::move(pair));
+    }
+  }
+
+  void DecodeGroups(const YAML::Node& n, std::vector<GroupNode>& groups) {
+    if (!Spend(n) || n.IsNull()) return;
+    if (!n.IsSequence()) {
+      TypeError(n, kRuleGroupListType);
+      return;
+    }
+    for (const YAML::Node& item : n) {
+      GroupNode group;
+      group.pos = Pos(item);
+      if (!Spend(item)) return;
+      // yaml.v3 cannot decode null into a struct and drops the item.
+      if (item.IsNull()) continue;
+      if (!item.IsMap()) {
+        TypeError(item, kRuleGroupType);
+        continue;
+      }
+      std::vector<Entry> entries;
+      if (!Entries(item, entries, 0)) continue;
+      for (const Entry& e : entries) {
+        if (e.name == "name") {
+          String(e.value, group.name);
+        } else if (e.name == "interval") {
+          Duration(e.value, group.interval_ms);
+        } else if (e.name == "query_offset") {
+          Duration(e.value, group.query_offset_ms);
+        } else if (e.name == "limit") {
+          Int(e.value, group.limit);
+        } else if (e.name == "labels") {
+          StringMap(e.value, group.labels);
+        } else if (e.name == "rules") {
+          DecodeRules(e.value, group.rules);
+        } else {
+          UnknownField(e, kRuleGroupType);
+        }
+      }
+      groups.push_back(std::move(group));
+    }
+  }
+
+  void DecodeRules(const YAML::Node& n, std::vector<RuleNode>& rules) {
+    if (!Spend(n) || n.IsNull()) return;
+    if (!n.IsSequence()) {
+      TypeError(n, kRuleListType);
+      return;
+    }
+    for (const YAML::Node& item : n) {
+      RuleNode rule;
+      rule.pos = Pos(item);
+      if (!Spend(item)) return;
+      // yaml.v3 cannot decode null into a struct and drops the item.
+      if (item.IsNull()) continue;
+      if (!item.IsMap()) {
+        TypeError(item, kRuleType);
+        continue;
+      }
+      std::vector<Entry> entries;
+      if (!Entries(item, entries, 0)) continue;
+      for (const Entry& e : entries) {
+        FilePosition value_pos = Pos(e.value);
+        if (e.name == "record") {
+          rule.record_pos = value_pos;
+          String(e.value, rule.record);
+        } else if (e.name == "alert") {
+          rule.alert_pos = value_pos;
+          String(e.value, rule.alert);
+        } else if (e.name == "expr") {
+          rule.expr_pos = value_pos;
+          String(e.value, rule.expr);
+        } else if (e.name == "for") {
+          Duration(e.value, rule.for_ms);
+        } else if (e.name == "keep_firing_for") {
+          Duration(e.value, rule.keep_firing_for_ms);
+        } else if (e.name == "labels") {
+          StringMap(e.value, rule.labels);
+        } else if (e.name == "annotations") {
+          StringMap(e.value, rule.annotations);
+        } else {
+          UnknownField(e, kRuleType);
+        }
+      }
+      rules.push_back(std::move(rule));
+    }
+  }
+
+  absl::string_view content_;
+  const RuleLoadOptions& options_;
+  std::vector<FileError>& errors_;
+  std::vector<size_t> line_starts_;
+  std::vector<uint32_t> continuation_before_;
+  int64_t budget_ = 0;
+  bool exhausted_ = false;
+};
+
+// Parses rule expressions once per distinct text (aliases repeat them).
+class ExprCache {
+ public:
+  explicit ExprCache(const ParseOptions& options) : options_(options) {}
+
+  struct Result {
+    std::shared_ptr<const Expr> expr;
+    std::string error;  // Prometheus's ParseErrors text, one per line.
+  };
+
+  Result Parse(const std::string& text) {
+    auto it = cache_.find(text);
+    if (it != cache_.end()) return it->second;
+    Result result;
+    ParseOutcome outcome = ParseExprWithErrors(text, options_);
+    if (outcome.errors.empty()) {
+      result.expr = std::shared_ptr<const Expr>(std::move(outcome.expr));
+    } else {
+      std::vector<std::string> lines;
+      for (const ParseError& e : outcome.errors) {
+        lines.push_back(e.ToString(text));
+      }
+      result.error = absl::StrJoin(lines, "\n");
+    }
+    return cache_.emplace(text, std::move(result)).first->second;
+  }
+
+ private:
+  const ParseOptions& options_;
+  absl::flat_hash_map<std::string, Result> cache_;
+};
+
+StringPairs ToPairs(const std::vector<PairNode>& nodes) {
+  StringPairs out;
+  out.reserve(nodes.size());
+  for (const PairNode& p : nodes) out.emplace_back(p.name, p.value);
+  return out;
+}
+
+// rulefmt's label checks (RuleGroups.Validate for group labels,
+// Rule.Validate for rule labels).
+void ValidateLabels(const std::vector<PairNode>& labels,
+                    const std::function<void(FilePosition, std::string)>& add) {
+  for (const PairNode& l : labels) {
+    if (!IsValidLabelName(l.name) || l.name == kMetricName) {
+      add(l.name_pos, absl::StrCat("invalid label name: ", l.name));
+    }
+    if (!IsValidUtf8String(l.value)) {
+      add(l.value_pos, absl::StrCat("invalid label value: ", l.value));
+    }
+  }
+}
+
+// Rule.Validate: the errors of one rule, in rulefmt's order.
+void ValidateRule(
+    const RuleNode& r, ExprCache& exprs,
+    const std::function<void(FilePosition, FilePosition, std::string)>& add,
+    std::shared_ptr<const Expr>& parsed) {
+  // rulefmt reports absent nodes as 0:0; the rule's position is more useful.
+  auto or_rule = [&](FilePosition p) { return p.line > 0 ? p : r.pos; };
+  if (!r.record.empty() && !r.alert.empty()) {
+    add(r.record_pos, r.alert_pos,
+        "only one of 'record' and 'alert' must be set");
+  }
+  if (r.record.empty() && r.alert.empty()) {
+    FilePosition first = r.record_pos.line > 0 ? r.record_pos : r.alert_pos;
+    FilePosition second = r.record_pos.line > 0 ? r.alert_pos : FilePosition{};
+    add(or_rule(first), second, "one of 'record' or 'alert' must be set");
+  }
+  if (r.expr.empty()) {
+    add(or_rule(r.expr_pos), {}, "field 'expr' must be set in rule");
+  } else {
+    ExprCache::Result result = exprs.Parse(r.expr);
+    if (!result.error.empty()) {
+      add(r.expr_pos, {},
+          absl::StrCat("could not parse expression: ", result.error));
+    } else {
+      parsed = result.expr;
+    }
+  }
+  if (!r.record.empty()) {
+    if (!r.annotations.empty()) {
+      add(r.record_pos, {}, "invalid field 'annotations' in recording rule");
+    }
+    if (r.for_ms != 0) {
+      add(r.record_pos, {}, "invalid field 'for' in recording rule");
+    }
+    if (r.keep_firing_for_ms != 0) {
+      add(r.record_pos, {},
+          "invalid field 'keep_firing_for' in recording rule");
+    }
+    // model.UTF8Validation: any valid UTF-8 (the name is not empty here).
+    if (!IsValidLabelName(r.record)) {
+      add(r.record_pos, {},
+          absl::StrCat("invalid recording rule name: ", r.record));
+    }
+    if (absl::StrContains(r.record, "{") || absl::StrContains(r.record, "}")) {
+      add(r.record_pos, {},
+          absl::StrCat("braces present in the recording rule name; should it "
+                       "be in expr?: ",
+                       r.record));
+    }
+  }
+  ValidateLabels(r.labels,
+                 [&](FilePosition p, std::string text) { add(p, {}, text); });
+  for (const PairNode& a : r.annotations) {
+    if (!IsValidLabelName(a.name)) {
+      add(a.name_pos, {}, absl::StrCat("invalid annotation name: ", a.name));
+    }
+  }
+  // rulefmt's testTemplateParsing: an alerting rule's label and annotation
+  // values must parse as alert templates.
+  if (!r.alert.empty()) {
+    const std::string name = absl::StrCat("__alert_", r.alert);
+    auto check = [&](const std::vector<PairNode>& pairs,
+                     absl::string_view what) {
+      for (const PairNode& p : pairs) {
+        absl::StatusOr<rules::Template> t =
+            rules::Template::Parse(name, p.value);
+        if (!t.ok()) {
+          add(p.value_pos, {},
+              absl::StrCat(what, " ", GoQuote(p.name), ": ",
+                           t.status().message()));
+        }
+      }
+    };
+    check(r.labels, "label");
+    check(r.annotations, "annotation");
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view content,
+                                       absl::string_view path,
+                                       const RuleLoadOptions& options) {
+  std::vector<FileError> errors;
+  std::vector<GroupNode> groups;
+  if (std::optional<FileError> e = CheckCharacters(content)) {
+    errors.push_back(*std::move(e));
+  } else {
+    try {
+      // Only the first document counts, as with go-yaml's Decode and
+      // Unmarshal: later documents are not even parsed.
+      YAML::Node root = YAML::Load(std::string(content));
+      Decoder decoder(content, options, errors);
+      groups = decoder.DecodeRoot(root);
+    } catch (const YAML::DeepRecursion& e) {
+      errors.push_back(
+          FileError{{e.mark.line + 1, e.mark.column + 1},
+                    {},
+                    absl::StrCat("yaml: exceeded max depth of ", e.depth())});
+    } catch (const YAML::Exception& e) {
+      errors.push_back(FileError{{e.mark.line + 1, e.mark.column + 1},
+                                 {},
+                                 absl::StrCat("yaml: ", e.msg)});
+    } catch (const std::exception& e) {
+      errors.push_back(FileError{{}, {}, absl::StrCat("yaml: ", e.what())});
+    }
+  }
+
+  RuleFile file;
+  file.path = std::string(path);
+  // As rulefmt.Parse: validation only runs when decoding succeeded.
+  if (errors.empty()) {
+    ExprCache exprs(options.parser);
+    absl::flat_hash_map<std::string, bool> seen_names;
+    for (const GroupNode& g : groups) {
+      if (g.name.empty()) {
+        errors.push_back({g.pos, {}, "Groupname must not be empty"});
+      }
+      if (!seen_names.try_emplace(g.name, true).second) {
+        errors.push_back({g.pos,
+                          {},
+                          absl::StrCat("groupname: \"", g.name,
+                                       "\" is repeated in the same file")});
+      }
+      ValidateLabels(g.labels, [&](FilePosition p, std::string text) {
+        errors.push_back({p, {}, std::move(text)});
+      });
+      RuleGroup group;
+      group.name = g.name;
+      group.file = file.path;
+      group.interval_ms = g.interval_ms;
+      group.limit = g.limit;
+      group.query_offset_ms = g.query_offset_ms;
+      group.labels = ToPairs(g.labels);
+      group.pos = g.pos;
+      for (size_t i = 0; i < g.rules.size(); ++i) {
+        const RuleNode& r = g.rules[i];
+        const std::string& rule_name = r.alert.empty() ? r.record : r.alert;
+        Rule rule;
+        ValidateRule(
+            r, exprs,
+            [&](FilePosition pos, FilePosition alt, std::string text) {
+              errors.push_back(
+                  {pos, alt,
+                   absl::StrFormat("group %s, rule %d, %s: %s", GoQuote(g.name),
+                                   i + 1, GoQuote(rule_name), text)});
+            },
+            rule.parsed);
+        rule.kind =
+            r.alert.empty() ? Rule::Kind::kRecording : Rule::Kind::kAlerting;
+        rule.name = rule_name;
+        rule.expr = r.expr;
+        rule.for_ms = r.for_ms;
+        rule.keep_firing_for_ms = r.keep_firing_for_ms;
+        rule.labels = ToPairs(r.labels);
+        rule.annotations = ToPairs(r.annotations);
+        rule.pos = r.pos;
+        group.rules.push_back(std::move(rule));
+      }
+      file.groups.push_back(std::move(group));
+    }
+  }
+
+  if (!errors.empty()) {
+    std::vector<std::string> lines;
+    lines.reserve(errors.size());
+    for (const FileError& e : errors) lines.push_back(FormatError(path, e));
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+  }
+  return file;
+}
+
+absl::StatusOr<RuleFile> LoadRuleFile(absl::string_view path,
+                                      const RuleLoadOptions& options) {
+  struct stat st;
+  std::string p(path);
+  if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": read ", path, ": is a directory"));
+  }
+  absl::StatusOr<std::string> content = ReadFile(path);
+  if (!content.ok()) {
+    // As rulefmt.ParseFile: "path: open path: no such file or directory"
+    // (Go's error texts are lower case).
+    std::string message(content.status().message());
+    size_t reason = message.rfind(": ");
+    if (reason != std::string::npos && reason + 2 < message.size()) {
+      message[reason + 2] = absl::ascii_tolower(message[reason + 2]);
+    }
+    return absl::Status(content.status().code(),
+                        absl::StrCat(path, ": ", message));
+  }
+  return ParseRuleFile(*content, path, options);
+}
+
+}  // namespace promeval

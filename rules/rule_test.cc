@@ -1,0 +1,740 @@
+// promtool's rule unit tests (cmd/promtool/unittest.go): the test file
+// format, the evaluation loop and the comparisons.
+#include "promeval/rule_test.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "promeval/files.h"
+#include "promeval/loaders.h"
+#include "promeval/rules.h"
+#include "promeval/status_macros.h"
+#include "promeval/text.h"
+#include "re2/re2.h"
+#include "rules/yaml.h"
+
+namespace promeval {
+namespace {
+
+using StringMap = std::map<std::string, std::string>;
+
+struct ExpAlert {
+  StringMap labels;
+  StringMap annotations;
+};
+
+struct AlertTest {
+  int64_t eval_time_ms = 0;
+  std::string alertname;
+  std::vector<ExpAlert> exp;
+};
+
+struct ExpSample {
+  std::string labels;
+  double value = 0;
+  bool histogram = false;
+};
+
+struct ExprTest {
+  std::string expr;
+  int64_t eval_time_ms = 0;
+  std::vector<ExpSample> exp;
+};
+
+struct InputSeries {
+  std::string series;
+  std::string values;
+};
+
+struct TestGroup {
+  int64_t interval_ms = 0;  // 0: the evaluation interval.
+  std::vector<InputSeries> input;
+  std::vector<AlertTest> alert_tests;
+  std::vector<ExprTest> expr_tests;
+  StringMap external_labels;
+  std::string external_url;
+  std::string name;
+  int64_t start_ms = 0;
+};
+
+struct TestFile {
+  std::vector<std::string> rule_files;
+  int64_t eval_interval_ms = 60 * 1000;
+  std::vector<std::string> group_eval_order;
+  bool fuzzy_compare = false;
+  std::vector<TestGroup> tests;
+};
+
+// --- Decoding the test file ------------------------------------------------
+
+absl::StatusOr<int64_t> DurationField(const yaml::Node& n) {
+  PROMEVAL_ASSIGN_OR_RETURN(std::string s, n.Scalar());
+  absl::StatusOr<int64_t> d = ParseDuration(s);
+  if (!d.ok()) return n.Error(d.status().message());
+  return *d;
+}
+
+absl::StatusOr<StringMap> StringMapField(const yaml::Node& n) {
+  StringMap out;
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Entry> entries, n.Entries());
+  for (const yaml::Entry& e : entries) {
+    PROMEVAL_ASSIGN_OR_RETURN(std::string v, e.value.Scalar());
+    out[e.key] = std::move(v);
+  }
+  return out;
+}
+
+// A start_timestamp: RFC3339 or Unix seconds.
+absl::StatusOr<int64_t> TimestampField(const yaml::Node& n) {
+  PROMEVAL_ASSIGN_OR_RETURN(std::string s, n.Scalar());
+  double seconds;
+  if (absl::SimpleAtod(s, &seconds)) {
+    return static_cast<int64_t>(std::llround(seconds * 1000));
+  }
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, s, &t, &err)) {
+    return absl::ToUnixMillis(t);
+  }
+  return n.Error(absl::StrCat("cannot parse ", GoQuote(s),
+                              " as a Unix timestamp or RFC3339 time"));
+}
+
+absl::StatusOr<ExpAlert> DecodeExpAlert(const yaml::Node& n,
+                                        const yaml::Fields& f) {
+  ExpAlert a;
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Entry> entries,
+                            n.Fields({"exp_labels", "exp_annotations"}, f));
+  for (const yaml::Entry& e : entries) {
+    if (e.value.IsNull()) continue;
+    if (e.key == "exp_labels") {
+      PROMEVAL_ASSIGN_OR_RETURN(a.labels, StringMapField(e.value));
+    } else {
+      PROMEVAL_ASSIGN_OR_RETURN(a.annotations, StringMapField(e.value));
+    }
+  }
+  return a;
+}
+
+absl::StatusOr<AlertTest> DecodeAlertTest(const yaml::Node& n,
+                                          const yaml::Fields& f) {
+  AlertTest t;
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<yaml::Entry> entries,
+      n.Fields({"eval_time", "alertname", "exp_alerts"}, f));
+  for (const yaml::Entry& e : entries) {
+    if (e.value.IsNull()) continue;
+    if (e.key == "eval_time") {
+      PROMEVAL_ASSIGN_OR_RETURN(t.eval_time_ms, DurationField(e.value));
+    } else if (e.key == "alertname") {
+      PROMEVAL_ASSIGN_OR_RETURN(t.alertname, e.value.Scalar());
+    } else {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Node> items, e.value.Items());
+      for (const yaml::Node& item : items) {
+        PROMEVAL_ASSIGN_OR_RETURN(ExpAlert a, DecodeExpAlert(item, f));
+        t.exp.push_back(std::move(a));
+      }
+    }
+  }
+  return t;
+}
+
+absl::StatusOr<ExprTest> DecodeExprTest(const yaml::Node& n,
+                                        const yaml::Fields& f) {
+  ExprTest t;
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Entry> entries,
+                            n.Fields({"expr", "eval_time", "exp_samples"}, f));
+  for (const yaml::Entry& e : entries) {
+    if (e.value.IsNull()) continue;
+    if (e.key == "expr") {
+      PROMEVAL_ASSIGN_OR_RETURN(t.expr, e.value.Scalar());
+    } else if (e.key == "eval_time") {
+      PROMEVAL_ASSIGN_OR_RETURN(t.eval_time_ms, DurationField(e.value));
+    } else {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Node> items, e.value.Items());
+      for (const yaml::Node& item : items) {
+        ExpSample s;
+        PROMEVAL_ASSIGN_OR_RETURN(
+            std::vector<yaml::Entry> fields,
+            item.Fields({"labels", "value", "histogram"}, f));
+        for (const yaml::Entry& sf : fields) {
+          if (sf.value.IsNull()) continue;
+          if (sf.key == "labels") {
+            PROMEVAL_ASSIGN_OR_RETURN(s.labels, sf.value.Scalar());
+          } else if (sf.key == "value") {
+            PROMEVAL_ASSIGN_OR_RETURN(std::string v, sf.value.Scalar());
+            absl::StatusOr<double> d = ParseNumber(v);
+            if (!d.ok()) {
+              return sf.value.Error(
+                  absl::StrCat("cannot parse ", GoQuote(v), " as a number"));
+            }
+            s.value = *d;
+          } else {
+            s.histogram = true;
+          }
+        }
+        t.exp.push_back(std::move(s));
+      }
+    }
+  }
+  return t;
+}
+
+absl::StatusOr<TestGroup> DecodeTestGroup(const yaml::Node& n,
+                                          const yaml::Fields& f) {
+  TestGroup g;
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<yaml::Entry> entries,
+      n.Fields(
+          {"interval", "input_series", "alert_rule_test", "promql_expr_test",
+           "external_labels", "external_url", "name", "start_timestamp"},
+          f));
+  for (const yaml::Entry& e : entries) {
+    if (e.value.IsNull()) continue;
+    if (e.key == "interval") {
+      PROMEVAL_ASSIGN_OR_RETURN(g.interval_ms, DurationField(e.value));
+    } else if (e.key == "input_series") {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Node> items, e.value.Items());
+      for (const yaml::Node& item : items) {
+        InputSeries s;
+        PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Entry> fields,
+                                  item.Fields({"series", "values"}, f));
+        for (const yaml::Entry& sf : fields) {
+          if (sf.value.IsNull()) continue;
+          PROMEVAL_ASSIGN_OR_RETURN(std::string v, sf.value.Scalar());
+          (sf.key == "series" ? s.series : s.values) = std::move(v);
+        }
+        g.input.push_back(std::move(s));
+      }
+    } else if (e.key == "alert_rule_test") {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Node> items, e.value.Items());
+      for (const yaml::Node& item : items) {
+        PROMEVAL_ASSIGN_OR_RETURN(AlertTest t, DecodeAlertTest(item, f));
+        g.alert_tests.push_back(std::move(t));
+      }
+    } else if (e.key == "promql_expr_test") {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Node> items, e.value.Items());
+      for (const yaml::Node& item : items) {
+        PROMEVAL_ASSIGN_OR_RETURN(ExprTest t, DecodeExprTest(item, f));
+        g.expr_tests.push_back(std::move(t));
+      }
+    } else if (e.key == "external_labels") {
+      PROMEVAL_ASSIGN_OR_RETURN(g.external_labels, StringMapField(e.value));
+    } else if (e.key == "external_url") {
+      PROMEVAL_ASSIGN_OR_RETURN(g.external_url, e.value.Scalar());
+    } else if (e.key == "name") {
+      PROMEVAL_ASSIGN_OR_RETURN(g.name, e.value.Scalar());
+    } else {
+      PROMEVAL_ASSIGN_OR_RETURN(g.start_ms, TimestampField(e.value));
+    }
+  }
+  return g;
+}
+
+absl::StatusOr<TestFile> DecodeTestFile(absl::string_view content,
+                                        absl::string_view path,
+                                        bool ignore_unknown_fields) {
+  PROMEVAL_ASSIGN_OR_RETURN(yaml::Document doc,
+                            yaml::Document::Parse(content, path));
+  const yaml::Fields f{ignore_unknown_fields};
+  TestFile file;
+  if (doc.root().IsNull()) return file;
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<yaml::Entry> entries,
+      doc.root().Fields({"rule_files", "evaluation_interval",
+                         "group_eval_order", "fuzzy_compare", "tests"},
+                        f));
+  for (const yaml::Entry& e : entries) {
+    if (e.value.IsNull()) continue;
+    if (e.key == "rule_files" || e.key == "group_eval_order") {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Node> items, e.value.Items());
+      for (const yaml::Node& item : items) {
+        PROMEVAL_ASSIGN_OR_RETURN(std::string s, item.Scalar());
+        (e.key == "rule_files" ? file.rule_files : file.group_eval_order)
+            .push_back(std::move(s));
+      }
+    } else if (e.key == "evaluation_interval") {
+      PROMEVAL_ASSIGN_OR_RETURN(file.eval_interval_ms, DurationField(e.value));
+      if (file.eval_interval_ms == 0) file.eval_interval_ms = 60 * 1000;
+    } else if (e.key == "fuzzy_compare") {
+      PROMEVAL_ASSIGN_OR_RETURN(file.fuzzy_compare, e.value.Bool());
+    } else {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<yaml::Node> items, e.value.Items());
+      for (const yaml::Node& item : items) {
+        PROMEVAL_ASSIGN_OR_RETURN(TestGroup g, DecodeTestGroup(item, f));
+        file.tests.push_back(std::move(g));
+      }
+    }
+  }
+  return file;
+}
+
+// --- Comparisons and reports -----------------------------------------------
+
+std::string MapString(const StringMap& m) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : m) {
+    parts.push_back(absl::StrCat(k, "=", GoQuote(v)));
+  }
+  return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
+}
+
+struct AlertView {
+  StringMap labels;
+  StringMap annotations;
+  friend bool operator==(const AlertView&, const AlertView&) = default;
+  friend bool operator<(const AlertView& a, const AlertView& b) {
+    return std::tie(a.labels, a.annotations) <
+           std::tie(b.labels, b.annotations);
+  }
+  std::string ToString() const {
+    return absl::StrCat(MapString(labels), " annotations ",
+                        MapString(annotations));
+  }
+};
+
+// A line diff of two sorted lists: "  " common, "- " expected only, "+ "
+// got only.
+template <typename T, typename Str>
+std::string Diff(const std::vector<T>& exp, const std::vector<T>& got,
+                 Str str) {
+  std::string out;
+  size_t i = 0, j = 0;
+  while (i < exp.size() || j < got.size()) {
+    if (i < exp.size() && j < got.size() && exp[i] == got[j]) {
+      absl::StrAppend(&out, "          ", str(exp[i]), "\n");
+      ++i, ++j;
+    } else if (j >= got.size() || (i < exp.size() && exp[i] < got[j])) {
+      absl::StrAppend(&out, "        - ", str(exp[i++]), "\n");
+    } else {
+      absl::StrAppend(&out, "        + ", str(got[j++]), "\n");
+    }
+  }
+  if (out.empty()) out = "          (none)\n";
+  return out;
+}
+
+std::string GroupTitle(const TestGroup& g, int index) {
+  return g.name.empty() ? absl::StrCat("test group ", index + 1)
+                        : absl::StrCat("test group ", index + 1, " (",
+                                       GoQuote(g.name), ")");
+}
+
+struct SampleView {
+  Labels labels;
+  double value = 0;
+  std::string ToString() const {
+    return absl::StrCat(labels.ToString(), " ", FormatFloat(value));
+  }
+  friend bool operator<(const SampleView& a, const SampleView& b) {
+    int c = CompareLabels(a.labels, b.labels);
+    if (c != 0) return c < 0;
+    return a.value < b.value;
+  }
+};
+
+// Floats are equal as Go's == (NaN never), or one ULP apart when fuzzy.
+bool SameValue(double a, double b, bool fuzzy) {
+  if (a == b) return true;
+  return fuzzy && (std::nextafter(a, b) == b);
+}
+
+// --- Running a test group ----------------------------------------------------
+
+class GroupRunner {
+ public:
+  GroupRunner(const TestFile& file, const std::vector<RuleFile>& rule_files,
+              const TestGroup& group, int index, const RuleTestOptions& options)
+      : file_(file),
+        rule_files_(rule_files),
+        group_(group),
+        index_(index),
+        options_(options) {}
+
+  RuleTestGroupResult Run() {
+    RuleTestGroupResult r;
+    r.name = group_.name;
+    r.index = index_;
+    auto start = std::chrono::steady_clock::now();
+    absl::Status s = RunTests();
+    if (!s.ok()) {
+      if (absl::IsUnimplemented(s)) {
+        r.skipped = std::string(s.message());
+      } else {
+        Fail(std::string(s.message()));
+      }
+    }
+    r.failures = std::move(failures_);
+    r.passed = r.skipped.empty() && r.failures.empty();
+    r.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    return r;
+  }
+
+ private:
+  void Fail(std::string message) {
+    failures_.push_back(
+        absl::StrCat("    ", GroupTitle(group_, index_), ": ", message));
+  }
+
+  // Parses the input series into samples sorted by time.
+  absl::Status LoadInput() {
+    const int64_t interval =
+        group_.interval_ms > 0 ? group_.interval_ms : file_.eval_interval_ms;
+    for (const InputSeries& in : group_.input) {
+      absl::StatusOr<SeriesDescription> desc =
+          ParseSeriesDescription(absl::StrCat(in.series, " ", in.values));
+      if (!desc.ok()) {
+        if (absl::IsUnimplemented(desc.status())) return desc.status();
+        return absl::InvalidArgumentError(
+            absl::StrCat("input series ", GoQuote(in.series), " ",
+                         GoQuote(in.values), ": ", desc.status().message()));
+      }
+      for (size_t i = 0; i < desc->values.size(); ++i) {
+        if (desc->values[i].omitted) continue;
+        input_.push_back(Sample{
+            desc->labels, group_.start_ms + static_cast<int64_t>(i) * interval,
+            desc->values[i].value});
+      }
+    }
+    std::stable_sort(
+        input_.begin(), input_.end(),
+        [](const Sample& a, const Sample& b) { return a.t < b.t; });
+    return absl::OkStatus();
+  }
+
+  // Appends the input samples up to time `ts`.
+  absl::Status AppendInputTill(int64_t ts) {
+    std::unique_ptr<Appender> app = storage_.NewAppender();
+    bool any = false;
+    while (next_input_ < input_.size() && input_[next_input_].t <= ts) {
+      const Sample& s = input_[next_input_++];
+      app->Append(s.labels, s.t, s.v);
+      any = true;
+    }
+    return any ? app->Commit() : absl::OkStatus();
+  }
+
+  absl::Status RunTests() {
+    for (const ExprTest& t : group_.expr_tests) {
+      for (const ExpSample& s : t.exp) {
+        if (s.histogram) {
+          return absl::UnimplementedError(
+              "native histograms are not supported (exp_samples with "
+              "histogram)");
+        }
+      }
+    }
+    PROMEVAL_RETURN_IF_ERROR(LoadInput());
+    for (const AlertTest& t : group_.alert_tests) {
+      if (t.alertname.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "an item under alert_rule_test misses required attribute "
+            "alertname at eval_time ",
+            FormatDuration(t.eval_time_ms)));
+      }
+    }
+
+    EngineOptions engine_options = options_.engine;
+    engine_options.max_samples = 10000;
+    engine_options.timeout = absl::Seconds(100);
+    engine_options.default_subquery_step_ms = file_.eval_interval_ms;
+    PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
+                              Engine::Create(engine_options));
+
+    // The rule groups, ordered by group_eval_order (unlisted ones first).
+    RuleEvalOptions eval_options;
+    {
+      std::vector<Label> ext;
+      for (const auto& [k, v] : group_.external_labels) ext.push_back({k, v});
+      eval_options.external_labels = Labels(std::move(ext));
+    }
+    eval_options.external_url = group_.external_url;
+    std::vector<std::pair<int, const RuleGroup*>> ordered;
+    for (const RuleFile& rf : rule_files_) {
+      for (const RuleGroup& g : rf.groups) {
+        auto it = std::find(file_.group_eval_order.begin(),
+                            file_.group_eval_order.end(), g.name);
+        int order = it == file_.group_eval_order.end()
+                        ? 0
+                        : static_cast<int>(it - file_.group_eval_order.begin());
+        ordered.emplace_back(order, &g);
+      }
+    }
+    std::stable_sort(
+        ordered.begin(), ordered.end(),
+        [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::unique_ptr<GroupEvaluator>> groups;
+    for (const auto& [order, g] : ordered) {
+      groups.push_back(std::make_unique<GroupEvaluator>(*g, *engine, storage_,
+                                                        eval_options));
+    }
+
+    int64_t max_eval = 0;
+    for (const AlertTest& t : group_.alert_tests) {
+      max_eval = std::max(max_eval, t.eval_time_ms);
+    }
+    for (const ExprTest& t : group_.expr_tests) {
+      max_eval = std::max(max_eval, t.eval_time_ms);
+    }
+    std::vector<const AlertTest*> alert_tests;
+    for (const AlertTest& t : group_.alert_tests) alert_tests.push_back(&t);
+    std::stable_sort(alert_tests.begin(), alert_tests.end(),
+                     [](const AlertTest* a, const AlertTest* b) {
+                       return a->eval_time_ms < b->eval_time_ms;
+                     });
+
+    const int64_t mint = group_.start_ms;
+    const int64_t interval = file_.eval_interval_ms;
+    size_t next_alert_test = 0;
+    for (int64_t ts = mint; ts <= mint + max_eval; ts += interval) {
+      PROMEVAL_RETURN_IF_ERROR(AppendInputTill(ts));
+      std::vector<std::string> eval_errors;
+      for (auto& g : groups) {
+        g->Eval(ts);
+        for (size_t i = 0; i < g->group().rules.size(); ++i) {
+          if (g->rule_health(i) == RuleHealth::kBad) {
+            eval_errors.push_back(absl::StrCat(
+                "rule ", GoQuote(g->group().rules[i].name), " at ",
+                FormatDuration(ts - mint), ": ", g->rule_error(i)));
+          }
+        }
+      }
+      if (!eval_errors.empty()) {
+        for (std::string& e : eval_errors) Fail(std::move(e));
+        return absl::OkStatus();
+      }
+      while (next_alert_test < alert_tests.size() &&
+             alert_tests[next_alert_test]->eval_time_ms <
+                 ts - mint + interval) {
+        const AlertTest& t = *alert_tests[next_alert_test++];
+        if (t.eval_time_ms < ts - mint) continue;
+        CheckAlerts(t, groups);
+      }
+    }
+    for (const ExprTest& t : group_.expr_tests) CheckExpr(t, *engine);
+    return absl::OkStatus();
+  }
+
+  void CheckAlerts(const AlertTest& t,
+                   const std::vector<std::unique_ptr<GroupEvaluator>>& groups) {
+    std::vector<AlertView> got;
+    for (const auto& g : groups) {
+      const std::vector<Rule>& rules = g->group().rules;
+      for (size_t i = 0; i < rules.size(); ++i) {
+        if (rules[i].kind != Rule::Kind::kAlerting ||
+            rules[i].name != t.alertname) {
+          continue;
+        }
+        for (const Alert& a : g->ActiveAlerts(i)) {
+          if (a.state != AlertState::kFiring) continue;
+          AlertView v;
+          for (const Label& l : a.labels) v.labels[l.name] = l.value;
+          for (const auto& [k, val] : a.annotations) v.annotations[k] = val;
+          got.push_back(std::move(v));
+        }
+      }
+    }
+    std::vector<AlertView> exp;
+    for (const ExpAlert& e : t.exp) {
+      AlertView v{e.labels, e.annotations};
+      v.labels["alertname"] = t.alertname;
+      exp.push_back(std::move(v));
+    }
+    std::sort(got.begin(), got.end());
+    std::sort(exp.begin(), exp.end());
+    if (got == exp) return;
+    Fail(absl::StrCat(
+        "alert ", GoQuote(t.alertname), " at ", FormatDuration(t.eval_time_ms),
+        ": expected ", exp.size(), " firing, got ", got.size(),
+        " (- expected, + got)\n",
+        Diff(exp, got, [](const AlertView& v) { return v.ToString(); })));
+    failures_.back().pop_back();  // The diff's last newline.
+  }
+
+  void CheckExpr(const ExprTest& t, const Engine& engine) {
+    const std::string where = absl::StrCat("expr ", GoQuote(t.expr), " at ",
+                                           FormatDuration(t.eval_time_ms));
+    absl::StatusOr<QueryResult> res =
+        engine.InstantQuery(storage_, t.expr, group_.start_ms + t.eval_time_ms);
+    std::vector<SampleView> got;
+    if (!res.ok()) {
+      Fail(absl::StrCat(where, ": ", res.status().message()));
+      return;
+    }
+    if (res->type == ValueType::kVector) {
+      for (const Sample& s : res->vector) got.push_back({s.labels, s.v});
+    } else if (res->type == ValueType::kScalar) {
+      got.push_back({Labels(), res->scalar});
+    } else {
+      Fail(absl::StrCat(where, ": rule result is not a vector or scalar"));
+      return;
+    }
+    std::vector<SampleView> exp;
+    for (const ExpSample& s : t.exp) {
+      absl::StatusOr<Labels> labels =
+          s.labels.empty() ? Labels() : ParseMetric(s.labels);
+      if (!labels.ok()) {
+        Fail(absl::StrCat(where, ": labels ", GoQuote(s.labels), ": ",
+                          labels.status().message()));
+        return;
+      }
+      exp.push_back({*labels, s.value});
+    }
+    auto by_labels = [](const SampleView& a, const SampleView& b) {
+      return CompareLabels(a.labels, b.labels) < 0;
+    };
+    std::stable_sort(got.begin(), got.end(), by_labels);
+    std::stable_sort(exp.begin(), exp.end(), by_labels);
+    bool same = got.size() == exp.size();
+    for (size_t i = 0; same && i < got.size(); ++i) {
+      same = got[i].labels == exp[i].labels &&
+             SameValue(exp[i].value, got[i].value, file_.fuzzy_compare);
+    }
+    if (same) return;
+    std::string lines;
+    for (const SampleView& s : exp) {
+      absl::StrAppend(&lines, "        - ", s.ToString(), "\n");
+    }
+    for (const SampleView& s : got) {
+      absl::StrAppend(&lines, "        + ", s.ToString(), "\n");
+    }
+    if (!lines.empty()) lines.pop_back();
+    Fail(absl::StrCat(where, ": expected ", exp.size(), " samples, got ",
+                      got.size(), " (- expected, + got)\n", lines));
+  }
+
+  const TestFile& file_;
+  const std::vector<RuleFile>& rule_files_;
+  const TestGroup& group_;
+  const int index_;
+  const RuleTestOptions& options_;
+  MemStorage storage_;
+  std::vector<Sample> input_;
+  size_t next_input_ = 0;
+  std::vector<std::string> failures_;
+};
+
+std::string Dir(absl::string_view path) {
+  size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos) return ".";
+  return std::string(path.substr(0, slash == 0 ? 1 : slash));
+}
+
+}  // namespace
+
+bool RuleTestFileResult::passed() const {
+  if (!errors.empty()) return false;
+  for (const RuleTestGroupResult& g : groups) {
+    if (!g.passed && g.skipped.empty()) return false;
+  }
+  return true;
+}
+
+RuleTestFileResult RunRuleTestFile(absl::string_view path,
+                                   const RuleTestOptions& options) {
+  RuleTestFileResult result;
+  result.path = std::string(path);
+  absl::StatusOr<std::string> content = ReadFile(path);
+  if (!content.ok()) {
+    result.errors.emplace_back(content.status().message());
+    return result;
+  }
+  absl::StatusOr<TestFile> file =
+      DecodeTestFile(*content, path, options.ignore_unknown_fields);
+  if (!file.ok()) {
+    result.errors.emplace_back(file.status().message());
+    return result;
+  }
+  std::vector<std::unique_ptr<RE2>> run;
+  for (const std::string& r : options.run) {
+    run.push_back(std::make_unique<RE2>(r));
+    if (!run.back()->ok()) {
+      result.errors.push_back(absl::StrCat("invalid --run regular expression ",
+                                           GoQuote(r), ": ",
+                                           run.back()->error()));
+      return result;
+    }
+  }
+  for (size_t i = 0; i < file->group_eval_order.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (file->group_eval_order[i] == file->group_eval_order[j]) {
+        result.errors.push_back(
+            absl::StrCat("group name repeated in evaluation order: ",
+                         file->group_eval_order[i]));
+        return result;
+      }
+    }
+  }
+
+  // Rule files: relative to the test file, globbed.
+  std::vector<std::string> paths;
+  for (const std::string& pattern : file->rule_files) {
+    const std::string dir = Dir(path);
+    std::string full = !pattern.empty() && pattern[0] != '/' && dir != "."
+                           ? absl::StrCat(dir, "/", pattern)
+                           : pattern;
+    glob_t g;
+    int rc = glob(full.c_str(), 0, nullptr, &g);
+    if (rc == 0) {
+      for (size_t k = 0; k < g.gl_pathc; ++k) paths.emplace_back(g.gl_pathv[k]);
+    } else {
+      result.warnings.push_back(absl::StrCat("no file match pattern ", full));
+    }
+    globfree(&g);
+  }
+  RuleLoadOptions load_options;
+  load_options.ignore_unknown_fields = options.ignore_unknown_fields;
+  load_options.parser = options.engine.parser;
+  std::vector<RuleFile> rule_files;
+  std::vector<std::string> rule_errors;
+  for (const std::string& p : paths) {
+    absl::StatusOr<RuleFile> rf = LoadRuleFile(p, load_options);
+    if (!rf.ok()) {
+      rule_errors.emplace_back(rf.status().message());
+      continue;
+    }
+    rule_files.push_back(*std::move(rf));
+  }
+
+  for (size_t i = 0; i < file->tests.size(); ++i) {
+    const TestGroup& g = file->tests[i];
+    if (!run.empty() &&
+        std::none_of(run.begin(), run.end(), [&](const auto& re) {
+          return RE2::PartialMatch(g.name, *re);
+        })) {
+      continue;
+    }
+    if (!rule_errors.empty()) {
+      RuleTestGroupResult r;
+      r.name = g.name;
+      r.index = static_cast<int>(i);
+      for (const std::string& e : rule_errors) {
+        r.failures.push_back(
+            absl::StrCat("    ", GroupTitle(g, i), ": rule file: ", e));
+      }
+      result.groups.push_back(std::move(r));
+      continue;
+    }
+    GroupRunner runner(*file, rule_files, g, static_cast<int>(i), options);
+    result.groups.push_back(runner.Run());
+  }
+  return result;
+}
+
+}  // namespace promeval

@@ -1,0 +1,147 @@
+#include "rules/yaml.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "promeval/status_macros.h"
+#include "promeval/text.h"
+#include "yaml-cpp/yaml.h"
+
+namespace promeval::yaml {
+namespace {
+
+constexpr int kMaxDepth = 1000;
+constexpr int64_t kMaxNodes = 10 * 1000 * 1000;
+
+// Whether the tree stays within the limits (aliases are shared nodes in
+// yaml-cpp; walking them counts every use).
+bool WithinLimits(const YAML::Node& n, int depth, int64_t& count) {
+  if (depth > kMaxDepth || ++count > kMaxNodes) return false;
+  if (n.IsSequence() || n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (n.IsMap()) {
+        if (!WithinLimits(it->first, depth + 1, count) ||
+            !WithinLimits(it->second, depth + 1, count)) {
+          return false;
+        }
+      } else if (!WithinLimits(*it, depth + 1, count)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Node::Node(std::shared_ptr<const YAML::Node> node,
+           std::shared_ptr<const std::string> path)
+    : node_(std::move(node)), path_(std::move(path)) {}
+
+bool Node::IsNull() const { return !node_->IsDefined() || node_->IsNull(); }
+
+int Node::line() const { return node_->Mark().line + 1; }
+
+int Node::column() const { return node_->Mark().column + 1; }
+
+absl::Status Node::Error(absl::string_view message) const {
+  if (node_->Mark().is_null()) {
+    return absl::InvalidArgumentError(absl::StrCat(*path_, ": ", message));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(*path_, ":", line(), ":", column(), ": ", message));
+}
+
+absl::StatusOr<std::string> Node::Scalar() const {
+  if (IsNull()) return std::string();
+  if (!node_->IsScalar()) {
+    return Error(node_->IsSequence() ? "expected a scalar, got a sequence"
+                                     : "expected a scalar, got a mapping");
+  }
+  return node_->Scalar();
+}
+
+absl::StatusOr<bool> Node::Bool() const {
+  PROMEVAL_ASSIGN_OR_RETURN(std::string s, Scalar());
+  std::string lower = absl::AsciiStrToLower(s);
+  if (lower == "true" || lower == "yes" || lower == "on") return true;
+  if (lower == "false" || lower == "no" || lower == "off" || lower.empty()) {
+    return false;
+  }
+  return Error(absl::StrCat("cannot parse ", GoQuote(s), " as a boolean"));
+}
+
+absl::StatusOr<std::vector<Node>> Node::Items() const {
+  std::vector<Node> out;
+  if (IsNull()) return out;
+  if (!node_->IsSequence()) return Error("expected a sequence");
+  for (auto it = node_->begin(); it != node_->end(); ++it) {
+    out.emplace_back(std::make_shared<const YAML::Node>(*it), path_);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Entry>> Node::Entries() const {
+  std::vector<Entry> out;
+  if (IsNull()) return out;
+  if (!node_->IsMap()) return Error("expected a mapping");
+  for (auto it = node_->begin(); it != node_->end(); ++it) {
+    Node key(std::make_shared<const YAML::Node>(it->first), path_);
+    if (!it->first.IsScalar()) return key.Error("expected a scalar key");
+    std::string k = it->first.Scalar();
+    for (const Entry& e : out) {
+      if (e.key == k) {
+        return key.Error(absl::StrCat("mapping key ", GoQuote(k),
+                                      " already defined at line ",
+                                      e.key_node.line()));
+      }
+    }
+    out.push_back(
+        Entry{std::move(k), std::move(key),
+              Node(std::make_shared<const YAML::Node>(it->second), path_)});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Entry>> Node::Fields(
+    std::initializer_list<absl::string_view> allowed,
+    const yaml::Fields& fields) const {
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<Entry> entries, Entries());
+  std::vector<Entry> out;
+  for (Entry& e : entries) {
+    bool known = false;
+    for (absl::string_view a : allowed) known = known || e.key == a;
+    if (known) {
+      out.push_back(std::move(e));
+    } else if (!fields.ignore_unknown) {
+      return e.key_node.Error(
+          absl::StrCat("field ", e.key, " not found in this mapping"));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Document> Document::Parse(absl::string_view content,
+                                         absl::string_view path) {
+  auto path_ptr = std::make_shared<const std::string>(path);
+  try {
+    YAML::Node root = YAML::Load(std::string(content));
+    int64_t count = 0;
+    if (!WithinLimits(root, 0, count)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": the YAML document is too deeply nested or too large"));
+    }
+    return Document(Node(std::make_shared<const YAML::Node>(root), path_ptr));
+  } catch (const YAML::Exception& e) {
+    if (e.mark.is_null()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.msg));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
+  }
+}
+
+}  // namespace promeval::yaml

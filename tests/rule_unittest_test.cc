@@ -1,0 +1,121 @@
+// Rule unit-test files (promtool's format): our own under
+// testdata/rules/tests/ must pass, and every bundled promtool fixture in
+// ../shared/prometheus/promtool-testdata/ must pass or fail as promtool's own
+// test (cmd/promtool/unittest_test.go) expects.
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "promeval/rule_test.h"
+
+namespace promeval {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Report(const RuleTestFileResult& r) {
+  std::string out;
+  for (const std::string& e : r.errors) out += e + "\n";
+  for (const RuleTestGroupResult& g : r.groups) {
+    for (const std::string& f : g.failures) out += f + "\n";
+  }
+  return out;
+}
+
+std::vector<std::string> OwnFiles() {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(
+           fs::path(PROMEVAL_SOURCE_DIR) / "testdata/rules/tests")) {
+    std::string p = entry.path().string();
+    if (p.size() > 9 && p.substr(p.size() - 9) == ".test.yml") {
+      files.push_back(p);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(RuleUnitTestFiles, OwnFilesPass) {
+  std::vector<std::string> files = OwnFiles();
+  ASSERT_GE(files.size(), 3u);
+  for (const std::string& f : files) {
+    RuleTestFileResult r = RunRuleTestFile(f, RuleTestOptions());
+    EXPECT_TRUE(r.passed()) << f << ":\n" << Report(r);
+    for (const RuleTestGroupResult& g : r.groups) {
+      EXPECT_TRUE(g.skipped.empty()) << f << ": " << g.skipped;
+    }
+  }
+}
+
+struct UpstreamCase {
+  const char* file;
+  std::vector<std::string> run;
+  bool ignore_unknown_fields;
+  bool pass;
+};
+
+TEST(RuleUnitTestFiles, UpstreamOutcomesMatchPromtool) {
+  const fs::path dir =
+      fs::path(PROMEVAL_SOURCE_DIR) / "../shared/prometheus/promtool-testdata";
+  if (!fs::exists(dir)) GTEST_SKIP() << dir << " not found";
+  const std::vector<UpstreamCase> cases = {
+      {"unittest.yml", {}, false, true},
+      {"long-period.yml", {}, false, true},
+      {"at-modifier-test.yml", {}, false, true},
+      {"negative-offset-test.yml", {}, false, true},
+      {"no-test-group-interval.yml", {}, false, true},
+      {"start-time-test.yml", {}, false, true},
+      {"rules_run.yml", {"correct"}, false, true},
+      {"rules_run_extrafields.yml", {}, true, true},
+      {"rules_run_fuzzy.yml", {"correct"}, false, true},
+      {"bad-input-series.yml", {}, false, false},
+      {"bad-promql.yml", {}, false, false},
+      {"bad-rules-syntax-test.yml", {}, false, false},
+      {"bad-rules-error-test.yml", {}, false, false},
+      {"failing.yml", {}, false, false},
+      {"rules_run.yml", {}, false, false},
+      {"rules_run.yml", {"wrong"}, false, false},
+      {"rules_run_extrafields.yml", {}, false, false},
+      {"rules_run_no_fuzzy.yml", {}, false, false},
+      {"rules_run_fuzzy.yml", {"wrong"}, false, false},
+  };
+  for (const UpstreamCase& c : cases) {
+    RuleTestOptions options;
+    options.run = c.run;
+    options.ignore_unknown_fields = c.ignore_unknown_fields;
+    RuleTestFileResult r = RunRuleTestFile((dir / c.file).string(), options);
+    EXPECT_EQ(r.passed(), c.pass)
+        << c.file << " --run=" << ::testing::PrintToString(c.run) << "\n"
+        << Report(r);
+  }
+}
+
+TEST(RuleUnitTestFiles, NativeHistogramGroupsAreSkippedNotPassed) {
+  const fs::path file = fs::path(PROMEVAL_SOURCE_DIR) /
+                        "../shared/prometheus/promtool-testdata/unittest.yml";
+  if (!fs::exists(file)) GTEST_SKIP() << file << " not found";
+  RuleTestFileResult r = RunRuleTestFile(file.string(), RuleTestOptions());
+  int skipped = 0;
+  for (const RuleTestGroupResult& g : r.groups) {
+    if (!g.skipped.empty()) {
+      ++skipped;
+      EXPECT_FALSE(g.passed);
+      EXPECT_THAT(g.skipped, ::testing::HasSubstr("native histograms"));
+    }
+  }
+  EXPECT_GE(skipped, 1);
+}
+
+TEST(RuleUnitTestFiles, MissingFileIsAnError) {
+  RuleTestFileResult r =
+      RunRuleTestFile("/nonexistent/promeval.yml", RuleTestOptions());
+  EXPECT_FALSE(r.passed());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_THAT(r.errors[0], ::testing::HasSubstr("/nonexistent/promeval.yml"));
+}
+
+}  // namespace
+}  // namespace promeval

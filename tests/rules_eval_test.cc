@@ -1,0 +1,229 @@
+// GroupEvaluator: recording and alerting rules over a MemStorage, the
+// behaviours promtool unit tests cannot express (errors, limits, stale
+// markers, resolved alerts). Expected values follow rules/group.go,
+// recording.go and alerting.go of Prometheus 3.x.
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "promeval/engine.h"
+#include "promeval/loaders.h"
+#include "promeval/rules.h"
+#include "promeval/storage.h"
+#include "promeval/value.h"
+
+namespace promeval {
+namespace {
+
+constexpr int64_t kMinute = 60 * 1000;
+
+Rule MakeRule(Rule::Kind kind, std::string name, std::string expr) {
+  Rule r;
+  r.kind = kind;
+  r.name = std::move(name);
+  r.expr = std::move(expr);
+  absl::StatusOr<ExprPtr> parsed = ParseExpr(r.expr);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  r.parsed = std::shared_ptr<const Expr>(std::move(*parsed));
+  return r;
+}
+
+Rule Recording(std::string name, std::string expr) {
+  return MakeRule(Rule::Kind::kRecording, std::move(name), std::move(expr));
+}
+
+Rule Alerting(std::string name, std::string expr) {
+  return MakeRule(Rule::Kind::kAlerting, std::move(name), std::move(expr));
+}
+
+class RulesEvalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<Engine>> engine =
+        Engine::Create(EngineOptions());
+    ASSERT_TRUE(engine.ok());
+    engine_ = *std::move(engine);
+  }
+
+  void Load(absl::string_view script) {
+    absl::StatusOr<LoadStats> s = LoadSeriesScript(script, "test", storage_);
+    ASSERT_TRUE(s.ok()) << s.status();
+  }
+
+  // The raw samples of the series matching `selector` (stale markers
+  // included) as "t=v" strings.
+  std::vector<std::string> Raw(absl::string_view selector) {
+    std::vector<std::string> out;
+    absl::StatusOr<ExprPtr> e = ParseExpr(selector);
+    if (!e.ok()) {
+      ADD_FAILURE() << e.status();
+      return out;
+    }
+    const auto* vs = static_cast<const VectorSelector*>(e->get());
+    std::unique_ptr<Querier> q = *storage_.NewQuerier(0, 1LL << 40);
+    absl::StatusOr<std::vector<SeriesData>> data =
+        q->Select(vs->matchers, 0, 1LL << 40);
+    if (!data.ok()) {
+      ADD_FAILURE() << data.status();
+      return out;
+    }
+    for (const SeriesData& s : *data) {
+      for (size_t i = 0; i < s.timestamps.size(); ++i) {
+        out.push_back(absl::StrCat(
+            s.timestamps[i] / 1000, "s=",
+            IsStaleNaN(s.values[i]) ? "stale" : absl::StrCat(s.values[i])));
+      }
+    }
+    return out;
+  }
+
+  double Instant(absl::string_view query, int64_t t) {
+    absl::StatusOr<QueryResult> r = engine_->InstantQuery(storage_, query, t);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok() || r->vector.size() != 1) return std::nan("");
+    return r->vector[0].v;
+  }
+
+  std::unique_ptr<Engine> engine_;
+  MemStorage storage_;
+};
+
+TEST_F(RulesEvalTest, RecordingLimitExceeded) {
+  Load("load 1m\n  m{i=\"a\"} 1\n  m{i=\"b\"} 2\n");
+  RuleGroup g;
+  g.name = "g";
+  g.limit = 1;
+  g.rules.push_back(Recording("r", "m"));
+  GroupEvaluator ev(g, *engine_, storage_);
+  ev.Eval(0);
+  EXPECT_EQ(ev.rule_health(0), RuleHealth::kBad);
+  EXPECT_EQ(ev.rule_error(0), "exceeded limit of 1 with 2 series");
+  EXPECT_THAT(Raw("r"), ::testing::IsEmpty());
+}
+
+TEST_F(RulesEvalTest, AlertingLimitExceededClearsAlerts) {
+  Load("load 1m\n  m{i=\"a\"} 1\n  m{i=\"b\"} 2\n");
+  RuleGroup g;
+  g.name = "g";
+  g.limit = 1;
+  g.rules.push_back(Alerting("A", "m > 0"));
+  GroupEvaluator ev(g, *engine_, storage_);
+  ev.Eval(0);
+  EXPECT_EQ(ev.rule_error(0), "exceeded limit of 1 with 2 alerts");
+  EXPECT_THAT(ev.ActiveAlerts(0), ::testing::IsEmpty());
+}
+
+TEST_F(RulesEvalTest, DuplicateLabelsetsAfterRuleLabels) {
+  Load("load 1m\n  m{i=\"a\"} 1\n  m{i=\"b\"} 2\n");
+  RuleGroup g;
+  g.name = "g";
+  Rule rec = Recording("r", "m");
+  rec.labels = {{"i", "same"}};
+  Rule alert = Alerting("A", "m");
+  alert.labels = {{"i", "same"}};
+  g.rules = {rec, alert, Recording("ok", "m")};
+  GroupEvaluator ev(g, *engine_, storage_);
+  ev.Eval(0);
+  EXPECT_EQ(ev.rule_error(0),
+            "vector contains metrics with the same labelset after applying "
+            "rule labels");
+  EXPECT_EQ(ev.rule_error(1),
+            "vector contains metrics with the same labelset after applying "
+            "alert labels");
+  // A failing rule does not stop the others.
+  EXPECT_EQ(ev.rule_health(2), RuleHealth::kGood);
+  EXPECT_EQ(Raw("ok").size(), 2u);
+}
+
+TEST_F(RulesEvalTest, StaleMarkersWhenSeriesDisappear) {
+  // b stops after 1m: from 7m on (lookback 5m) the rule no longer returns
+  // it and writes one stale marker.
+  Load("load 1m\n  m{i=\"a\"} 1x10\n  m{i=\"b\"} 2 2\n");
+  RuleGroup g;
+  g.name = "g";
+  g.rules.push_back(Recording("r", "m"));
+  GroupEvaluator ev(g, *engine_, storage_);
+  for (int64_t ts = 0; ts <= 8 * kMinute; ts += kMinute) ev.Eval(ts);
+  EXPECT_THAT(Raw("r{i=\"b\"}"),
+              ::testing::ElementsAre("0s=2", "60s=2", "120s=2", "180s=2",
+                                     "240s=2", "300s=2", "360s=stale"));
+  EXPECT_EQ(Raw("r{i=\"a\"}").size(), 9u);
+}
+
+TEST_F(RulesEvalTest, FailingEvaluationWritesNoStaleMarkers) {
+  // The rule label makes a and b one label set: the evaluation at 1m, when
+  // both exist, fails; it writes nothing, not even a stale marker for the
+  // series of 0m, which is written again at 2m.
+  Load("load 1m\n  m{i=\"a\"} 1 1 1\n  m{i=\"b\"} _ 2 stale\n");
+  RuleGroup g;
+  g.name = "g";
+  Rule r = Recording("r", "m");
+  r.labels = {{"i", "same"}};
+  g.rules.push_back(r);
+  GroupEvaluator ev(g, *engine_, storage_);
+  ev.Eval(0);
+  EXPECT_EQ(ev.rule_health(0), RuleHealth::kGood);
+  ev.Eval(kMinute);
+  EXPECT_EQ(ev.rule_health(0), RuleHealth::kBad);
+  ev.Eval(2 * kMinute);
+  EXPECT_EQ(ev.rule_health(0), RuleHealth::kGood);
+  EXPECT_EQ(ev.rule_error(0), "");
+  EXPECT_THAT(Raw("r"), ::testing::ElementsAre("0s=1", "120s=1"));
+}
+
+TEST_F(RulesEvalTest, ScalarResultIsOneSampleWithoutLabels) {
+  RuleGroup g;
+  g.name = "g";
+  g.rules.push_back(Recording("answer", "42"));
+  GroupEvaluator ev(g, *engine_, storage_);
+  ev.Eval(kMinute);
+  EXPECT_EQ(ev.rule_health(0), RuleHealth::kGood);
+  EXPECT_THAT(Raw("answer"), ::testing::ElementsAre("60s=42"));
+}
+
+TEST_F(RulesEvalTest, ResolvedAlertsAreKeptThenForgotten) {
+  // Firing at 0m, gone from 1m: inactive (resolved) and not reported as
+  // active; a new occurrence starts a new pending alert.
+  Load("load 1m\n  m 1 _ _ 1\n");
+  RuleGroup g;
+  g.name = "g";
+  Rule a = Alerting("A", "m > 0");
+  a.for_ms = kMinute;
+  g.rules.push_back(a);
+  // Shorter lookback so that m disappears at 1m.
+  EngineOptions options;
+  options.lookback_delta_ms = 30 * 1000;
+  std::unique_ptr<Engine> engine = *Engine::Create(options);
+  GroupEvaluator ev(g, *engine, storage_);
+  ev.Eval(0);
+  ASSERT_EQ(ev.ActiveAlerts(0).size(), 1u);
+  EXPECT_EQ(ev.ActiveAlerts(0)[0].state, AlertState::kPending);
+  ev.Eval(kMinute);  // Pending and gone: deleted.
+  EXPECT_THAT(ev.ActiveAlerts(0), ::testing::IsEmpty());
+  ev.Eval(3 * kMinute);
+  ASSERT_EQ(ev.ActiveAlerts(0).size(), 1u);
+  EXPECT_EQ(ev.ActiveAlerts(0)[0].active_at_ms, 3 * kMinute);
+}
+
+TEST_F(RulesEvalTest, AlertsForStateHoldsActiveAtSeconds) {
+  Load("load 1m\n  m 1x5\n");
+  RuleGroup g;
+  g.name = "g";
+  Rule a = Alerting("A", "m > 0");
+  a.for_ms = 2 * kMinute;
+  a.labels = {{"severity", "page"}};
+  g.rules.push_back(a);
+  GroupEvaluator ev(g, *engine_, storage_);
+  for (int64_t ts = kMinute; ts <= 4 * kMinute; ts += kMinute) ev.Eval(ts);
+  EXPECT_EQ(Instant("ALERTS_FOR_STATE{alertname=\"A\"}", 4 * kMinute), 60);
+  EXPECT_EQ(Instant("ALERTS{alertstate=\"firing\"}", 4 * kMinute), 1);
+  // The pending series stopped when the alert fired at 3m.
+  EXPECT_THAT(Raw("ALERTS{alertstate=\"pending\"}"),
+              ::testing::ElementsAre("60s=1", "120s=1", "180s=stale"));
+}
+
+}  // namespace
+}  // namespace promeval
