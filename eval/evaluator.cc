@@ -254,6 +254,22 @@ int64_t CountSamples(const Value& v) {
   return n;
 }
 
+int64_t MaxWindowSamples(const RangeValue& range, const Steps& steps) {
+  int64_t most = 0;
+  for (const RangeSeries& s : range.series) {
+    const auto& t = s.timestamps;
+    size_t lo = 0, hi = 0;
+    for (int i = 0; i < (range.fixed ? 1 : steps.count); ++i) {
+      const int64_t ref = range.RefTime(steps.At(i));
+      while (lo < t.size() && t[lo] <= ref - range.range_ms) ++lo;
+      if (hi < lo) hi = lo;
+      while (hi < t.size() && t[hi] <= ref) ++hi;
+      most = std::max(most, static_cast<int64_t>(hi - lo));
+    }
+  }
+  return most;
+}
+
 absl::StatusOr<Value> Evaluator::Eval(const Expr& e) {
   PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
   const int64_t held = ctx_.current_samples;
@@ -503,6 +519,20 @@ absl::StatusOr<Value> Evaluator::EvalCall(const Call& c) {
     if (i == 1 && c.func->name == "info") {
       // info()'s second argument selects info series; info() reads them.
       args.emplace_back();
+      continue;
+    }
+    const Expr* arg = c.args[i].get();
+    while (const auto* p = As<ParenExpr>(arg)) arg = p->expr.get();
+    if (As<MatrixSelector>(arg) != nullptr) {
+      // Prometheus reads a function's range argument one series at a time:
+      // what it holds is one window of one series, not the whole selection.
+      PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
+      Value v;
+      v.kind = Value::Kind::kMatrix;
+      PROMEVAL_ASSIGN_OR_RETURN(v.matrix, EvalRange(*arg));
+      PROMEVAL_RETURN_IF_ERROR(
+          ctx_.AddSamples(MaxWindowSamples(v.matrix, steps_)));
+      args.push_back(std::move(v));
       continue;
     }
     PROMEVAL_ASSIGN_OR_RETURN(Value v, Eval(*c.args[i]));

@@ -249,6 +249,9 @@ absl::Status SameLabelsetError();
 // counted, as in Prometheus).
 int64_t CountSamples(const Value& v);
 
+// The most samples one series of `range` has in one step's window.
+int64_t MaxWindowSamples(const RangeValue& range, const Steps& steps);
+
 // The warning of quantile(), quantile_over_time() and histogram_quantile()
 // for each parameter value outside [0, 1] (NaN included).
 void AnnotateInvalidQuantiles(QueryContext& ctx, absl::Span<const double> q,

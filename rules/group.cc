@@ -54,8 +54,11 @@ struct RuleState {
   // The rule's labels merged over the group's, sorted by name; for alerting
   // rules the raw (unexpanded) templates.
   StringPairs labels;
-  // Alerting rules: the alerts by the hash of their labels.
+  // Alerting rules: the alerts by the hash of their labels, and the label
+  // and annotation templates (as `labels` and the rule's annotations).
   absl::flat_hash_map<uint64_t, Alert> active;
+  std::vector<rules::AlertTemplate> label_templates;
+  std::vector<rules::AlertTemplate> annotation_templates;
 };
 
 }  // namespace
@@ -81,7 +84,18 @@ class GroupEvaluator::Impl {
         }
       }
       std::sort(merged.begin(), merged.end());
-      states_[i].labels = std::move(merged);
+      RuleState& st = states_[i];
+      st.labels = std::move(merged);
+      const Rule& rule = group_.rules[i];
+      if (rule.kind == Rule::Kind::kAlerting) {
+        const std::string name = absl::StrCat("__alert_", rule.name);
+        for (const auto& [label, text] : st.labels) {
+          st.label_templates.emplace_back(name, text);
+        }
+        for (const auto& [annotation, text] : rule.annotations) {
+          st.annotation_templates.emplace_back(name, text);
+        }
+      }
     }
   }
 
@@ -144,7 +158,6 @@ class GroupEvaluator::Impl {
     const int64_t offset = query_offset_ms();
     PROMEVAL_ASSIGN_OR_RETURN(Vector res,
                               Query(*rule.parsed, rule.expr, ts - offset));
-    const std::string template_name = absl::StrCat("__alert_", rule.name);
     rules::TemplateEnv env;
     env.eval_time_ms = ts;
     env.external_url = options_.external_url;
@@ -163,17 +176,18 @@ class GroupEvaluator::Impl {
       data.value = s.v;
       data.external_labels = options_.external_labels;
       data.external_url = options_.external_url;
-      auto expand = [&](const std::string& text) {
-        return rules::ExpandAlertTemplate(template_name, text, data, env);
-      };
       LabelsBuilder lb(s.labels);
       lb.Del(kMetricName);
-      for (const auto& [name, value] : st.labels) lb.Set(name, expand(value));
+      for (size_t k = 0; k < st.labels.size(); ++k) {
+        lb.Set(st.labels[k].first, st.label_templates[k].Expand(data, env));
+      }
       lb.Set("alertname", rule.name);
       Alert alert;
       alert.labels = lb.Build();
-      for (const auto& [name, value] : rule.annotations) {
-        alert.annotations.emplace_back(name, expand(value));
+      for (size_t k = 0; k < rule.annotations.size(); ++k) {
+        alert.annotations.emplace_back(
+            rule.annotations[k].first,
+            st.annotation_templates[k].Expand(data, env));
       }
       std::sort(alert.annotations.begin(), alert.annotations.end());
       alert.active_at_ms = ts;

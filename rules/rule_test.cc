@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -355,6 +356,60 @@ bool SameValue(double a, double b, bool fuzzy) {
 
 // --- Running a test group ----------------------------------------------------
 
+// The store as promtool's WithSamplesTill shows it: samples up to the
+// current evaluation time only (rules never see later input samples, even
+// through a negative offset or @). Writes go to the store unchanged.
+class Horizon : public Storage {
+ public:
+  explicit Horizon(Storage& store) : store_(store) {}
+
+  void set_horizon(int64_t t) { horizon_ = t; }
+
+  absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t mint,
+                                                      int64_t maxt) override {
+    PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> q,
+                              store_.NewQuerier(mint, maxt));
+    return std::unique_ptr<Querier>(new HorizonQuerier(std::move(q), horizon_));
+  }
+
+  std::unique_ptr<Appender> NewAppender() override {
+    return store_.NewAppender();
+  }
+
+ private:
+  class HorizonQuerier : public Querier {
+   public:
+    HorizonQuerier(std::unique_ptr<Querier> inner, int64_t horizon)
+        : inner_(std::move(inner)), horizon_(horizon) {}
+
+    absl::StatusOr<std::vector<SeriesData>> Select(
+        absl::Span<const Matcher> matchers, int64_t mint,
+        int64_t maxt) override {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<SeriesData> data,
+                                inner_->Select(matchers, mint, maxt));
+      std::vector<SeriesData> out;
+      out.reserve(data.size());
+      for (SeriesData& s : data) {
+        size_t n = std::upper_bound(s.timestamps.begin(), s.timestamps.end(),
+                                    horizon_) -
+                   s.timestamps.begin();
+        if (n == 0) continue;
+        s.timestamps = s.timestamps.subspan(0, n);
+        s.values = s.values.subspan(0, n);
+        out.push_back(s);
+      }
+      return out;
+    }
+
+   private:
+    std::unique_ptr<Querier> inner_;
+    const int64_t horizon_;
+  };
+
+  Storage& store_;
+  int64_t horizon_ = std::numeric_limits<int64_t>::max();
+};
+
 class GroupRunner {
  public:
   GroupRunner(const TestFile& file, const std::vector<RuleFile>& rule_files,
@@ -392,10 +447,14 @@ class GroupRunner {
         absl::StrCat("    ", GroupTitle(group_, index_), ": ", message));
   }
 
-  // Parses the input series into samples sorted by time.
+  // Parses the input series and stores all of their samples; the store
+  // shows them up to the evaluation time only (Horizon).
   absl::Status LoadInput() {
     const int64_t interval =
         group_.interval_ms > 0 ? group_.interval_ms : file_.eval_interval_ms;
+    std::unique_ptr<Appender> app = store_.NewAppender();
+    std::vector<int64_t> t;
+    std::vector<double> v;
     for (const InputSeries& in : group_.input) {
       absl::StatusOr<SeriesDescription> desc =
           ParseSeriesDescription(absl::StrCat(in.series, " ", in.values));
@@ -405,29 +464,16 @@ class GroupRunner {
             absl::StrCat("input series ", GoQuote(in.series), " ",
                          GoQuote(in.values), ": ", desc.status().message()));
       }
+      t.clear();
+      v.clear();
       for (size_t i = 0; i < desc->values.size(); ++i) {
         if (desc->values[i].omitted) continue;
-        input_.push_back(Sample{
-            desc->labels, group_.start_ms + static_cast<int64_t>(i) * interval,
-            desc->values[i].value});
+        t.push_back(group_.start_ms + static_cast<int64_t>(i) * interval);
+        v.push_back(desc->values[i].value);
       }
+      app->AppendSamples(desc->labels, t, v);
     }
-    std::stable_sort(
-        input_.begin(), input_.end(),
-        [](const Sample& a, const Sample& b) { return a.t < b.t; });
-    return absl::OkStatus();
-  }
-
-  // Appends the input samples up to time `ts`.
-  absl::Status AppendInputTill(int64_t ts) {
-    std::unique_ptr<Appender> app = storage_.NewAppender();
-    bool any = false;
-    while (next_input_ < input_.size() && input_[next_input_].t <= ts) {
-      const Sample& s = input_[next_input_++];
-      app->Append(s.labels, s.t, s.v);
-      any = true;
-    }
-    return any ? app->Commit() : absl::OkStatus();
+    return app->Commit();
   }
 
   absl::Status RunTests() {
@@ -503,7 +549,7 @@ class GroupRunner {
     const int64_t interval = file_.eval_interval_ms;
     size_t next_alert_test = 0;
     for (int64_t ts = mint; ts <= mint + max_eval; ts += interval) {
-      PROMEVAL_RETURN_IF_ERROR(AppendInputTill(ts));
+      storage_.set_horizon(ts);
       std::vector<std::string> eval_errors;
       for (auto& g : groups) {
         g->Eval(ts);
@@ -624,9 +670,8 @@ class GroupRunner {
   const TestGroup& group_;
   const int index_;
   const RuleTestOptions& options_;
-  MemStorage storage_;
-  std::vector<Sample> input_;
-  size_t next_input_ = 0;
+  MemStorage store_;
+  Horizon storage_{store_};
   std::vector<std::string> failures_;
 };
 

@@ -4282,20 +4282,32 @@ absl::StatusOr<std::string> Template::Execute(const TemplateData& data,
   }
 }
 
+AlertTemplate::AlertTemplate(absl::string_view name, absl::string_view text)
+    : name_(name),
+      text_(text),
+      plain_(!absl::StrContains(text, "{{")),
+      template_(plain_ ? absl::StatusOr<Template>(absl::UnknownError(""))
+                       : Template::Parse(name, text)) {}
+
+std::string AlertTemplate::Expand(const TemplateData& data,
+                                  const TemplateEnv& env) const {
+  if (plain_) return text_;
+  if (!template_.ok()) {
+    return absl::StrCat("<error expanding template: error parsing template ",
+                        name_, ": ", template_.status().message(), ">");
+  }
+  absl::StatusOr<std::string> out = template_->Execute(data, env);
+  if (!out.ok()) {
+    return absl::StrCat("<error expanding template: error executing template ",
+                        name_, ": ", out.status().message(), ">");
+  }
+  return *std::move(out);
+}
+
 std::string ExpandAlertTemplate(absl::string_view name, absl::string_view text,
                                 const TemplateData& data,
                                 const TemplateEnv& env) {
-  absl::StatusOr<Template> tmpl = Template::Parse(name, text);
-  if (!tmpl.ok()) {
-    return absl::StrCat("<error expanding template: error parsing template ",
-                        name, ": ", tmpl.status().message(), ">");
-  }
-  absl::StatusOr<std::string> out = tmpl->Execute(data, env);
-  if (!out.ok()) {
-    return absl::StrCat("<error expanding template: error executing template ",
-                        name, ": ", out.status().message(), ">");
-  }
-  return *std::move(out);
+  return AlertTemplate(name, text).Expand(data, env);
 }
 
 }  // namespace promeval::rules

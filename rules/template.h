@@ -67,9 +67,24 @@ class Template {
   std::unique_ptr<Impl> impl_;
 };
 
-// What Prometheus's alerting rule does with a label or annotation template:
-// parse and execute it; on error the result is the text
-// `<error expanding template: ERROR>` (never a failure).
+// A label or annotation template of an alerting rule, parsed once and
+// expanded for every alert as Prometheus's alerting rule does: on error the
+// result is the text `<error expanding template: ERROR>` (never a failure).
+class AlertTemplate {
+ public:
+  // `name` is the template's name in errors ("__alert_" + the alert name).
+  AlertTemplate(absl::string_view name, absl::string_view text);
+
+  std::string Expand(const TemplateData& data, const TemplateEnv& env) const;
+
+ private:
+  std::string name_;
+  std::string text_;
+  bool plain_;  // No action: the text is the result.
+  absl::StatusOr<Template> template_;
+};
+
+// AlertTemplate(name, text).Expand(data, env).
 std::string ExpandAlertTemplate(absl::string_view name, absl::string_view text,
                                 const TemplateData& data,
                                 const TemplateEnv& env);

@@ -186,6 +186,15 @@ class MemStorage::MemQuerier : public Querier {
   const Impl* impl_;
 };
 
+// Makes room for `n` more elements, growing geometrically: commits that
+// add a few samples each must not reallocate every time.
+template <typename T>
+void Grow(std::vector<T>& v, size_t n) {
+  if (v.capacity() < v.size() + n) {
+    v.reserve(std::max(v.size() + n, 2 * v.capacity()));
+  }
+}
+
 class MemStorage::MemAppender : public Appender {
  public:
   explicit MemAppender(Impl* impl) : impl_(impl) {}
@@ -197,7 +206,7 @@ class MemStorage::MemAppender : public Appender {
   void AppendSamples(const Labels& labels, absl::Span<const int64_t> timestamps,
                      absl::Span<const double> values) override {
     std::vector<FPointBits>& samples = Slot(labels).samples;
-    samples.reserve(samples.size() + timestamps.size());
+    Grow(samples, timestamps.size());
     for (size_t i = 0; i < timestamps.size(); ++i) {
       samples.push_back(FPointBits{timestamps[i], values[i]});
     }
@@ -240,8 +249,8 @@ class MemStorage::MemAppender : public Appender {
       uint32_t id = ids[i] >= 0 ? static_cast<uint32_t>(ids[i])
                                 : impl_->Create(pending_[i].labels);
       MemSeries& s = *impl_->series[id];
-      s.timestamps.reserve(s.timestamps.size() + pending_[i].samples.size());
-      s.values.reserve(s.values.size() + pending_[i].samples.size());
+      Grow(s.timestamps, pending_[i].samples.size());
+      Grow(s.values, pending_[i].samples.size());
       for (const FPointBits& p : pending_[i].samples) {
         if (!s.timestamps.empty() && s.timestamps.back() == p.t) continue;
         s.timestamps.push_back(p.t);
