@@ -195,6 +195,38 @@ if [ "$code" != 0 ] || [ "$out" != "Checking standard input
   echo "FAIL check-rules-feature: exit $code: $out"; failures=$((failures + 1))
 fi
 
+# promeval test rules: promtool's unit-test files, outcomes and exit codes.
+unit="$(cd "$data/../rules/tests" && pwd)"
+expect test-rules-pass 0 "Unit Testing:  $unit/alerts.test.yml
+  SUCCESS" -- test rules "$unit/alerts.test.yml"
+
+expect test-rules-fail 1 "Unit Testing:  $data/rules/failing.test.yml
+  FAILED:
+    test group 1 (\"wrong expectations\"): alert \"HighErrors\" at 4m: expected 0 firing, got 1 (- expected, + got)
+        + {alertname=\"HighErrors\", instance=\"a\", severity=\"page\"} annotations {summary=\"a has 12 errors\"}
+    test group 1 (\"wrong expectations\"): expr \"errors_total\" at 1m: expected 1 samples, got 1 (- expected, + got)
+        - {__name__=\"errors_total\", instance=\"a\"} 4
+        + {__name__=\"errors_total\", instance=\"a\"} 3" -- test rules "$data/rules/failing.test.yml"
+
+expect test-rules-example 0 "Unit Testing:  $data/../../examples/batchsql.test.yml
+  SUCCESS" -- test rules "$data/../../examples/batchsql.test.yml"
+
+# --run selects test groups by name: none of the failing file's match.
+expect test-rules-run 0 "Unit Testing:  $data/rules/failing.test.yml
+  SUCCESS" -- test rules --run '^nothing$' "$data/rules/failing.test.yml"
+
+expect test-rules-missing 1 "Unit Testing:  /nonexistent.yml
+  FAILED:
+    open /nonexistent.yml: No such file or directory" -- test rules /nonexistent.yml
+
+junit="$(mktemp -d)/report.xml"
+"$bin" test rules --junit "$junit" "$data/rules/failing.test.yml" >/dev/null 2>&1
+if ! grep -q '<testcase name="wrong expectations"' "$junit" ||
+   ! grep -q '<failure message="    test group 1 (&#34;wrong expectations&#34;): alert' "$junit"; then
+  echo "FAIL test-rules-junit: $(cat "$junit")"; failures=$((failures + 1))
+fi
+rm -rf "$(dirname "$junit")"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"
   exit 1
