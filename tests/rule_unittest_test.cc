@@ -4,6 +4,9 @@
 // test (cmd/promtool/unittest_test.go) expects.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -107,6 +110,44 @@ TEST(RuleUnitTestFiles, NativeHistogramGroupsAreSkippedNotPassed) {
     }
   }
   EXPECT_GE(skipped, 1);
+}
+
+// Random edits of a valid test file (and of its rule file) give a result
+// or an error, never a crash or a hang.
+TEST(RuleUnitTestFiles, MutatedFilesNeverCrash) {
+  const fs::path src = fs::path(PROMEVAL_SOURCE_DIR) / "testdata/rules/tests";
+  const fs::path dir = fs::temp_directory_path() / "promeval_rule_fuzz";
+  fs::create_directories(dir);
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string test = read(src / "alerts.test.yml");
+  const std::string rules = read(src / "alerts.rules.yml");
+  static constexpr char kAlphabet[] = "{}[]:-'\"#&*!|>%@` \n\tx0_";
+  std::mt19937 rng(20261129);
+  auto mutate = [&](std::string s) {
+    for (int k = 0, n = 1 + rng() % 4; k < n; ++k) {
+      size_t pos = rng() % (s.size() + 1);
+      if (rng() % 2 == 0) {
+        s.insert(pos, 1, kAlphabet[rng() % (sizeof(kAlphabet) - 1)]);
+      } else if (pos < s.size()) {
+        s.erase(pos, 1 + rng() % 8);
+      }
+    }
+    return s;
+  };
+  for (int i = 0; i < 150; ++i) {
+    const bool mutate_rules = i % 3 == 0;
+    std::ofstream(dir / "alerts.test.yml")
+        << (mutate_rules ? test : mutate(test));
+    std::ofstream(dir / "alerts.rules.yml")
+        << (mutate_rules ? mutate(rules) : rules);
+    RuleTestFileResult r =
+        RunRuleTestFile((dir / "alerts.test.yml").string(), RuleTestOptions());
+    for (const std::string& e : r.errors) EXPECT_FALSE(e.empty());
+  }
+  fs::remove_all(dir);
 }
 
 TEST(RuleUnitTestFiles, MissingFileIsAnError) {
