@@ -32,7 +32,7 @@ namespace {
 
 // Limits that keep hostile templates from exhausting the stack, memory or
 // time. Go has no equivalent for the last three (it would run on).
-constexpr int kMaxParseDepth = 1000;     // Nested parens / control blocks.
+constexpr int kMaxParseDepth = 200;      // Nested parens / control blocks.
 constexpr int kMaxExecDepth = 200;       // Nested {{template}} calls.
 constexpr int64_t kMaxSteps = 10000000;  // Nodes walked + range iterations.
 constexpr size_t kMaxOutput = 16 << 20;  // Bytes of output.
