@@ -24,6 +24,9 @@ void RegisterTest(CLI::App& app, int& exit_code);
 // subcommand of `test`.
 CLI::App* RegisterTestRules(CLI::App& test, int& exit_code);
 
+// `promeval rules eval RULES.yml... --data FILE... --start T --end T`.
+void RegisterRules(CLI::App& app, int& exit_code);
+
 }  // namespace promeval::cli
 
 #endif  // PROMEVAL_CLI_COMMANDS_H_

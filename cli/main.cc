@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   promeval::cli::RegisterParse(app, exit_code);
   promeval::cli::RegisterQuery(app, exit_code);
   promeval::cli::RegisterTest(app, exit_code);
+  promeval::cli::RegisterRules(app, exit_code);
   promeval::cli::RegisterCheck(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -362,10 +362,17 @@ const std::string& GroupEvaluator::rule_error(size_t rule) const {
 }
 
 std::vector<Alert> GroupEvaluator::ActiveAlerts(size_t rule) const {
+  std::vector<Alert> out = CurrentAlerts(rule);
+  out.erase(
+      std::remove_if(out.begin(), out.end(),
+                     [](const Alert& a) { return a.resolved_at_ms != 0; }),
+      out.end());
+  return out;
+}
+
+std::vector<Alert> GroupEvaluator::CurrentAlerts(size_t rule) const {
   std::vector<Alert> out;
-  for (const auto& [h, a] : impl_->state(rule).active) {
-    if (a.resolved_at_ms == 0) out.push_back(a);
-  }
+  for (const auto& [h, a] : impl_->state(rule).active) out.push_back(a);
   std::sort(out.begin(), out.end(), [](const Alert& a, const Alert& b) {
     return CompareLabels(a.labels, b.labels) < 0;
   });

@@ -227,6 +227,30 @@ if ! grep -q '<testcase name="wrong expectations"' "$junit" ||
 fi
 rm -rf "$(dirname "$junit")"
 
+# promeval rules eval: the alert timeline of a replay (worked out by hand in
+# testdata/replay/batchsql.data) and the produced series.
+replay="$(cd "$data/../replay" && pwd)"
+out_om="$(mktemp -d)/replay.om"
+expect rules-eval 0 '{alertname="BatchSQLHighErrorRate", driver="postgres", severity="warning"}
+  1970-01-01T00:09:00.000Z  pending  value=0.06
+      description: Error rate is 6% for postgres
+      summary: BatchSQL error rate is high
+  1970-01-01T00:11:00.000Z  firing  value=0.09999999999999999
+      description: Error rate is 10% for postgres
+      summary: BatchSQL error rate is high
+  1970-01-01T00:18:00.000Z  resolved
+      description: Error rate is 7.5% for postgres
+      summary: BatchSQL error rate is high' -- rules eval --data "$replay/batchsql.data" \
+  --start 0 --end 1200 --output "$out_om" "$data/../../examples/batchsql.rules.yml"
+if [ "$(grep -c '^ALERTS{.*alertstate="firing"' "$out_om")" != 8 ] ||
+   [ "$(tail -1 "$out_om")" != "# EOF" ]; then
+  echo "FAIL rules-eval-output: $(head -5 "$out_om")"; failures=$((failures + 1))
+fi
+rm -rf "$(dirname "$out_om")"
+# A bad rule file: its errors (as in its .bad.errors file), exit 1.
+expect rules-eval-bad-rules 1 "$(sed "s|^|$data/../rules/|" "$data/../rules/record_and_alert.bad.errors")" -- \
+  rules eval --data "$replay/batchsql.data" --start 0 --end 60 "$data/../rules/record_and_alert.bad.yaml"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"
   exit 1

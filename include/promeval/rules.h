@@ -145,11 +145,68 @@ class GroupEvaluator {
   // The rule's alerts that are pending or firing (not resolved), sorted by
   // labels. Empty for recording rules.
   std::vector<Alert> ActiveAlerts(size_t rule) const;
+  // ActiveAlerts() and the resolved alerts still kept (15 minutes).
+  std::vector<Alert> CurrentAlerts(size_t rule) const;
 
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// ---------------------------------------------------------------------------
+// Offline replay (rules/replay.cc): what a Prometheus server would have
+// evaluated over stored data.
+
+struct ReplayOptions {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  // 0: each group at its own `interval` (default_interval_ms if unset).
+  int64_t interval_ms = 0;
+  int64_t default_interval_ms = 60 * 1000;
+  RuleEvalOptions eval;
+};
+
+// One state change of an alert.
+struct AlertTransition {
+  int64_t time_ms = 0;
+  AlertState state = AlertState::kPending;  // kInactive: resolved/cancelled.
+  double value = 0;
+  StringPairs annotations;  // As expanded at that evaluation.
+};
+
+struct AlertTimeline {
+  std::string group;
+  Labels labels;  // The alert's labels (alertname included).
+  std::vector<AlertTransition> transitions;
+};
+
+// A series the rules wrote (recording outputs, ALERTS, ALERTS_FOR_STATE,
+// stale markers).
+struct WrittenSeries {
+  Labels labels;
+  std::vector<int64_t> timestamps;
+  std::vector<double> values;
+};
+
+struct ReplayResult {
+  std::vector<WrittenSeries> written;   // Sorted by labels.
+  std::vector<AlertTimeline> alerts;    // In order of first appearance.
+  // Rule errors: "group G, rule R, at T: error".
+  std::vector<std::string> errors;
+  int64_t evaluations = 0;  // Group evaluations run.
+};
+
+// Evaluates every group of `files` at start, start + interval, ... <= end
+// (groups in file order at equal times, so later groups see earlier
+// outputs), writing results into `storage`.
+ReplayResult ReplayRules(const std::vector<RuleFile>& files,
+                         const Engine& engine, Storage& storage,
+                         const ReplayOptions& options);
+
+// The written series as OpenMetrics text (what `promtool tsdb
+// create-blocks-from openmetrics` reads): timestamps in seconds, one family
+// per metric name, `# EOF`. Stale markers are written as NaN.
+std::string WriteOpenMetrics(const std::vector<WrittenSeries>& series);
 
 }  // namespace promeval
 
