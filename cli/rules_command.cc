@@ -1,8 +1,6 @@
 // `promeval rules eval RULES.yml... --data FILE... --start T --end T`:
 // offline replay of rule groups over fixture data, with the alert timeline
 // and the produced series as OpenMetrics.
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -14,6 +12,7 @@
 #include "cli/data.h"
 #include "nlohmann/json.hpp"
 #include "promeval/engine.h"
+#include "promeval/files.h"
 #include "promeval/rules.h"
 #include "promeval/text.h"
 
@@ -71,19 +70,6 @@ std::string TimelineJson(const std::vector<AlertTimeline>& alerts) {
     list.push_back(std::move(j));
   }
   return list.dump(2) + "\n";
-}
-
-// Writes `content` to `path` through a temporary file and a rename.
-bool WriteAtomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  std::ofstream out(tmp, std::ios::binary);
-  out << content;
-  out.close();
-  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -178,9 +164,10 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     std::cout << (o->format == "json" ? TimelineJson(result.alerts)
                                       : TimelineText(result.alerts));
     for (const std::string& e : result.errors) std::cerr << e << "\n";
-    if (!o->output.empty() &&
-        !WriteAtomically(o->output, WriteOpenMetrics(result.written))) {
-      return fail(absl::StrCat("cannot write ", o->output));
+    if (!o->output.empty()) {
+      absl::Status written =
+          WriteFileAtomically(o->output, WriteOpenMetrics(result.written));
+      if (!written.ok()) return fail(written.message());
     }
     if (!result.errors.empty()) exit_code = 1;
   });

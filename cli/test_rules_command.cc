@@ -1,6 +1,4 @@
 // `promeval test rules FILE.yml...`: promtool's rule unit-test files.
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -11,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/data.h"
 #include "promeval/engine.h"
+#include "promeval/files.h"
 #include "promeval/rule_test.h"
 #include "promeval/text.h"
 
@@ -131,15 +130,10 @@ CLI::App* RegisterTestRules(CLI::App& test, int& exit_code) {
       results.push_back(std::move(r));
     }
     if (!options->junit.empty()) {
-      // Written next to the target and renamed: never a partial file.
-      const std::string tmp = options->junit + ".tmp";
-      std::ofstream out(tmp);
-      out << JUnit(results);
-      out.close();
-      if (!out || std::rename(tmp.c_str(), options->junit.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        std::cerr << "promeval test rules: cannot write " << options->junit
-                  << "\n";
+      absl::Status written =
+          WriteFileAtomically(options->junit, JUnit(results));
+      if (!written.ok()) {
+        std::cerr << "promeval test rules: " << written.message() << "\n";
         exit_code = 2;
       }
     }

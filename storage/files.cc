@@ -38,4 +38,24 @@ absl::StatusOr<std::string> ReadFile(absl::string_view path) {
   return content;
 }
 
+absl::Status WriteFileAtomically(absl::string_view path,
+                                 absl::string_view content) {
+  const std::string target(path);
+  const std::string tmp = target + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("open ", tmp, ": ", std::strerror(errno)));
+  }
+  bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), target.c_str()) != 0) {
+    absl::Status error = absl::InvalidArgumentError(
+        absl::StrCat("write ", path, ": ", std::strerror(errno)));
+    std::remove(tmp.c_str());
+    return error;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace promeval
