@@ -2,11 +2,14 @@
 // offline replay of rule groups over fixture data, with the alert timeline
 // and the produced series as OpenMetrics.
 #include <iostream>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/data.h"
@@ -72,6 +75,55 @@ std::string TimelineJson(const std::vector<AlertTimeline>& alerts) {
   return list.dump(2) + "\n";
 }
 
+// The sample lines of OpenMetrics text by series ("name{labels}"), in order.
+std::map<std::string, std::vector<std::string>> SeriesLines(
+    absl::string_view text) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    // The series ends at the space after the closing brace (label values may
+    // contain spaces), or at the first space without labels.
+    size_t brace = line.find('{');
+    size_t space = line.find(' ');
+    if (brace != absl::string_view::npos && brace < space) {
+      size_t close = line.find("} ", brace);
+      space = close == absl::string_view::npos ? space : close + 1;
+    }
+    if (space == absl::string_view::npos) continue;
+    out[std::string(line.substr(0, space))].emplace_back(
+        line.substr(space + 1));
+  }
+  return out;
+}
+
+// A per-series diff of two OpenMetrics texts ("" if they hold the same
+// samples): "- " golden only, "+ " produced only.
+std::string GoldenDiff(absl::string_view golden, absl::string_view got) {
+  std::map<std::string, std::vector<std::string>> want = SeriesLines(golden);
+  std::map<std::string, std::vector<std::string>> have = SeriesLines(got);
+  std::set<std::string> keys;
+  for (const auto& [k, v] : want) keys.insert(k);
+  for (const auto& [k, v] : have) keys.insert(k);
+  std::string out;
+  for (const std::string& k : keys) {
+    const std::vector<std::string> none;
+    const auto w = want.find(k);
+    const auto h = have.find(k);
+    const std::vector<std::string>& a = w == want.end() ? none : w->second;
+    const std::vector<std::string>& b = h == have.end() ? none : h->second;
+    if (a == b) continue;
+    absl::StrAppend(&out, k, "\n");
+    std::set<std::string> in_a(a.begin(), a.end()), in_b(b.begin(), b.end());
+    for (const std::string& l : a) {
+      if (!in_b.contains(l)) absl::StrAppend(&out, "  - ", l, "\n");
+    }
+    for (const std::string& l : b) {
+      if (!in_a.contains(l)) absl::StrAppend(&out, "  + ", l, "\n");
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void RegisterRules(CLI::App& app, int& exit_code) {
@@ -81,6 +133,8 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     std::string data_format = "auto";
     std::string start, end, interval;
     std::string output;
+    std::string golden;
+    bool update = false;
     std::string format = "text";
     std::vector<std::string> features;
   };
@@ -107,6 +161,12 @@ void RegisterRules(CLI::App& app, int& exit_code) {
                   "Write the produced series (recording outputs, ALERTS, "
                   "ALERTS_FOR_STATE, stale markers as NaN) to this "
                   "OpenMetrics file.");
+  cmd->add_option("--golden", o->golden,
+                  "Compare the produced series with this OpenMetrics file; "
+                  "a difference prints a per-series diff and exits with "
+                  "status 1.");
+  cmd->add_flag("--update", o->update,
+                "With --golden: rewrite the golden file instead.");
   cmd->add_option("--format", o->format, "Timeline output: text or json.")
       ->check(CLI::IsMember({"text", "json"}));
   AddFeatureOption(*cmd, o->features);
@@ -164,10 +224,27 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     std::cout << (o->format == "json" ? TimelineJson(result.alerts)
                                       : TimelineText(result.alerts));
     for (const std::string& e : result.errors) std::cerr << e << "\n";
+    const std::string produced = WriteOpenMetrics(result.written);
     if (!o->output.empty()) {
-      absl::Status written =
-          WriteFileAtomically(o->output, WriteOpenMetrics(result.written));
+      absl::Status written = WriteFileAtomically(o->output, produced);
       if (!written.ok()) return fail(written.message());
+    }
+    if (!o->golden.empty()) {
+      if (o->update) {
+        absl::Status written = WriteFileAtomically(o->golden, produced);
+        if (!written.ok()) return fail(written.message());
+      } else {
+        absl::StatusOr<std::string> golden = ReadFile(o->golden);
+        if (!golden.ok()) return fail(golden.status().message());
+        std::string diff = GoldenDiff(*golden, produced);
+        if (!diff.empty()) {
+          std::cerr << "produced series differ from " << o->golden
+                    << " (- golden, + produced):\n"
+                    << diff;
+          exit_code = 1;
+          return;
+        }
+      }
     }
     if (!result.errors.empty()) exit_code = 1;
   });

@@ -247,6 +247,26 @@ if [ "$(grep -c '^ALERTS{.*alertstate="firing"' "$out_om")" != 8 ] ||
   echo "FAIL rules-eval-output: $(head -5 "$out_om")"; failures=$((failures + 1))
 fi
 rm -rf "$(dirname "$out_om")"
+# --golden: the replay of our example rules must reproduce the checked-in
+# series; a changed value gives a per-series diff and exit 1.
+golden_args=(rules eval --data "$replay/batchsql.data" --start 0 --end 1200)
+rules_file="$data/../../examples/batchsql.rules.yml"
+err=$("$bin" "${golden_args[@]}" --golden "$replay/batchsql.golden.om" "$rules_file" 2>&1 >/dev/null); code=$?
+if [ "$code" != 0 ] || [ -n "$err" ]; then
+  echo "FAIL rules-eval-golden: exit $code: $err"; failures=$((failures + 1))
+fi
+changed="$(mktemp -d)/golden.om"
+sed 's/^\(driver:batchsql_error_ratio:rate5m{driver="postgres"}\) 0.06 540$/\1 0.07 540/' \
+  "$replay/batchsql.golden.om" > "$changed"
+err=$("$bin" "${golden_args[@]}" --golden "$changed" "$rules_file" 2>&1 >/dev/null); code=$?
+if [ "$code" != 1 ] || [ "$err" != "produced series differ from $changed (- golden, + produced):
+driver:batchsql_error_ratio:rate5m{driver=\"postgres\"}
+  - 0.07 540
+  + 0.06 540" ]; then
+  echo "FAIL rules-eval-golden-diff: exit $code: $err"; failures=$((failures + 1))
+fi
+rm -rf "$(dirname "$changed")"
+
 # A bad rule file: its errors (as in its .bad.errors file), exit 1.
 expect rules-eval-bad-rules 1 "$(sed "s|^|$data/../rules/|" "$data/../rules/record_and_alert.bad.errors")" -- \
   rules eval --data "$replay/batchsql.data" --start 0 --end 60 "$data/../rules/record_and_alert.bad.yaml"
