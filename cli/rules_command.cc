@@ -136,6 +136,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     std::string golden;
     bool update = false;
     std::string format = "text";
+    std::string align = "start";
     std::vector<std::string> features;
   };
   auto o = std::make_shared<Options>();
@@ -157,6 +158,11 @@ void RegisterRules(CLI::App& app, int& exit_code) {
   cmd->add_option("--interval", o->interval,
                   "Evaluate every group at this interval instead of its own "
                   "(e.g. 1m).");
+  cmd->add_option("--align", o->align,
+                  "Evaluation times: start (start, start + interval, ...; "
+                  "the default) or server (each group at the offset a live "
+                  "Prometheus uses, from the first such time >= start).")
+      ->check(CLI::IsMember({"start", "server"}));
   cmd->add_option("--output", o->output,
                   "Write the produced series (recording outputs, ALERTS, "
                   "ALERTS_FOR_STATE, stale markers as NaN) to this "
@@ -191,6 +197,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     }
     replay.start_ms = *start;
     replay.end_ms = *end;
+    replay.align_server = o->align == "server";
     if (!o->interval.empty()) {
       absl::StatusOr<int64_t> d = ParseDurationArg(o->interval);
       if (!d.ok() || *d <= 0) return fail("invalid --interval");

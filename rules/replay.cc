@@ -154,6 +154,25 @@ std::string EscapeLabelValue(absl::string_view v) {
 
 }  // namespace
 
+int64_t ServerAlignedStart(const RuleGroup& group, int64_t interval_ms,
+                           int64_t start_ms) {
+  // In nanoseconds, as Go's time arithmetic.
+  const uint64_t interval = static_cast<uint64_t>(interval_ms) * 1000000;
+  const uint64_t hash =
+      Labels({{"name", group.name}, {"file", group.file}}).Hash();
+  const int64_t offset = static_cast<int64_t>(hash % interval);
+  const int64_t start = start_ms * 1000000;
+  const int64_t adjusted = start - offset;
+  int64_t base = adjusted - adjusted % static_cast<int64_t>(interval);
+  if (adjusted % static_cast<int64_t>(interval) < 0) {
+    base -= static_cast<int64_t>(interval);
+  }
+  int64_t next = base + offset;
+  while (next < start) next += static_cast<int64_t>(interval);
+  // timestamp.FromTime: ms, truncated.
+  return next / 1000000;
+}
+
 ReplayResult ReplayRules(const std::vector<RuleFile>& files,
                          const Engine& engine, Storage& storage,
                          const ReplayOptions& options) {
@@ -178,6 +197,12 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
   // The next evaluation time of each group; at equal times groups run in
   // file order.
   std::vector<int64_t> next(groups.size(), options.start_ms);
+  if (options.align_server) {
+    for (size_t i = 0; i < groups.size(); ++i) {
+      next[i] = ServerAlignedStart(groups[i].evaluator->group(),
+                                   groups[i].interval_ms, options.start_ms);
+    }
+  }
   while (true) {
     size_t pick = groups.size();
     for (size_t i = 0; i < groups.size(); ++i) {

@@ -150,6 +150,35 @@ TEST_F(ReplayTest, RuleErrorsAreReportedAndReplayContinues) {
   EXPECT_THAT(Find(r, "ok")->values, ::testing::ElementsAre(2, 2));
 }
 
+TEST_F(ReplayTest, ServerAlignment) {
+  ASSERT_TRUE(LoadSeriesScript("load 1m\n  x 1x30\n", "data", storage_).ok());
+  RuleFile f = Parse(R"(groups:
+  - name: g
+    interval: 1m
+    rules:
+      - record: a
+        expr: x
+)");
+  const RuleGroup& g = f.groups[0];
+  const int64_t first = ServerAlignedStart(g, kMinute, 5 * kMinute);
+  // The group's offset: the hash of {name, file} modulo the interval (ns).
+  const uint64_t hash = Labels({{"name", "g"}, {"file", "rules.yml"}}).Hash();
+  const int64_t offset_ms =
+      static_cast<int64_t>(hash % (uint64_t{60} * 1000000000)) / 1000000;
+  EXPECT_EQ(first, 5 * kMinute + offset_ms);
+  ReplayOptions o;
+  o.start_ms = 5 * kMinute;
+  o.end_ms = 8 * kMinute;
+  o.align_server = true;
+  ReplayResult r = ReplayRules({f}, *engine_, storage_, o);
+  ASSERT_NE(Find(r, "a"), nullptr);
+  EXPECT_EQ(Find(r, "a")->timestamps.front(), first);
+  for (int64_t t : Find(r, "a")->timestamps) {
+    EXPECT_EQ((t - first) % kMinute, 0);
+    EXPECT_LE(t, 8 * kMinute);
+  }
+}
+
 TEST(WriteOpenMetricsTest, FormatAndRoundTrip) {
   std::vector<WrittenSeries> series = {
       {Labels({{"__name__", "job:x"}, {"a", "q\"\\\n"}}),

@@ -163,8 +163,18 @@ struct ReplayOptions {
   // 0: each group at its own `interval` (default_interval_ms if unset).
   int64_t interval_ms = 0;
   int64_t default_interval_ms = 60 * 1000;
+  // Evaluate each group at the times a live server would: shifted by the
+  // group's offset (its labels {name, file} hashed, modulo the interval;
+  // Prometheus's Group.EvalTimestamp), from the first such time >= start.
+  // Otherwise at start, start + interval, ... (promtool's unit tests).
+  bool align_server = false;
   RuleEvalOptions eval;
 };
+
+// The first evaluation time >= start_ms of a group as a live Prometheus
+// schedules it (Group.EvalTimestamp).
+int64_t ServerAlignedStart(const RuleGroup& group, int64_t interval_ms,
+                           int64_t start_ms);
 
 // One state change of an alert.
 struct AlertTransition {
@@ -189,8 +199,8 @@ struct WrittenSeries {
 };
 
 struct ReplayResult {
-  std::vector<WrittenSeries> written;   // Sorted by labels.
-  std::vector<AlertTimeline> alerts;    // In order of first appearance.
+  std::vector<WrittenSeries> written;  // Sorted by labels.
+  std::vector<AlertTimeline> alerts;   // In order of first appearance.
   // Rule errors: "group G, rule R, at T: error".
   std::vector<std::string> errors;
   int64_t evaluations = 0;  // Group evaluations run.
