@@ -4,7 +4,7 @@
 Generates BatchSQL-shaped data (OpenMetrics, samples every 15s, 2h, shifted
 by 7s so that no sample sits on an evaluation window's edge, where
 Prometheus 2.42's closed windows and 3.x's left-open ones differ), loads it
-into a loopback `prometheus` (2.42), backfills examples/batchsql.rules.yml
+into a loopback `prometheus` (2.42), backfills examples/batchsql/rules.yml
 with `promtool tsdb create-blocks-from rules`, dumps the blocks with
 `promtool tsdb dump`, replays the same rules with `promeval rules eval
 --output`, and compares every recorded sample (relative tolerance 1e-9:
@@ -26,7 +26,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-RULES = os.path.join(ROOT, "examples", "batchsql.rules.yml")
+RULES = os.path.join(ROOT, "examples", "batchsql", "rules.yml")
 T0 = 1700000000
 STEP = 15
 SAMPLES = 2 * 3600 // STEP

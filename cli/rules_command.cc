@@ -27,17 +27,22 @@ std::string Rfc3339(int64_t ms) {
                           absl::UTCTimeZone());
 }
 
-std::string StateName(AlertState s) {
-  return s == AlertState::kInactive ? "resolved"
-                                    : std::string(AlertStateName(s));
+// "pending", "firing", and for the end of an alert "resolved" after firing
+// or "inactive" when it never fired.
+std::string StateName(AlertState s, AlertState previous) {
+  if (s != AlertState::kInactive) return std::string(AlertStateName(s));
+  return previous == AlertState::kFiring ? "resolved" : "inactive";
 }
 
 std::string TimelineText(const std::vector<AlertTimeline>& alerts) {
   std::string out;
   for (const AlertTimeline& a : alerts) {
     absl::StrAppend(&out, a.labels.ToString(), "\n");
+    AlertState previous = AlertState::kInactive;
     for (const AlertTransition& t : a.transitions) {
-      absl::StrAppend(&out, "  ", Rfc3339(t.time_ms), "  ", StateName(t.state));
+      absl::StrAppend(&out, "  ", Rfc3339(t.time_ms), "  ",
+                      StateName(t.state, previous));
+      previous = t.state;
       if (t.state != AlertState::kInactive) {
         absl::StrAppend(&out, "  value=", FormatFloatGo(t.value));
       }
@@ -56,12 +61,14 @@ std::string TimelineJson(const std::vector<AlertTimeline>& alerts) {
     nlohmann::ordered_json labels = nlohmann::ordered_json::object();
     for (const Label& l : a.labels) labels[l.name] = l.value;
     nlohmann::ordered_json transitions = nlohmann::ordered_json::array();
+    AlertState previous = AlertState::kInactive;
     for (const AlertTransition& t : a.transitions) {
       nlohmann::ordered_json annotations = nlohmann::ordered_json::object();
       for (const auto& [name, value] : t.annotations) annotations[name] = value;
       nlohmann::ordered_json j;
       j["time"] = Rfc3339(t.time_ms);
-      j["state"] = StateName(t.state);
+      j["state"] = StateName(t.state, previous);
+      previous = t.state;
       if (t.state != AlertState::kInactive) j["value"] = FormatFloatGo(t.value);
       j["annotations"] = std::move(annotations);
       transitions.push_back(std::move(j));

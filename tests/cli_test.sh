@@ -208,8 +208,8 @@ expect test-rules-fail 1 "Unit Testing:  $data/rules/failing.test.yml
         - {__name__=\"errors_total\", instance=\"a\"} 4
         + {__name__=\"errors_total\", instance=\"a\"} 3" -- test rules "$data/rules/failing.test.yml"
 
-expect test-rules-example 0 "Unit Testing:  $data/../../examples/batchsql.test.yml
-  SUCCESS" -- test rules "$data/../../examples/batchsql.test.yml"
+expect test-rules-example 0 "Unit Testing:  $data/../../examples/batchsql/rules.test.yml
+  SUCCESS" -- test rules "$data/../../examples/batchsql/rules.test.yml"
 
 # --run selects test groups by name: none of the failing file's match.
 expect test-rules-run 0 "Unit Testing:  $data/rules/failing.test.yml
@@ -241,7 +241,7 @@ expect rules-eval 0 '{alertname="BatchSQLHighErrorRate", driver="postgres", seve
   1970-01-01T00:18:00.000Z  resolved
       description: Error rate is 7.5% for postgres
       summary: BatchSQL error rate is high' -- rules eval --data "$replay/batchsql.data" \
-  --start 0 --end 1200 --output "$out_om" "$data/../../examples/batchsql.rules.yml"
+  --start 0 --end 1200 --output "$out_om" "$data/../../examples/batchsql/rules.yml"
 if [ "$(grep -c '^ALERTS{.*alertstate="firing"' "$out_om")" != 8 ] ||
    [ "$(tail -1 "$out_om")" != "# EOF" ]; then
   echo "FAIL rules-eval-output: $(head -5 "$out_om")"; failures=$((failures + 1))
@@ -250,7 +250,7 @@ rm -rf "$(dirname "$out_om")"
 # --golden: the replay of our example rules must reproduce the checked-in
 # series; a changed value gives a per-series diff and exit 1.
 golden_args=(rules eval --data "$replay/batchsql.data" --start 0 --end 1200)
-rules_file="$data/../../examples/batchsql.rules.yml"
+rules_file="$data/../../examples/batchsql/rules.yml"
 err=$("$bin" "${golden_args[@]}" --golden "$replay/batchsql.golden.om" "$rules_file" 2>&1 >/dev/null); code=$?
 if [ "$code" != 0 ] || [ -n "$err" ]; then
   echo "FAIL rules-eval-golden: exit $code: $err"; failures=$((failures + 1))
