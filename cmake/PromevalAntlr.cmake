@@ -26,7 +26,7 @@ function(promeval_antlr_generate target)
     COMMENT "Generating ${name} parser with antlr4"
     VERBATIM)
   add_library(${target} STATIC ${sources})
-  target_include_directories(${target} SYSTEM PUBLIC ${out})
+  target_include_directories(${target} SYSTEM PUBLIC $<BUILD_INTERFACE:${out}>)
   target_link_libraries(${target} PUBLIC antlr4_static)
   # Code from tool 4.7.2 uses u8"" literals, which break under C++20 char8_t.
   target_compile_options(${target} PRIVATE -fno-char8_t -w)
