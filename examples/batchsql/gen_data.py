@@ -4,8 +4,9 @@
 
 Two drivers (mysql, postgres) on two tables, scraped every 15s for 2h from
 2024-01-01T00:00:00Z: about 2 executions a second per table, errors at
-0.5%, latencies mostly under 0.1s. The incident: from 0:40 to 0:55 postgres
-fails 12% of its executions on table orders.
+0.5%, latencies mostly under 0.1s. The incidents: from 0:40 to 0:55
+postgres fails 12% of its executions on table orders; from 1:10 to 1:30
+mysql slows down on table users (most executions take 1s to 5s).
 
 usage: examples/batchsql/gen_data.py OUT.om
 """
@@ -17,8 +18,9 @@ STEP = 15
 SAMPLES = 2 * 3600 // STEP
 DRIVERS = ["mysql", "postgres"]
 TABLES = ["orders", "users"]
-BOUNDS = ["0.01", "0.1", "0.5", "1", "+Inf"]
-SHARES = [0.30, 0.92, 0.99, 1.0, 1.0]
+BOUNDS = ["0.01", "0.1", "0.5", "1", "5", "+Inf"]
+SHARES = [0.30, 0.92, 0.99, 1.0, 1.0, 1.0]
+SLOW_SHARES = [0.01, 0.05, 0.10, 0.20, 1.0, 1.0]
 
 
 def main():
@@ -36,7 +38,8 @@ def main():
                 incident = d == "postgres" and t == "orders" and 160 <= i < 220
                 rate = 0.12 if incident else 0.005
                 e += sum(1 for _ in range(calls) if rng.random() < rate)
-                for b, share in enumerate(SHARES):
+                slow = d == "mysql" and t == "users" and 280 <= i < 360
+                for b, share in enumerate(SLOW_SHARES if slow else SHARES):
                     counts[b] += round(calls * share)
                 ex.append(n)
                 er.append(e)
