@@ -110,6 +110,19 @@ class GroupEvaluator::Impl {
   const RuleGroup& group() const { return group_; }
   const RuleState& state(size_t i) const { return states_[i]; }
 
+  void MarkStale(int64_t ts) {
+    Vector stale;
+    for (RuleState& st : states_) {
+      for (const Labels& l : st.previous_series) {
+        stale.push_back(Sample{l, ts - query_offset_ms(), StaleNaN()});
+      }
+      st.previous_series.clear();
+    }
+    // Markers older than a newer sample are dropped, as Prometheus ignores
+    // out-of-order appends here.
+    Append(stale, nullptr).IgnoreError();
+  }
+
  private:
   // An instant query as Prometheus's EngineQueryFunc runs it: a vector as
   // is, a scalar as one sample without labels.
@@ -346,6 +359,8 @@ GroupEvaluator::GroupEvaluator(RuleGroup group, const Engine& engine,
 GroupEvaluator::~GroupEvaluator() = default;
 
 void GroupEvaluator::Eval(int64_t ts_ms) { impl_->Eval(ts_ms); }
+
+void GroupEvaluator::MarkStale(int64_t ts_ms) { impl_->MarkStale(ts_ms); }
 
 const RuleGroup& GroupEvaluator::group() const { return impl_->group(); }
 

@@ -260,16 +260,28 @@ class Manager::Group {
         }
       }
     }
+    // The old group's rules that were not carried over go away: their
+    // series get stale markers.
+    for (RuleSlot& slot : from.slots_) {
+      if (slot.evaluator != nullptr) {
+        slot.evaluator->MarkStale(options_.clock->NowMs());
+      }
+    }
     status_.last_evaluation_ms = from.status_.last_evaluation_ms;
     status_.last_eval_timestamp_ms = from.status_.last_eval_timestamp_ms;
     status_.evaluation_duration = from.status_.evaluation_duration;
     PublishLocked();
   }
 
-  // Evaluates no more (a removed group).
+  // A removed group: evaluates no more, and its series get stale markers.
   void Retire() {
     std::lock_guard<std::mutex> lock(eval_mu_);
     retired_ = true;
+    for (RuleSlot& slot : slots_) {
+      if (slot.evaluator != nullptr) {
+        slot.evaluator->MarkStale(options_.clock->NowMs());
+      }
+    }
   }
 
   // Evaluates every rule at `ts_ms` (Group.Eval), then publishes the status.

@@ -535,6 +535,45 @@ groups:
   EXPECT_THAT(Raw("dropped"), IsEmpty());
 }
 
+TEST_F(ManagerTest, RemovedGroupsAndRulesGetStaleMarkers) {
+  // As Prometheus's cleanupStaleSeries: the series of a removed group, and
+  // of a rule dropped from a changed group, get a stale marker at the time
+  // of the update.
+  std::unique_ptr<Manager> m = NewManager(Options());
+  ASSERT_TRUE(m->Update({Parse(R"(
+groups:
+  - name: changed
+    rules:
+      - record: stays
+        expr: vector(1)
+      - record: goes
+        expr: vector(2)
+  - name: removed
+    rules:
+      - record: gone
+        expr: vector(3)
+)")})
+                  .ok());
+  m->EvaluateAt(kT0);
+  clock_.SetNowMs(kT0 + kMinute);
+  ASSERT_TRUE(m->Update({Parse(R"(
+groups:
+  - name: changed
+    rules:
+      - record: stays
+        expr: vector(1)
+)")})
+                  .ok());
+  const std::string t0 = absl::StrCat(kT0);
+  const std::string t1 = absl::StrCat(kT0 + kMinute);
+  EXPECT_THAT(Raw("gone"), ElementsAre("{__name__=\"gone\"}@" + t0 + "=3",
+                                       "{__name__=\"gone\"}@" + t1 + "=stale"));
+  EXPECT_THAT(Raw("goes"), ElementsAre("{__name__=\"goes\"}@" + t0 + "=2",
+                                       "{__name__=\"goes\"}@" + t1 + "=stale"));
+  // The rule that stays keeps its series (no marker).
+  EXPECT_THAT(Raw("stays"), ElementsAre("{__name__=\"stays\"}@" + t0 + "=1"));
+}
+
 TEST_F(ManagerTest, UpdateWhileRunningStartsNewGroups) {
   std::unique_ptr<Manager> m = NewManager(Options());
   ASSERT_TRUE(m->Update({}).ok());

@@ -148,6 +148,11 @@ class GroupEvaluator {
   // ActiveAlerts() and the resolved alerts still kept (15 minutes).
   std::vector<Alert> CurrentAlerts(size_t rule) const;
 
+  // For a group (or rules) going away: writes a stale marker at
+  // ts_ms - query offset for every series the rules wrote at their last
+  // evaluation (Prometheus's cleanupStaleSeries), and forgets them.
+  void MarkStale(int64_t ts_ms);
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
