@@ -1,5 +1,6 @@
-// embed: evaluates a Prometheus rule file in-process over metrics read in
-// the Prometheus text format, and prints alert transitions.
+// embed: evaluates a Prometheus rule file in-process with promeval's rule
+// Manager over metrics read in the Prometheus text format, and prints alert
+// transitions.
 //
 //   embed RULES.yml METRICS.prom [INTERVAL_SECONDS] [ROUNDS]
 //
@@ -21,6 +22,7 @@
 #include "promeval/engine.h"
 #include "promeval/files.h"
 #include "promeval/loaders.h"
+#include "promeval/manager.h"
 #include "promeval/rules.h"
 #include "promeval/storage.h"
 
@@ -74,10 +76,14 @@ int main(int argc, char** argv) {
   std::unique_ptr<promeval::Engine> engine =
       *promeval::Engine::Create(promeval::EngineOptions());
   promeval::MemStorage storage;
-  std::vector<std::unique_ptr<promeval::GroupEvaluator>> groups;
-  for (const promeval::RuleGroup& g : rules->groups) {
-    groups.push_back(
-        std::make_unique<promeval::GroupEvaluator>(g, *engine, storage));
+  promeval::ManagerOptions options;
+  options.engine = engine.get();
+  options.storage = &storage;
+  std::unique_ptr<promeval::Manager> manager =
+      *promeval::Manager::Create(options);
+  if (absl::Status s = manager->Update({*rules}); !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return 1;
   }
 
   // The last state printed per alert.
@@ -93,14 +99,13 @@ int main(int argc, char** argv) {
         promeval::LoadText(text, metrics, options, storage);
     if (!loaded.ok()) std::cerr << loaded.status().message() << "\n";
     std::map<std::string, promeval::AlertState> now_states;
-    for (auto& g : groups) {
-      g->Eval(now);
-      for (size_t r = 0; r < g->group().rules.size(); ++r) {
-        if (g->rule_health(r) == promeval::RuleHealth::kBad) {
-          std::cerr << g->group().rules[r].name << ": " << g->rule_error(r)
-                    << "\n";
+    manager->EvaluateAt(now);
+    for (const promeval::GroupStatus& g : manager->Groups()) {
+      for (const promeval::RuleStatus& r : g.rules) {
+        if (r.health == promeval::RuleHealth::kBad) {
+          std::cerr << r.name << ": " << r.last_error << "\n";
         }
-        for (const promeval::Alert& a : g->ActiveAlerts(r)) {
+        for (const promeval::Alert& a : r.active_alerts) {
           now_states[a.labels.ToString()] = a.state;
         }
       }
@@ -112,7 +117,8 @@ int main(int argc, char** argv) {
       }
     }
     for (const auto& [labels, state] : shown) {
-      if (!now_states.contains(labels)) std::cout << "resolved " << labels << "\n";
+      if (!now_states.contains(labels))
+        std::cout << "resolved " << labels << "\n";
     }
     shown = std::move(now_states);
     std::cout.flush();
