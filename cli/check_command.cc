@@ -64,19 +64,7 @@ std::vector<RuleKey> FindDuplicates(const RuleFile& file) {
     for (const Rule& r : g.rules) {
       RuleKey key;
       key.metric = r.name;
-      for (const StringPairs* pairs : {&g.labels, &r.labels}) {
-        for (const auto& [name, value] : *pairs) {
-          auto it =
-              std::find_if(key.labels.begin(), key.labels.end(),
-                           [&](const auto& l) { return l.first == name; });
-          if (it != key.labels.end()) {
-            it->second = value;
-          } else {
-            key.labels.emplace_back(name, value);
-          }
-        }
-      }
-      std::sort(key.labels.begin(), key.labels.end());
+      key.labels = RuleLabels(g, r);
       keys.push_back(std::move(key));
     }
   }

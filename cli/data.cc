@@ -79,7 +79,8 @@ bool ApplyFeatures(absl::string_view command,
 
 absl::StatusOr<int64_t> ParseTimeArg(absl::string_view s) {
   double seconds = 0;
-  if (absl::SimpleAtod(s, &seconds) && std::isfinite(seconds)) {
+  if (absl::SimpleAtod(s, &seconds) && std::isfinite(seconds) &&
+      std::fabs(seconds) <= 9.2e15) {
     double whole = std::trunc(seconds);
     double frac = std::round((seconds - whole) * 1000) / 1000;
     return static_cast<int64_t>(whole) * 1000 +

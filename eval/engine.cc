@@ -184,6 +184,10 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
                             storage.NewQuerier(start, end));
   ctx.querier = querier.get();
 
+  if (!instant) {
+    PROMEVAL_RETURN_IF_ERROR(
+        ctx.CheckSteps(eval::Steps::Count(start, end, step)));
+  }
   eval::Steps steps = instant ? eval::Steps{start, start, 1, 1}
                               : eval::Steps::Range(start, end, step);
   eval::Evaluator ev(ctx, steps);

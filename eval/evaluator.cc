@@ -83,6 +83,28 @@ absl::Status QueryContext::AddSamples(int64_t n) {
   return absl::OkStatus();
 }
 
+absl::Status QueryContext::AddBytes(int64_t n) {
+  current_bytes += n;
+  stats.peak_bytes = std::max(stats.peak_bytes, current_bytes);
+  if (options->max_bytes > 0 && current_bytes > options->max_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "query processing would use more than ", options->max_bytes,
+        " bytes of memory in query execution (the query byte limit)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status QueryContext::CheckSteps(int64_t count) {
+  if (count > options->max_samples || count > INT32_MAX) {
+    return AddSamples(count);  // Fails with the sample limit's error.
+  }
+  if (options->max_bytes > 0) {
+    PROMEVAL_RETURN_IF_ERROR(AddBytes(count * sizeof(double)));
+    current_bytes -= count * sizeof(double);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status QueryContext::CheckCancelled() const {
   if (cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) {
     return absl::CancelledError("query was canceled in query execution");
@@ -225,7 +247,7 @@ absl::StatusOr<int64_t> EvalDurationMs(const QueryContext& ctx, const Expr& e) {
       seconds < -9223372036.854775807) {
     return absl::InvalidArgumentError("duration out of range");
   }
-  return static_cast<int64_t>(std::round(seconds * 1e9)) / 1000000;
+  return GoFloatToInt64(std::round(seconds * 1e9)) / 1000000;
 }
 
 absl::StatusOr<int64_t> OffsetOf(const QueryContext& ctx, int64_t original_ms,
@@ -254,6 +276,32 @@ int64_t CountSamples(const Value& v) {
   return n;
 }
 
+// The bytes a value holds, as allocated: per-step slots, points, and a
+// fixed cost per series.
+int64_t ValueBytes(const Value& v) {
+  constexpr int64_t kSeriesBytes = 96;
+  int64_t n = 0;
+  switch (v.kind) {
+    case Value::Kind::kVector:
+      for (const StepSeries& s : v.vector) {
+        n += kSeriesBytes + static_cast<int64_t>(s.values.capacity() * 8);
+      }
+      break;
+    case Value::Kind::kMatrix:
+      for (const RangeSeries& s : v.matrix.series) {
+        n += kSeriesBytes + static_cast<int64_t>(s.timestamps.size() * 16);
+      }
+      break;
+    case Value::Kind::kScalar:
+      n = static_cast<int64_t>(v.scalar.capacity() * 8);
+      break;
+    case Value::Kind::kString:
+      n = static_cast<int64_t>(v.string.size());
+      break;
+  }
+  return n;
+}
+
 int64_t MaxWindowSamples(const RangeValue& range, const Steps& steps) {
   int64_t most = 0;
   for (const RangeSeries& s : range.series) {
@@ -273,14 +321,17 @@ int64_t MaxWindowSamples(const RangeValue& range, const Steps& steps) {
 absl::StatusOr<Value> Evaluator::Eval(const Expr& e) {
   PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
   const int64_t held = ctx_.current_samples;
+  const int64_t held_bytes = ctx_.current_bytes;
   absl::StatusOr<Value> v = steps_.count > 1 && ctx_.step_invariant.contains(&e)
                                 ? EvalStepInvariant(e)
                                 : EvalNode(e);
   if (!v.ok()) return v;
   // The operands' values are consumed; this node's value is held.
   ctx_.current_samples = held;
+  ctx_.current_bytes = held_bytes;
   PROMEVAL_RETURN_IF_ERROR(
       ctx_.AddSamples(v->samples >= 0 ? v->samples : CountSamples(*v)));
+  PROMEVAL_RETURN_IF_ERROR(ctx_.AddBytes(ValueBytes(*v)));
   return v;
 }
 
@@ -429,6 +480,8 @@ absl::StatusOr<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq) {
   int64_t lower = first_ref - range;
   int64_t inner_start = lower - (((lower % step) + step) % step) + step;
   if (inner_start > last_ref) return out;
+  PROMEVAL_RETURN_IF_ERROR(
+      ctx_.CheckSteps(Steps::Count(inner_start, last_ref, step)));
   Steps inner_steps = Steps::Range(inner_start, last_ref, step);
   Evaluator inner(ctx_, inner_steps);
   PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> series,

@@ -52,9 +52,17 @@ struct Steps {
   int64_t interval = 1;
   int count = 1;
 
+  // The number of steps from start to end (end >= start, interval > 0),
+  // without overflow.
+  static int64_t Count(int64_t start, int64_t end, int64_t interval) {
+    return static_cast<int64_t>((static_cast<__int128>(end) - start) /
+                                interval) +
+           1;
+  }
+  // Call QueryContext::CheckSteps(Count(...)) first.
   static Steps Range(int64_t start, int64_t end, int64_t interval) {
     return Steps{start, end, interval,
-                 static_cast<int>((end - start) / interval) + 1};
+                 static_cast<int>(Count(start, end, interval))};
   }
   int64_t At(int i) const { return start + i * interval; }
 };
@@ -159,6 +167,7 @@ struct QueryContext {
   std::vector<MergedFix> monotonicity_fixes;
   QueryStats stats;
   int64_t current_samples = 0;
+  int64_t current_bytes = 0;  // Estimated bytes of the values held.
 
   void Annotate(Annotation::Kind kind, std::string message, PositionRange pos);
   // The info of histogram_quantile(s) about forced monotonicity: one
@@ -169,6 +178,12 @@ struct QueryContext {
   // Accounts `n` more samples held in memory (Evaluator::Eval counts each
   // node's value while it is held); fails past max_samples.
   absl::Status AddSamples(int64_t n);
+  // Accounts `n` more bytes held; fails past max_bytes.
+  absl::Status AddBytes(int64_t n);
+  // Before evaluating over `count` steps: every series of a vector holds a
+  // slot per step, so more steps than max_samples (or than fit the byte
+  // limit) fail with the limit's error before anything is allocated.
+  absl::Status CheckSteps(int64_t count);
   absl::Status CheckCancelled() const;
 };
 

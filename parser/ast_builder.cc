@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "promeval/text.h"
+#include "promeval/value.h"
 
 namespace promeval::parser_internal {
 namespace {
@@ -34,7 +35,7 @@ PositionRange CtxRange(antlr4::ParserRuleContext* ctx) {
 
 int64_t SecondsToMs(double seconds) {
   // Go: time.Duration(math.Round(s * 1e9)), then truncated to milliseconds.
-  return static_cast<int64_t>(std::round(seconds * 1e9)) / 1000000;
+  return GoFloatToInt64(std::round(seconds * 1e9)) / 1000000;
 }
 
 // The token of a rule made of a single keyword or operator.
@@ -721,7 +722,7 @@ class Builder : public antlr::PromQLBaseVisitor {
               absl::StrCat("timestamp out of bounds for @ modifier: ", text));
       }
       at.kind = AtModifier::Kind::kTimestamp;
-      at.timestamp_ms = static_cast<int64_t>(std::round(ts * 1000.0));
+      at.timestamp_ms = GoFloatToInt64(std::round(ts * 1000.0));
     } else {
       at.kind = at_ctx->START() != nullptr ? AtModifier::Kind::kStart
                                            : AtModifier::Kind::kEnd;

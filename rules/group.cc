@@ -73,20 +73,9 @@ class GroupEvaluator::Impl {
         options_(std::move(options)),
         states_(group_.rules.size()) {
     for (size_t i = 0; i < group_.rules.size(); ++i) {
-      StringPairs merged = group_.labels;
-      for (const auto& [name, value] : group_.rules[i].labels) {
-        auto it = std::find_if(merged.begin(), merged.end(),
-                               [&](const auto& l) { return l.first == name; });
-        if (it != merged.end()) {
-          it->second = value;
-        } else {
-          merged.emplace_back(name, value);
-        }
-      }
-      std::sort(merged.begin(), merged.end());
-      RuleState& st = states_[i];
-      st.labels = std::move(merged);
       const Rule& rule = group_.rules[i];
+      RuleState& st = states_[i];
+      st.labels = RuleLabels(group_, rule);
       if (rule.kind == Rule::Kind::kAlerting) {
         const std::string name = absl::StrCat("__alert_", rule.name);
         for (const auto& [label, text] : st.labels) {

@@ -934,4 +934,20 @@ absl::StatusOr<RuleFile> LoadRuleFile(absl::string_view path,
   return ParseRuleFile(*content, path, options);
 }
 
+StringPairs RuleLabels(const RuleGroup& group, const Rule& rule) {
+  StringPairs merged = group.labels;
+  for (const auto& label : rule.labels) {
+    auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& l) {
+      return l.first == label.first;
+    });
+    if (it != merged.end()) {
+      it->second = label.second;
+    } else {
+      merged.push_back(label);
+    }
+  }
+  std::sort(merged.begin(), merged.end());
+  return merged;
+}
+
 }  // namespace promeval

@@ -25,6 +25,7 @@
 #include "promeval/rules.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
+#include "promeval/value.h"
 #include "re2/re2.h"
 #include "rules/yaml.h"
 
@@ -104,7 +105,7 @@ absl::StatusOr<int64_t> TimestampField(const yaml::Node& n) {
   PROMEVAL_ASSIGN_OR_RETURN(std::string s, n.Scalar());
   double seconds;
   if (absl::SimpleAtod(s, &seconds)) {
-    return static_cast<int64_t>(std::llround(seconds * 1000));
+    return GoFloatToInt64(std::round(seconds * 1000));
   }
   absl::Time t;
   std::string err;
@@ -340,11 +341,6 @@ struct SampleView {
   double value = 0;
   std::string ToString() const {
     return absl::StrCat(labels.ToString(), " ", FormatFloat(value));
-  }
-  friend bool operator<(const SampleView& a, const SampleView& b) {
-    int c = CompareLabels(a.labels, b.labels);
-    if (c != 0) return c < 0;
-    return a.value < b.value;
   }
 };
 

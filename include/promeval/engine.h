@@ -32,6 +32,11 @@ struct EngineOptions {
   // The most samples a query may hold in memory at once (Prometheus's
   // --query.max-samples).
   int64_t max_samples = 50000000;
+  // The most bytes of intermediate and final values a query may hold at
+  // once, estimated as the engine allocates (per-step slots, points, a fixed
+  // cost per series); past it the query fails with kResourceExhausted. Zero:
+  // no limit.
+  int64_t max_bytes = 0;
   // A query running longer fails with kDeadlineExceeded. Zero: no limit.
   absl::Duration timeout = absl::Minutes(2);
   // Keep __name__ until the end of the evaluation (the

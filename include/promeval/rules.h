@@ -87,6 +87,10 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view content,
 absl::StatusOr<RuleFile> LoadRuleFile(absl::string_view path,
                                       const RuleLoadOptions& options = {});
 
+// The labels `rule` adds to its results: the group's labels, overridden by
+// the rule's own, sorted by name.
+StringPairs RuleLabels(const RuleGroup& group, const Rule& rule);
+
 // ---------------------------------------------------------------------------
 // Evaluation (rules/group.cc): Prometheus's rules.Group, RecordingRule and
 // AlertingRule.

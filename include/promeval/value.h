@@ -28,6 +28,16 @@ inline double StaleNaN() {
   return v;
 }
 
+// Go's int64(f) on amd64, where Prometheus runs: f truncated, or
+// math.MinInt64 when f is NaN or outside int64's range (C++'s conversion
+// would be undefined there).
+inline int64_t GoFloatToInt64(double f) {
+  if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0)) {
+    return INT64_MIN;
+  }
+  return static_cast<int64_t>(f);
+}
+
 inline bool IsStaleNaN(double v) {
   uint64_t bits;
   std::memcpy(&bits, &v, sizeof(v));
@@ -68,6 +78,7 @@ struct Annotation {
 struct QueryStats {
   int64_t samples_read = 0;  // Samples read from storage.
   int64_t peak_samples = 0;  // Most samples held in memory at once.
+  int64_t peak_bytes = 0;    // Most bytes of values held at once (estimate).
 };
 
 struct QueryResult {

@@ -1,0 +1,58 @@
+// Fuzzes the PromQL parser: any input parses or fails with a positioned
+// error, and an expression that parses prints (ExprToString) as text that
+// parses back to the same tree and prints the same again.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "promeval/ast.h"
+#include "promeval/parser.h"
+
+namespace {
+
+[[noreturn]] void Fail(const char* what, absl::string_view input,
+                       const std::string& printed, const std::string& detail) {
+  std::fprintf(stderr, "%s\ninput:   %.*s\nprinted: %s\n%s\n", what,
+               static_cast<int>(input.size()), input.data(), printed.c_str(),
+               detail.c_str());
+  std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  absl::string_view input(reinterpret_cast<const char*>(data), size);
+  static const promeval::ParseOptions options =
+      promeval::ParseOptions::AllEnabled();
+  promeval::ParseOutcome outcome =
+      promeval::ParseExprWithErrors(input, options);
+  if (!outcome.errors.empty()) {
+    for (const promeval::ParseError& e : outcome.errors) {
+      // Positions stay inside the input (the end may be one past it).
+      if (e.pos.start < 0 || e.pos.start > static_cast<int>(size)) {
+        Fail("error position outside the input", input, "", e.ToString(input));
+      }
+    }
+    return 0;
+  }
+  const std::string printed = promeval::ExprToString(*outcome.expr);
+  absl::StatusOr<promeval::ExprPtr> again =
+      promeval::ParseExpr(printed, options);
+  if (!again.ok()) {
+    Fail("printed expression does not parse", input, printed,
+         std::string(again.status().message()));
+  }
+  if (!promeval::ExprEqual(*outcome.expr, **again)) {
+    Fail("printed expression parses to a different tree", input, printed,
+         promeval::ExprTreeString(*outcome.expr) + "---\n" +
+             promeval::ExprTreeString(**again));
+  }
+  const std::string printed_again = promeval::ExprToString(**again);
+  if (printed_again != printed) {
+    Fail("printing is not stable", input, printed, printed_again);
+  }
+  return 0;
+}

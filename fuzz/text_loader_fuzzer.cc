@@ -1,0 +1,47 @@
+// Fuzzes the OpenMetrics / Prometheus text loader. The first byte picks the
+// format; the rest is the file. A load either fails (and appends nothing) or
+// appends what it reports.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/string_view.h"
+#include "promeval/loaders.h"
+#include "promeval/storage.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  promeval::TextLoadOptions options;
+  switch (data[0] % 3) {
+    case 0:
+      options.format = promeval::TextFormat::kAuto;
+      break;
+    case 1:
+      options.format = promeval::TextFormat::kOpenMetrics;
+      break;
+    default:
+      options.format = promeval::TextFormat::kPrometheusText;
+      break;
+  }
+  options.default_timestamp_ms = 1000;
+  absl::string_view content(reinterpret_cast<const char*>(data + 1), size - 1);
+  promeval::MemStorage storage;
+  absl::StatusOr<promeval::LoadStats> stats =
+      promeval::LoadText(content, "fuzz.om", options, storage);
+  static const promeval::Matcher any = *promeval::Matcher::Create(
+      promeval::MatchType::kRegexp, "__name__", ".*");
+  auto querier = storage.NewQuerier(INT64_MIN, INT64_MAX);
+  if (!querier.ok()) std::abort();
+  auto all = (*querier)->Select({&any, 1}, INT64_MIN, INT64_MAX);
+  if (!all.ok()) std::abort();
+  int64_t samples = 0;
+  for (const promeval::SeriesData& s : *all) samples += s.timestamps.size();
+  const int64_t want = stats.ok() ? stats->samples : 0;
+  if (samples != want) {
+    std::fprintf(stderr, "loaded %lld samples, stored %lld\n",
+                 static_cast<long long>(want), static_cast<long long>(samples));
+    std::abort();
+  }
+  return 0;
+}
