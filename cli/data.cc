@@ -5,6 +5,7 @@
 #include <iostream>
 #include <limits>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -109,6 +110,31 @@ absl::StatusOr<int64_t> ParseDurationArg(absl::string_view s) {
   if (ms.ok()) return ms;
   return absl::InvalidArgumentError(
       absl::StrCat("cannot parse ", GoQuote(s), " to a valid duration"));
+}
+
+absl::StatusOr<int64_t> ParseByteSize(absl::string_view s) {
+  size_t digits = 0;
+  while (digits < s.size() && absl::ascii_isdigit(s[digits])) ++digits;
+  int64_t n = 0;
+  if (digits == 0 || !absl::SimpleAtoi(s.substr(0, digits), &n)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot parse ", GoQuote(s), " as a size in bytes"));
+  }
+  static constexpr std::pair<absl::string_view, int64_t> kUnits[] = {
+      {"", 1},          {"B", 1},           {"KB", 1000},
+      {"MB", 1000000},  {"GB", 1000000000}, {"KiB", 1 << 10},
+      {"MiB", 1 << 20}, {"GiB", 1 << 30}};
+  for (const auto& [unit, scale] : kUnits) {
+    if (s.substr(digits) != unit) continue;
+    if (n > INT64_MAX / scale) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("size ", GoQuote(s), " is too large"));
+    }
+    return n * scale;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "cannot parse ", GoQuote(s),
+      " as a size in bytes: unknown unit (B, KB, MB, GB, KiB, MiB, GiB)"));
 }
 
 }  // namespace promeval::cli

@@ -49,6 +49,10 @@ absl::StatusOr<int64_t> ParseTimeArg(absl::string_view s);
 // PromQL duration ("5m", "1h30m"). Milliseconds.
 absl::StatusOr<int64_t> ParseDurationArg(absl::string_view s);
 
+// A size in bytes: digits, optionally followed by B, KB, MB, GB (powers of
+// 1000) or KiB, MiB, GiB (powers of 1024).
+absl::StatusOr<int64_t> ParseByteSize(absl::string_view s);
+
 }  // namespace promeval::cli
 
 #endif  // PROMEVAL_CLI_DATA_H_

@@ -24,6 +24,9 @@ struct QueryOptions {
   std::string time;
   std::string start, end, step;
   std::string lookback_delta;
+  int64_t max_samples = EngineOptions().max_samples;
+  std::string max_bytes;
+  std::string timeout;
   std::string format = "text";
   std::vector<std::string> features;
   bool stats = false;
@@ -204,8 +207,29 @@ int RunQuery(const QueryOptions& o, bool range) {
   if (!ApplyFeatures(name, o.features, engine_options)) return 2;
   if (!o.lookback_delta.empty()) {
     absl::StatusOr<int64_t> d = ParseDurationArg(o.lookback_delta);
-    if (!d.ok()) return fail_usage(d.status().message());
+    if (!d.ok()) {
+      return fail_usage(
+          absl::StrCat("--lookback-delta: ", d.status().message()));
+    }
     engine_options.lookback_delta_ms = *d;
+  }
+  if (o.max_samples <= 0) return fail_usage("--max-samples must be positive");
+  engine_options.max_samples = o.max_samples;
+  if (!o.max_bytes.empty()) {
+    absl::StatusOr<int64_t> b = ParseByteSize(o.max_bytes);
+    if (!b.ok())
+      return fail_usage(
+          absl::StrCat("--max-query-bytes: ", b.status().message()));
+    engine_options.max_bytes = *b;
+  }
+  if (!o.timeout.empty()) {
+    absl::StatusOr<int64_t> d = ParseDurationArg(o.timeout);
+    if (!d.ok() || *d < 0) {
+      return fail_usage(
+          absl::StrCat("--timeout: ",
+                       d.ok() ? "must not be negative" : d.status().message()));
+    }
+    engine_options.timeout = absl::Milliseconds(*d);
   }
   if (o.format != "text" && o.format != "json") {
     return fail_usage(
@@ -256,7 +280,7 @@ int RunQuery(const QueryOptions& o, bool range) {
         "invalid parameter \"step\": zero or negative query resolution step "
         "widths are not "
         "accepted. Try a positive integer");
-  } else if (range && (end - start) / step > 11000) {
+  } else if (range && (static_cast<__int128>(end) - start) / step > 11000) {
     bad_range = absl::InvalidArgumentError(
         "exceeded maximum resolution of 11,000 points per timeseries. Try "
         "decreasing the "
@@ -283,7 +307,13 @@ int RunQuery(const QueryOptions& o, bool range) {
                       ErrorType(result.status()),
                       "\",\"error\":", GoJsonQuote(text), "}\n");
     } else {
-      std::cerr << name << ": " << result.status().message() << "\n";
+      // Evaluation errors name the subexpression that failed.
+      std::optional<PositionRange> pos = ErrorPosition(result.status());
+      std::cerr << name << ": "
+                << (pos.has_value()
+                        ? absl::StrCat(LineColumn(o.expr, pos->start), ": ")
+                        : "")
+                << result.status().message() << "\n";
     }
   } else if (o.format == "json") {
     out = JsonResult(*result, o.expr);
@@ -299,9 +329,9 @@ int RunQuery(const QueryOptions& o, bool range) {
     QueryStats qs = result.ok() ? result->stats : QueryStats{};
     std::cerr << absl::StrFormat(
         "{\"loadSeconds\":%.6f,\"evalSeconds\":%.6f,\"outputSeconds\":%.6f,"
-        "\"samplesRead\":%d,\"peakSamples\":%d}\n",
+        "\"samplesRead\":%d,\"peakSamples\":%d,\"peakBytes\":%d}\n",
         Seconds(t1 - t0), Seconds(t2 - t1), Seconds(t3 - t2), qs.samples_read,
-        qs.peak_samples);
+        qs.peak_samples, qs.peak_bytes);
   }
   return exit_code;
 }
@@ -318,6 +348,17 @@ void AddCommonOptions(CLI::App* cmd, QueryOptions& o) {
       "--lookback-delta", o.lookback_delta,
       "How far back an instant selector looks for a sample (PromQL duration or "
       "seconds; default 5m).");
+  cmd->add_option("--max-samples", o.max_samples,
+                  "The most samples the query may hold in memory at once "
+                  "(Prometheus's --query.max-samples; default 50000000).");
+  cmd->add_option("--max-query-bytes", o.max_bytes,
+                  "The most memory the query's values may take at once, "
+                  "estimated as the engine allocates: bytes, or with a unit "
+                  "(KB, MB, GB, KiB, MiB, GiB). Default: no limit.");
+  cmd->add_option("--timeout", o.timeout,
+                  "Fail the query after this long (PromQL duration or "
+                  "seconds; 0: never; default 2m, Prometheus's "
+                  "--query.timeout).");
   cmd->add_option("--format", o.format,
                   "Output: text (readable lines) or json (the Prometheus HTTP "
                   "API response "

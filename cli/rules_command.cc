@@ -186,9 +186,10 @@ void RegisterRules(CLI::App& app, int& exit_code) {
   cmd->add_option("rule_files", o->rule_files, "Rule files.")->required();
   cmd->callback([o, &exit_code] {
     const char* name = "promeval rules eval";
-    auto fail = [&](absl::string_view message) {
+    // Usage errors exit with status 2, bad input and failed writes with 1.
+    auto fail = [&](absl::string_view message, int code = 2) {
       std::cerr << name << ": " << message << "\n";
-      exit_code = 2;
+      exit_code = code;
     };
     EngineOptions engine_options;
     if (!ApplyFeatures(name, o->features, engine_options)) {
@@ -202,6 +203,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       return fail(!start.ok() ? start.status().message()
                               : end.status().message());
     }
+    if (*end < *start) return fail("--end must not be before --start");
     replay.start_ms = *start;
     replay.end_ms = *end;
     replay.align_server = o->align == "server";
@@ -230,7 +232,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     MemStorage storage;
     absl::StatusOr<LoadStats> loaded =
         LoadDataFiles(o->data, o->data_format, replay.start_ms, storage);
-    if (!loaded.ok()) return fail(loaded.status().message());
+    if (!loaded.ok()) return fail(loaded.status().message(), 1);
     absl::StatusOr<std::unique_ptr<Engine>> engine =
         Engine::Create(engine_options);
     if (!engine.ok()) return fail(engine.status().message());
@@ -241,15 +243,15 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     const std::string produced = WriteOpenMetrics(result.written);
     if (!o->output.empty()) {
       absl::Status written = WriteFileAtomically(o->output, produced);
-      if (!written.ok()) return fail(written.message());
+      if (!written.ok()) return fail(written.message(), 1);
     }
     if (!o->golden.empty()) {
       if (o->update) {
         absl::Status written = WriteFileAtomically(o->golden, produced);
-        if (!written.ok()) return fail(written.message());
+        if (!written.ok()) return fail(written.message(), 1);
       } else {
         absl::StatusOr<std::string> golden = ReadFile(o->golden);
-        if (!golden.ok()) return fail(golden.status().message());
+        if (!golden.ok()) return fail(golden.status().message(), 1);
         std::string diff = GoldenDiff(*golden, produced);
         if (!diff.empty()) {
           std::cerr << "produced series differ from " << o->golden

@@ -32,8 +32,7 @@ void RegisterTest(CLI::App& app, int& exit_code) {
   cmd->add_flag("-v,--verbose", options->verbose,
                 "Also print a summary line per file and each skipped eval "
                 "with its reason.");
-  cmd->add_option("files", options->files, "The .test scripts.")
-      ->check(CLI::ExistingFile);
+  cmd->add_option("files", options->files, "The .test scripts.");
   CLI::App* rules = RegisterTestRules(*cmd, exit_code);
   cmd->callback([options, rules, &exit_code] {
     if (rules->parsed()) return;
@@ -63,7 +62,7 @@ void RegisterTest(CLI::App& app, int& exit_code) {
       absl::StatusOr<std::string> content = ReadFile(file);
       if (!content.ok()) {
         std::cerr << "promeval test: " << content.status().message() << "\n";
-        exit_code = 2;
+        exit_code = 1;
         return;
       }
       reports.push_back(RunPromqlTest(*content, file, script_options));

@@ -2,9 +2,16 @@
 #include "promeval/engine.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/types/optional.h"
 #include "eval/evaluator.h"
 #include "promeval/status_macros.h"
 
@@ -145,6 +152,20 @@ absl::StatusOr<QueryResult> Engine::RangeQuery(
   PROMEVAL_ASSIGN_OR_RETURN(ExprPtr expr, ParseExpr(query, options_.parser));
   return Evaluate(storage, *expr, query, start, end, step, /*instant=*/false,
                   control);
+}
+
+std::optional<PositionRange> ErrorPosition(const absl::Status& status) {
+  absl::optional<absl::Cord> payload =
+      status.GetPayload(eval::kErrorPositionUrl);
+  if (!payload.has_value()) return std::nullopt;
+  std::pair<std::string, std::string> parts =
+      absl::StrSplit(std::string(*payload), ':');
+  PositionRange pos;
+  if (!absl::SimpleAtoi(parts.first, &pos.start) ||
+      !absl::SimpleAtoi(parts.second, &pos.end)) {
+    return std::nullopt;
+  }
+  return pos;
 }
 
 absl::StatusOr<QueryResult> Engine::Evaluate(

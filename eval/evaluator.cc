@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "eval/functions.h"
@@ -81,6 +82,16 @@ absl::Status QueryContext::AddSamples(int64_t n) {
         "execution");
   }
   return absl::OkStatus();
+}
+
+absl::Status WithErrorPosition(absl::Status status, PositionRange pos) {
+  if (absl::IsCancelled(status) || absl::IsDeadlineExceeded(status) ||
+      status.GetPayload(kErrorPositionUrl).has_value()) {
+    return status;
+  }
+  status.SetPayload(kErrorPositionUrl,
+                    absl::Cord(absl::StrCat(pos.start, ":", pos.end)));
+  return status;
 }
 
 absl::Status QueryContext::AddBytes(int64_t n) {
@@ -325,7 +336,10 @@ absl::StatusOr<Value> Evaluator::Eval(const Expr& e) {
   absl::StatusOr<Value> v = steps_.count > 1 && ctx_.step_invariant.contains(&e)
                                 ? EvalStepInvariant(e)
                                 : EvalNode(e);
-  if (!v.ok()) return v;
+  if (!v.ok()) return WithErrorPosition(v.status(), e.pos);
+  // A node that ran past the deadline fails the query before its parent
+  // goes on.
+  PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
   // The operands' values are consumed; this node's value is held.
   ctx_.current_samples = held;
   ctx_.current_bytes = held_bytes;

@@ -187,6 +187,12 @@ struct QueryContext {
   absl::Status CheckCancelled() const;
 };
 
+// Errors carry the position of the innermost expression that failed as a
+// payload (read by ErrorPosition()).
+inline constexpr absl::string_view kErrorPositionUrl =
+    "promeval.dev/error-position";
+absl::Status WithErrorPosition(absl::Status status, PositionRange pos);
+
 class Evaluator {
  public:
   Evaluator(QueryContext& ctx, Steps steps) : ctx_(ctx), steps_(steps) {}

@@ -41,6 +41,7 @@
 #include "promeval/rules.h"
 #include "promeval/text.h"
 #include "rules/template.h"
+#include "rules/yaml.h"
 #include "yaml-cpp/depthguard.h"
 #include "yaml-cpp/yaml.h"
 
@@ -831,8 +832,15 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view content,
       // Only the first document counts, as with go-yaml's Decode and
       // Unmarshal: later documents are not even parsed.
       YAML::Node root = YAML::Load(std::string(content));
-      Decoder decoder(content, options, errors);
-      groups = decoder.DecodeRoot(root);
+      if (auto quote = yaml::UnterminatedQuote(root, content)) {
+        errors.push_back(FileError{
+            {quote->first, quote->second},
+            {},
+            "yaml: found unexpected end of stream in a quoted scalar"});
+      } else {
+        Decoder decoder(content, options, errors);
+        groups = decoder.DecodeRoot(root);
+      }
     } catch (const YAML::DeepRecursion& e) {
       errors.push_back(
           FileError{{e.mark.line + 1, e.mark.column + 1},

@@ -60,6 +60,7 @@ struct ExprTest {
 struct InputSeries {
   std::string series;
   std::string values;
+  FilePosition series_pos, values_pos;  // In the test file, for errors.
 };
 
 struct TestGroup {
@@ -74,6 +75,7 @@ struct TestGroup {
 };
 
 struct TestFile {
+  std::string path;
   std::vector<std::string> rule_files;
   int64_t eval_interval_ms = 60 * 1000;
   std::vector<std::string> group_eval_order;
@@ -218,7 +220,10 @@ absl::StatusOr<TestGroup> DecodeTestGroup(const yaml::Node& n,
         for (const yaml::Entry& sf : fields) {
           if (sf.value.IsNull()) continue;
           PROMEVAL_ASSIGN_OR_RETURN(std::string v, sf.value.Scalar());
-          (sf.key == "series" ? s.series : s.values) = std::move(v);
+          const bool series = sf.key == "series";
+          (series ? s.series : s.values) = std::move(v);
+          (series ? s.series_pos : s.values_pos) = {sf.value.line(),
+                                                    sf.value.column()};
         }
         g.input.push_back(std::move(s));
       }
@@ -254,6 +259,7 @@ absl::StatusOr<TestFile> DecodeTestFile(absl::string_view content,
                             yaml::Document::Parse(content, path));
   const yaml::Fields f{ignore_unknown_fields};
   TestFile file;
+  file.path = std::string(path);
   if (doc.root().IsNull()) return file;
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<yaml::Entry> entries,
@@ -456,9 +462,19 @@ class GroupRunner {
           ParseSeriesDescription(absl::StrCat(in.series, " ", in.values));
       if (!desc.ok()) {
         if (absl::IsUnimplemented(desc.status())) return desc.status();
-        return absl::InvalidArgumentError(
-            absl::StrCat("input series ", GoQuote(in.series), " ",
-                         GoQuote(in.values), ": ", desc.status().message()));
+        // The message starts with the column in "series values": point at
+        // the field it falls in.
+        int col = 0;
+        absl::string_view message = desc.status().message();
+        const size_t colon = message.find(':');
+        const bool in_series =
+            colon != absl::string_view::npos &&
+            absl::SimpleAtoi(message.substr(0, colon), &col) &&
+            col <= static_cast<int>(in.series.size());
+        const FilePosition& pos = in_series ? in.series_pos : in.values_pos;
+        return absl::InvalidArgumentError(absl::StrCat(
+            file_.path, ":", pos.line, ":", pos.column, ": input series ",
+            GoQuote(in.series), " ", GoQuote(in.values), ": column ", message));
       }
       t.clear();
       v.clear();

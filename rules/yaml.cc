@@ -33,7 +33,56 @@ bool WithinLimits(const YAML::Node& n, int depth, int64_t& count) {
   return true;
 }
 
+// The start mark of the quoted scalar that starts last in the tree; only it
+// can run to the end of the input. Stops after kMaxNodes nodes.
+void LastQuotedScalar(const YAML::Node& n, int depth, int64_t& count,
+                      absl::string_view content, YAML::Mark& last) {
+  if (depth > kMaxDepth || ++count > kMaxNodes) return;
+  if (n.IsScalar()) {
+    const YAML::Mark m = n.Mark();
+    if (!m.is_null() && m.pos >= 0 &&
+        static_cast<size_t>(m.pos) < content.size() &&
+        (content[m.pos] == '"' || content[m.pos] == '\'') &&
+        (last.is_null() || m.pos > last.pos)) {
+      last = m;
+    }
+    return;
+  }
+  if (n.IsSequence() || n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (n.IsMap()) {
+        LastQuotedScalar(it->first, depth + 1, count, content, last);
+        LastQuotedScalar(it->second, depth + 1, count, content, last);
+      } else {
+        LastQuotedScalar(*it, depth + 1, count, content, last);
+      }
+    }
+  }
+}
+
 }  // namespace
+
+std::optional<std::pair<int, int>> UnterminatedQuote(
+    const YAML::Node& root, absl::string_view content) {
+  YAML::Mark last = YAML::Mark::null_mark();
+  int64_t count = 0;
+  LastQuotedScalar(root, 0, count, content, last);
+  if (last.is_null()) return std::nullopt;
+  const char quote = content[last.pos];
+  for (size_t i = last.pos + 1; i < content.size(); ++i) {
+    if (quote == '"' && content[i] == '\\') {
+      ++i;
+    } else if (content[i] == quote) {
+      // In single quotes, '' is an escaped quote.
+      if (quote == '\'' && i + 1 < content.size() && content[i + 1] == '\'') {
+        ++i;
+      } else {
+        return std::nullopt;
+      }
+    }
+  }
+  return std::make_pair(last.line + 1, last.column + 1);
+}
 
 Node::Node(std::shared_ptr<const YAML::Node> node,
            std::shared_ptr<const std::string> path)
@@ -131,6 +180,11 @@ absl::StatusOr<Document> Document::Parse(absl::string_view content,
     if (!WithinLimits(root, 0, count)) {
       return absl::InvalidArgumentError(absl::StrCat(
           path, ": the YAML document is too deeply nested or too large"));
+    }
+    if (auto quote = UnterminatedQuote(root, content)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", quote->first, ":", quote->second,
+                       ": found unexpected end of stream in a quoted scalar"));
     }
     return Document(Node(std::make_shared<const YAML::Node>(root), path_ptr));
   } catch (const YAML::Exception& e) {

@@ -8,7 +8,9 @@
 #define PROMEVAL_RULES_YAML_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -59,6 +61,13 @@ class Node {
   std::shared_ptr<const YAML::Node> node_;
   std::shared_ptr<const std::string> path_;
 };
+
+// yaml-cpp reads a quoted scalar that is never closed up to the end of the
+// input without an error, where go-yaml fails with "found unexpected end of
+// stream". The 1-based line and column of such a scalar's opening quote in
+// `root` (parsed from `content`), if there is one.
+std::optional<std::pair<int, int>> UnterminatedQuote(const YAML::Node& root,
+                                                     absl::string_view content);
 
 struct Entry {
   std::string key;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -48,6 +49,9 @@ absl::StatusOr<LoadStats> LoadSeriesScript(absl::string_view content,
   struct Block {
     int64_t interval = 0;
     std::vector<SeriesDescription> series;
+    // Line and column of each series, for errors.
+    std::vector<std::pair<int, size_t>> positions;
+    absl::flat_hash_map<Labels, size_t> index;
   };
   std::vector<Block> blocks;
   bool in_block = false;
@@ -85,7 +89,8 @@ absl::StatusOr<LoadStats> LoadSeriesScript(absl::string_view content,
                     ? ": must be positive"
                     : absl::StrCat(": ", interval.status().message())));
       }
-      blocks.push_back(Block{*interval, {}});
+      blocks.emplace_back();
+      blocks.back().interval = *interval;
       in_block = true;
       continue;
     }
@@ -103,38 +108,55 @@ absl::StatusOr<LoadStats> LoadSeriesScript(absl::string_view content,
                           absl::StrCat(filename, ":", line_no, ":",
                                        indent + col, ": ", message));
     }
-    std::vector<SeriesDescription>& series = blocks.back().series;
-    auto same = std::find_if(
-        series.begin(), series.end(),
-        [&](const SeriesDescription& s) { return s.labels == desc->labels; });
-    if (same != series.end()) {
-      *same = *std::move(desc);
+    Block& block = blocks.back();
+    auto [it, added] =
+        block.index.try_emplace(desc->labels, block.series.size());
+    if (added) {
+      block.series.push_back(*std::move(desc));
+      block.positions.emplace_back(line_no, indent + 1);
     } else {
-      series.push_back(*std::move(desc));
+      block.series[it->second] = *std::move(desc);
+      block.positions[it->second] = {line_no, indent + 1};
     }
   }
   LoadStats stats;
   stats.min_timestamp_ms = std::numeric_limits<int64_t>::max();
   stats.max_timestamp_ms = std::numeric_limits<int64_t>::min();
-  std::vector<const Labels*> seen;
+  // Every block's samples start at time 0: a series in a later block must
+  // not go back in time.
+  absl::flat_hash_map<Labels, int64_t> last_time;
   std::unique_ptr<Appender> app = storage.NewAppender();
   for (const Block& b : blocks) {
-    AppendSeriesDescriptions(b.series, 0, b.interval, *app);
-    for (const SeriesDescription& s : b.series) {
+    for (size_t k = 0; k < b.series.size(); ++k) {
+      const SeriesDescription& s = b.series[k];
+      int64_t first = -1, last = -1;
       for (size_t i = 0; i < s.values.size(); ++i) {
         if (s.values[i].omitted) continue;
         int64_t t = static_cast<int64_t>(i) * b.interval;
+        if (first < 0) first = t;
+        last = t;
         ++stats.samples;
         stats.min_timestamp_ms = std::min(stats.min_timestamp_ms, t);
         stats.max_timestamp_ms = std::max(stats.max_timestamp_ms, t);
       }
-      if (std::none_of(seen.begin(), seen.end(),
-                       [&](const Labels* l) { return *l == s.labels; })) {
-        seen.push_back(&s.labels);
+      auto [prev, added] = last_time.try_emplace(s.labels, last);
+      if (added || first < 0) continue;
+      if (first <= prev->second) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            filename, ":", b.positions[k].first, ":", b.positions[k].second,
+            ": ",
+            first == prev->second ? "duplicate sample for timestamp "
+                                  : "out of order sample for series ",
+            first == prev->second
+                ? absl::StrCat(first, " of series ", s.labels.ToString())
+                : absl::StrCat(s.labels.ToString(), " at timestamp ", first),
+            " (an earlier load block has samples up to ", prev->second, ")"));
       }
+      prev->second = last;
     }
+    AppendSeriesDescriptions(b.series, 0, b.interval, *app);
   }
-  stats.series = static_cast<int64_t>(seen.size());
+  stats.series = static_cast<int64_t>(last_time.size());
   return CommitLoad(*app, filename, stats);
 }
 

@@ -16,6 +16,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "parser/utf8.h"
 #include "promeval/loaders.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
@@ -64,6 +66,8 @@ class TextParser {
   absl::StatusOr<std::string> ParseQuoted(absl::string_view line,
                                           size_t& i) const;
   absl::StatusOr<double> ParseValue(absl::string_view text, size_t pos) const;
+  // Checks the type of a "# TYPE name type" line.
+  absl::Status CheckType(absl::string_view line) const;
   absl::StatusOr<int64_t> ParseTimestamp(absl::string_view text,
                                          size_t pos) const;
 
@@ -118,6 +122,7 @@ absl::StatusOr<std::string> TextParser::ParseQuoted(absl::string_view line,
 absl::StatusOr<Labels> TextParser::ParseSeries(absl::string_view line,
                                                size_t& end) const {
   std::vector<Label> labels;
+  std::vector<size_t> name_positions;  // Of labels[k] (unused for the name).
   size_t i = 0;
   if (i < line.size() && IsNameStart(line[i])) {
     while (i < line.size() && IsNameChar(line[i])) ++i;
@@ -167,18 +172,21 @@ absl::StatusOr<Labels> TextParser::ParseSeries(absl::string_view line,
         if (i >= line.size() || line[i] != '"') {
           return Error(line_start_ + i, "expected a quoted label value");
         }
+        const size_t value_pos = i;
         absl::StatusOr<std::string> value = ParseQuoted(line, i);
         if (!value.ok()) return value.status();
         if (!IsValidLabelName(name)) {
           return Error(line_start_ + name_pos,
                        absl::StrCat("invalid label name ", GoQuote(name)));
         }
-        for (const Label& l : labels) {
-          if (l.name == name) {
-            return Error(line_start_ + name_pos,
-                         absl::StrCat("duplicate label name ", GoQuote(name)));
-          }
+        if (!IsValidUtf8(*value)) {
+          return Error(
+              line_start_ + value_pos,
+              absl::StrCat("invalid UTF-8 label value ", GoQuote(*value),
+                           " of label ", GoQuote(name)));
         }
+        name_positions.resize(labels.size(), 0);
+        name_positions.push_back(name_pos);
         labels.push_back(Label{std::move(name), *std::move(value)});
       }
       while (i < line.size() && IsBlank(line[i])) ++i;
@@ -199,8 +207,48 @@ absl::StatusOr<Labels> TextParser::ParseSeries(absl::string_view line,
     });
     if (!named) return Error(line_start_, "expected a metric name");
   }
+  // Duplicate names, found by sorting (label sets may be enormous); the
+  // error names the earliest repetition.
+  name_positions.resize(labels.size(), 0);
+  std::vector<size_t> order(labels.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return labels[a].name < labels[b].name;
+  });
+  size_t duplicate = labels.size();
+  for (size_t k = 1; k < order.size(); ++k) {
+    if (labels[order[k]].name == labels[order[k - 1]].name &&
+        (duplicate == labels.size() || order[k] < duplicate)) {
+      duplicate = order[k];
+    }
+  }
+  if (duplicate != labels.size()) {
+    return Error(
+        line_start_ + name_positions[duplicate],
+        absl::StrCat("duplicate label name ", GoQuote(labels[duplicate].name)));
+  }
   end = i;
   return Labels(std::move(labels));
+}
+
+absl::Status TextParser::CheckType(absl::string_view line) const {
+  static constexpr absl::string_view kOpenMetricsTypes[] = {
+      "counter",  "gauge", "histogram", "gaugehistogram",
+      "stateset", "info",  "summary",   "unknown"};
+  static constexpr absl::string_view kTextTypes[] = {
+      "counter", "gauge", "histogram", "summary", "untyped"};
+  // "# TYPE name type": the type is the last word.
+  size_t type_pos = line.find_last_of(' ');
+  absl::string_view type = line.substr(type_pos + 1);
+  absl::Span<const absl::string_view> types =
+      open_metrics_ ? absl::MakeConstSpan(kOpenMetricsTypes)
+                    : absl::MakeConstSpan(kTextTypes);
+  if (type_pos <= 6 ||
+      std::find(types.begin(), types.end(), type) == types.end()) {
+    return Error(line_start_ + type_pos + 1,
+                 absl::StrCat("invalid metric type ", GoQuote(type)));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<double> TextParser::ParseValue(absl::string_view text,
@@ -414,8 +462,10 @@ absl::Status TextParser::Parse() {
         if (!open_metrics_)
           return Error(line_start_, "\"# EOF\" in Prometheus text format");
         eof = true;
+      } else if (absl::StartsWith(line, "# TYPE ")) {
+        PROMEVAL_RETURN_IF_ERROR(CheckType(line));
       }
-      continue;  // HELP, TYPE, UNIT and comments.
+      continue;  // HELP, UNIT and comments.
     }
     size_t first = 0;
     while (first < line.size() && IsBlank(line[first])) ++first;

@@ -117,9 +117,22 @@ expect query-lookback 0 'up{job="api"} => 1 @[200]' -- \
   query --data "$data/series.load" --time 200 --lookback-delta 30s 'up{job="api"}'
 
 out=$("$bin" query --data "$data/requests.om" --stats 'count(http_requests_total)' 2>&1 >/dev/null)
-if ! grep -Eq '^\{"loadSeconds":[0-9.]+,"evalSeconds":[0-9.]+,"outputSeconds":[0-9.]+,"samplesRead":[0-9]+,"peakSamples":[0-9]+\}$' <<<"$out"; then
+if ! grep -Eq '^\{"loadSeconds":[0-9.]+,"evalSeconds":[0-9.]+,"outputSeconds":[0-9.]+,"samplesRead":[0-9]+,"peakSamples":[0-9]+,"peakBytes":[0-9]+\}$' <<<"$out"; then
   echo "FAIL query-stats: $out"; failures=$((failures + 1))
 fi
+
+# Limits: the same query under and over each limit (testdata/bad/args has
+# more failing cases).
+expect query-under-byte-limit 0 '{} => 6 @[120]' -- \
+  query --data "$data/series.load" --time 120 --max-query-bytes 1MiB 'count(up) * 3'
+expect query-over-byte-limit 1 'promeval query: 1:1: query processing would use more than 200 bytes of memory in query execution (the query byte limit)' -- \
+  query --data "$data/series.load" --time 120 --max-query-bytes 200 'count(up) * 3'
+expect query-under-sample-limit 0 '{} => 2 @[120]' -- \
+  query --data "$data/series.load" --time 120 --max-samples 2 'count(up)'
+expect query-over-sample-limit 1 'promeval query: 1:1: query processing would load too many samples into memory in query execution' -- \
+  query --data "$data/series.load" --time 120 --max-samples 1 'count(up)'
+expect query-no-timeout 0 '{} => 2 @[120]' -- \
+  query --data "$data/series.load" --time 120 --timeout 0 'count(up)'
 
 # promeval test: summary line and exit code.
 expect test-pass 0 'conformance: 2 passed, 0 failed, 0 skipped of 2' -- test "$data/passing.test"

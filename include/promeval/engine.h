@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -60,6 +61,12 @@ struct QueryControl {
   // Set to true (from any thread) to cancel the query.
   const std::atomic<bool>* cancelled = nullptr;
 };
+
+// The byte range in the query of the subexpression whose evaluation failed,
+// for errors returned by Engine queries during evaluation (not for parse
+// errors, whose messages carry the position, nor for timeouts and
+// cancellation).
+std::optional<PositionRange> ErrorPosition(const absl::Status& status);
 
 class Engine {
  public:
