@@ -239,7 +239,17 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     ReplayResult result = ReplayRules(files, **engine, storage, replay);
     std::cout << (o->format == "json" ? TimelineJson(result.alerts)
                                       : TimelineText(result.alerts));
-    for (const std::string& e : result.errors) std::cerr << e << "\n";
+    // The health of every rule that failed (the others ran cleanly).
+    for (const RuleReport& r : result.rules) {
+      if (r.failures == 0) continue;
+      std::cerr << "rule " << GoQuote(r.rule) << " of group "
+                << GoQuote(r.group) << ": failed " << r.failures << " of "
+                << r.evaluations << " evaluations ("
+                << Rfc3339(r.first_failure_ms) << " to "
+                << Rfc3339(r.last_failure_ms) << "), health "
+                << (r.health == RuleHealth::kBad ? "err" : "ok")
+                << " at the end; last error: " << r.last_error << "\n";
+    }
     const std::string produced = WriteOpenMetrics(result.written);
     if (!o->output.empty()) {
       absl::Status written = WriteFileAtomically(o->output, produced);
@@ -262,7 +272,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
         }
       }
     }
-    if (!result.errors.empty()) exit_code = 1;
+    if (result.failures() > 0) exit_code = 1;
   });
 }
 

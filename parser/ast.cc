@@ -341,6 +341,10 @@ void WriteSelectorBody(std::string& out, const VectorSelector& vs) {
   if (!parts.empty()) {
     std::sort(parts.begin(), parts.end());
     absl::StrAppend(&out, "{", absl::StrJoin(parts, ","), "}");
+  } else if (vs.name.empty()) {
+    // `{}` (allowed as info()'s second argument): Prometheus prints nothing,
+    // which does not parse back; `{}` does.
+    out += "{}";
   }
 }
 

@@ -182,6 +182,8 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
     int64_t interval_ms;
   };
   std::vector<Scheduled> groups;
+  ReplayResult result;
+  std::vector<size_t> first_report;  // Of each group in result.rules.
   for (const RuleFile& f : files) {
     for (const RuleGroup& g : f.groups) {
       int64_t interval = options.interval_ms > 0 ? options.interval_ms
@@ -190,9 +192,15 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
       groups.push_back(Scheduled{
           std::make_unique<GroupEvaluator>(g, engine, recording, options.eval),
           interval});
+      first_report.push_back(result.rules.size());
+      for (const Rule& r : g.rules) {
+        RuleReport report;
+        report.group = g.name;
+        report.rule = r.name;
+        result.rules.push_back(std::move(report));
+      }
     }
   }
-  ReplayResult result;
   Timelines timelines;
   // The next evaluation time of each group; at equal times groups run in
   // file order.
@@ -219,10 +227,13 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
     ++result.evaluations;
     const RuleGroup& group = g.group();
     for (size_t r = 0; r < group.rules.size(); ++r) {
-      if (g.rule_health(r) == RuleHealth::kBad) {
-        result.errors.push_back(absl::StrCat(
-            "group ", GoQuote(group.name), ", rule ",
-            GoQuote(group.rules[r].name), ", at ", ts, ": ", g.rule_error(r)));
+      RuleReport& report = result.rules[first_report[pick] + r];
+      ++report.evaluations;
+      report.health = g.rule_health(r);
+      if (report.health == RuleHealth::kBad) {
+        if (report.failures++ == 0) report.first_failure_ms = ts;
+        report.last_failure_ms = ts;
+        report.last_error = g.rule_error(r);
       }
       if (group.rules[r].kind == Rule::Kind::kAlerting) {
         timelines.Observe(group.name, absl::StrCat(pick, "/", r),
@@ -233,6 +244,12 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
   result.written = recording.Take();
   result.alerts = timelines.Take();
   return result;
+}
+
+int64_t ReplayResult::failures() const {
+  int64_t n = 0;
+  for (const RuleReport& r : rules) n += r.failures;
+  return n;
 }
 
 std::string WriteOpenMetrics(const std::vector<WrittenSeries>& series) {

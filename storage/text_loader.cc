@@ -160,6 +160,11 @@ absl::StatusOr<Labels> TextParser::ParseSeries(absl::string_view line,
         if (!labels.empty() && labels[0].name == kMetricName) {
           return Error(line_start_ + name_pos, "metric name given twice");
         }
+        if (!IsValidUtf8(name)) {
+          return Error(
+              line_start_ + name_pos,
+              absl::StrCat("invalid UTF-8 metric name ", GoQuote(name)));
+        }
         labels.push_back(Label{std::string(kMetricName), std::move(name)});
       } else {
         if (i >= line.size() || line[i] != '=') {

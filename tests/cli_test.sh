@@ -284,6 +284,18 @@ rm -rf "$(dirname "$changed")"
 expect rules-eval-bad-rules 1 "$(sed "s|^|$data/../rules/|" "$data/../rules/record_and_alert.bad.errors")" -- \
   rules eval --data "$replay/batchsql.data" --start 0 --end 60 "$data/../rules/record_and_alert.bad.yaml"
 
+# A rule failing at every evaluation: the rules around it still record, the
+# failing rule's health and last error are reported, exit 1.
+faulty_om="$(mktemp -d)/faulty.om"
+expect rules-eval-faulty-rule 1 'rule "bad:match" of group "faulty": failed 3 of 3 evaluations (1970-01-01T00:00:00.000Z to 1970-01-01T00:02:00.000Z), health err at the end; last error: found duplicate series for the match group {} on the right hand-side of the operation: [{__name__="up", job="api"}, {__name__="up", job="web"}];many-to-many matching not allowed: matching labels must be unique on one side' -- \
+  rules eval --data "$data/series.load" --start 0 --end 120 --output "$faulty_om" "$data/rules/faulty.yml"
+if [ "$(grep -c '^before \|^after ' "$faulty_om")" != 6 ]; then
+  echo "FAIL rules-eval-faulty-output: want 3 samples each of before and after"
+  cat "$faulty_om"
+  failures=$((failures + 1))
+fi
+rm -rf "$(dirname "$faulty_om")"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"
   exit 1

@@ -58,7 +58,7 @@ TEST_F(ReplayTest, GroupsAtTheirIntervalsSeeEarlierOutputs) {
   o.start_ms = 0;
   o.end_ms = 4 * kMinute;
   ReplayResult r = ReplayRules({f}, *engine_, storage_, o);
-  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.failures(), 0);
   EXPECT_EQ(r.evaluations, 3 + 5);
   const WrittenSeries* a = Find(r, "a");
   ASSERT_NE(a, nullptr);
@@ -140,12 +140,16 @@ TEST_F(ReplayTest, RuleErrorsAreReportedAndReplayContinues) {
   o.start_ms = 0;
   o.end_ms = kMinute;
   ReplayResult r = ReplayRules({f}, *engine_, storage_, o);
-  EXPECT_THAT(r.errors,
-              ::testing::ElementsAre(
-                  "group \"g\", rule \"r\", at 0: exceeded limit of 1 "
-                  "with 2 series",
-                  "group \"g\", rule \"r\", at 60000: exceeded limit "
-                  "of 1 with 2 series"));
+  ASSERT_EQ(r.rules.size(), 2u);
+  EXPECT_EQ(r.rules[0].rule, "r");
+  EXPECT_EQ(r.rules[0].evaluations, 2);
+  EXPECT_EQ(r.rules[0].failures, 2);
+  EXPECT_EQ(r.rules[0].health, RuleHealth::kBad);
+  EXPECT_EQ(r.rules[0].last_error, "exceeded limit of 1 with 2 series");
+  EXPECT_EQ(r.rules[0].first_failure_ms, 0);
+  EXPECT_EQ(r.rules[0].last_failure_ms, kMinute);
+  EXPECT_EQ(r.rules[1].failures, 0);
+  EXPECT_EQ(r.rules[1].health, RuleHealth::kGood);
   ASSERT_NE(Find(r, "ok"), nullptr);
   EXPECT_THAT(Find(r, "ok")->values, ::testing::ElementsAre(2, 2));
 }

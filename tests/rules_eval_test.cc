@@ -104,6 +104,51 @@ TEST_F(RulesEvalTest, RecordingLimitExceeded) {
   EXPECT_THAT(Raw("r"), ::testing::IsEmpty());
 }
 
+// One group holding a rule with a many-to-many match, a rule whose alert
+// template fails to expand, and good rules before and after them; a second
+// group with a limit its rule exceeds. Each failure stays with its rule.
+TEST_F(RulesEvalTest, FailingRulesDoNotStopTheOthers) {
+  Load("load 1m\n  up{job=\"a\", i=\"1\"} 1x5\n  up{job=\"a\", i=\"2\"} 1x5\n");
+  RuleGroup faulty;
+  faulty.name = "faulty";
+  faulty.rules.push_back(Recording("before", "count(up)"));
+  faulty.rules.push_back(Recording("bad:match", "up + on(job) up"));
+  Rule alert = Alerting("TemplateError", "up > 0");
+  alert.annotations = {{"summary", "{{ index $labels 5 }}"}};
+  faulty.rules.push_back(alert);
+  faulty.rules.push_back(Recording("after", "sum(up)"));
+  RuleGroup limited;
+  limited.name = "limited";
+  limited.limit = 1;
+  limited.rules.push_back(Recording("too:many", "up"));
+  GroupEvaluator a(faulty, *engine_, storage_);
+  GroupEvaluator b(limited, *engine_, storage_);
+  for (int64_t t = 0; t <= 2 * kMinute; t += kMinute) {
+    a.Eval(t);
+    b.Eval(t);
+  }
+  EXPECT_EQ(a.rule_health(0), RuleHealth::kGood);
+  EXPECT_EQ(a.rule_health(1), RuleHealth::kBad);
+  EXPECT_THAT(a.rule_error(1),
+              ::testing::StartsWith("found duplicate series for the match "
+                                    "group {job=\"a\"}"));
+  // A template that fails to expand is not a rule failure: the alert fires
+  // with the error as its annotation, as in Prometheus.
+  EXPECT_EQ(a.rule_health(2), RuleHealth::kGood);
+  std::vector<Alert> alerts = a.ActiveAlerts(2);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].state, AlertState::kFiring);
+  ASSERT_EQ(alerts[0].annotations.size(), 1u);
+  EXPECT_THAT(alerts[0].annotations[0].second,
+              ::testing::StartsWith("<error expanding template: "));
+  EXPECT_EQ(a.rule_health(3), RuleHealth::kGood);
+  EXPECT_THAT(Raw("before"), ::testing::ElementsAre("0s=2", "60s=2", "120s=2"));
+  EXPECT_THAT(Raw("after"), ::testing::ElementsAre("0s=2", "60s=2", "120s=2"));
+  EXPECT_THAT(Raw("bad:match"), ::testing::IsEmpty());
+  EXPECT_EQ(b.rule_health(0), RuleHealth::kBad);
+  EXPECT_EQ(b.rule_error(0), "exceeded limit of 1 with 2 series");
+}
+
 TEST_F(RulesEvalTest, AlertingLimitExceededClearsAlerts) {
   Load("load 1m\n  m{i=\"a\"} 1\n  m{i=\"b\"} 2\n");
   RuleGroup g;

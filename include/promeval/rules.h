@@ -207,12 +207,27 @@ struct WrittenSeries {
   std::vector<double> values;
 };
 
+// How one rule fared over a replay. A failing evaluation (a query error, an
+// exceeded limit, a duplicate label set) fails that rule alone: the rest of
+// its group and the other groups go on.
+struct RuleReport {
+  std::string group;
+  std::string rule;  // Its record or alert name.
+  int64_t evaluations = 0;
+  int64_t failures = 0;
+  RuleHealth health = RuleHealth::kUnknown;  // After the last evaluation.
+  std::string last_error;                    // Of the last failure.
+  int64_t first_failure_ms = 0;
+  int64_t last_failure_ms = 0;
+};
+
 struct ReplayResult {
   std::vector<WrittenSeries> written;  // Sorted by labels.
   std::vector<AlertTimeline> alerts;   // In order of first appearance.
-  // Rule errors: "group G, rule R, at T: error".
-  std::vector<std::string> errors;
-  int64_t evaluations = 0;  // Group evaluations run.
+  std::vector<RuleReport> rules;       // Every rule, groups in order.
+  int64_t evaluations = 0;             // Group evaluations run.
+
+  int64_t failures() const;  // Failed rule evaluations in all.
 };
 
 // Evaluates every group of `files` at start, start + interval, ... <= end
