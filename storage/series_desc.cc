@@ -174,6 +174,10 @@ size_t NumberEnd(absl::string_view t, size_t i) {
   return j;
 }
 
+// The most values one series description may expand to (a limit against
+// hostile input: 2^24 values take 256 MiB).
+constexpr uint64_t kMaxValues = uint64_t{1} << 24;
+
 absl::Status ExpandItem(absl::string_view item, size_t column,
                         std::vector<SequenceValue>& out) {
   auto bad = [&](absl::string_view why) {
@@ -185,8 +189,18 @@ absl::Status ExpandItem(absl::string_view item, size_t column,
     if (digits.empty() || !absl::SimpleAtoi(digits, &n)) {
       return bad("invalid repetition");
     }
+    if (n >= kMaxValues - out.size()) {
+      return bad(
+          absl::StrCat("repetition count too large (a series takes at "
+                       "most ",
+                       kMaxValues, " values)"));
+    }
     return absl::OkStatus();
   };
+  if (out.size() >= kMaxValues) {
+    return bad(absl::StrCat("too many values (a series takes at most ",
+                            kMaxValues, ")"));
+  }
   if (item == "_") {
     out.push_back({0, true});
     return absl::OkStatus();
@@ -230,7 +244,6 @@ absl::Status ExpandItem(absl::string_view item, size_t column,
   if (item[end] != 'x') return bad("unexpected character");
   uint64_t n = 0;
   if (absl::Status s = repetitions(item.substr(end + 1), n); !s.ok()) return s;
-  if (n > (1u << 24)) return bad("repetition count too large");
   // N+1 values; the increment is accumulated by repeated addition, as the
   // Prometheus grammar does.
   for (uint64_t k = 0; k <= n; ++k) {
