@@ -68,9 +68,15 @@ void CheckLimits(const promeval::QueryResult& r) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view query(reinterpret_cast<const char*>(data), size);
   const promeval::Engine& engine = TheEngine();
-  auto instant = engine.InstantQuery(Data(), query, 600 * 1000);
+  // Parsed once (the parser has its own fuzzer), evaluated twice.
+  absl::StatusOr<promeval::ExprPtr> expr =
+      promeval::ParseExpr(query, engine.options().parser);
+  if (!expr.ok()) return 0;
+  auto instant = engine.Evaluate(Data(), **expr, query, 600 * 1000, 600 * 1000,
+                                 0, /*instant=*/true);
   if (instant.ok()) CheckLimits(*instant);
-  auto range = engine.RangeQuery(Data(), query, 0, 1200 * 1000, 60 * 1000);
+  auto range = engine.Evaluate(Data(), **expr, query, 0, 1200 * 1000, 60 * 1000,
+                               /*instant=*/false);
   if (range.ok()) CheckLimits(*range);
   return 0;
 }
