@@ -4,10 +4,9 @@
 // reports.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 #include "absl/strings/string_view.h"
+#include "fuzz/load_check.h"
 #include "promeval/loaders.h"
 #include "promeval/storage.h"
 
@@ -16,20 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   promeval::MemStorage storage;
   absl::StatusOr<promeval::LoadStats> stats =
       promeval::LoadSeriesScript(content, "fuzz.load", storage);
-  static const promeval::Matcher any = *promeval::Matcher::Create(
-      promeval::MatchType::kRegexp, "__name__", ".*");
-  auto querier = storage.NewQuerier(INT64_MIN, INT64_MAX);
-  if (!querier.ok()) std::abort();
-  auto all = (*querier)->Select({&any, 1}, INT64_MIN, INT64_MAX);
-  if (!all.ok()) std::abort();
-  int64_t samples = 0;
-  for (const promeval::SeriesData& s : *all) samples += s.timestamps.size();
-  const int64_t want = stats.ok() ? stats->samples : 0;
-  if (samples != want) {
-    std::fprintf(stderr, "loaded %lld samples, stored %lld\n",
-                 static_cast<long long>(want), static_cast<long long>(samples));
-    std::abort();
-  }
+  promeval::fuzz::CheckLoaded(storage, stats);
   // Each line on its own, as promtool's input_series values are read.
   size_t start = 0;
   while (start < content.size()) {
