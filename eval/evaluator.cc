@@ -343,9 +343,10 @@ absl::StatusOr<Value> Evaluator::Eval(const Expr& e) {
   // The operands' values are consumed; this node's value is held.
   ctx_.current_samples = held;
   ctx_.current_bytes = held_bytes;
-  PROMEVAL_RETURN_IF_ERROR(
-      ctx_.AddSamples(v->samples >= 0 ? v->samples : CountSamples(*v)));
-  PROMEVAL_RETURN_IF_ERROR(ctx_.AddBytes(ValueBytes(*v)));
+  absl::Status held_ok =
+      ctx_.AddSamples(v->samples >= 0 ? v->samples : CountSamples(*v));
+  if (held_ok.ok()) held_ok = ctx_.AddBytes(ValueBytes(*v));
+  if (!held_ok.ok()) return WithErrorPosition(std::move(held_ok), e.pos);
   return v;
 }
 

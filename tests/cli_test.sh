@@ -125,11 +125,11 @@ fi
 # more failing cases).
 expect query-under-byte-limit 0 '{} => 6 @[120]' -- \
   query --data "$data/series.load" --time 120 --max-query-bytes 1MiB 'count(up) * 3'
-expect query-over-byte-limit 1 'promeval query: 1:1: query processing would use more than 200 bytes of memory in query execution (the query byte limit)' -- \
+expect query-over-byte-limit 1 'promeval query: 1:7: query processing would use more than 200 bytes of memory in query execution (the query byte limit)' -- \
   query --data "$data/series.load" --time 120 --max-query-bytes 200 'count(up) * 3'
 expect query-under-sample-limit 0 '{} => 2 @[120]' -- \
   query --data "$data/series.load" --time 120 --max-samples 2 'count(up)'
-expect query-over-sample-limit 1 'promeval query: 1:1: query processing would load too many samples into memory in query execution' -- \
+expect query-over-sample-limit 1 'promeval query: 1:7: query processing would load too many samples into memory in query execution' -- \
   query --data "$data/series.load" --time 120 --max-samples 1 'count(up)'
 expect query-no-timeout 0 '{} => 2 @[120]' -- \
   query --data "$data/series.load" --time 120 --timeout 0 'count(up)'

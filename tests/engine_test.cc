@@ -153,6 +153,56 @@ TEST_F(EngineTest, TooManySamples) {
             "execution");
 }
 
+TEST_F(EngineTest, ByteLimit) {
+  // 3 series over 11 steps: 3 x (96 + 11 x 8) = 552 bytes for the selector.
+  // In `a * 2 + a` the left operand's 552 bytes are held while the right one
+  // is evaluated: 1104.
+  EngineOptions options;
+  options.max_bytes = 1000;
+  std::unique_ptr<Engine> engine = MakeEngine(options);
+  absl::StatusOr<QueryResult> under = engine->RangeQuery(
+      storage_, "http_requests_total", 0, 10 * kMinute, kMinute);
+  ASSERT_TRUE(under.ok()) << under.status();
+  EXPECT_EQ(under->stats.peak_bytes, 552);
+  absl::StatusOr<QueryResult> over = engine->RangeQuery(
+      storage_, "http_requests_total * 2 + http_requests_total", 0,
+      10 * kMinute, kMinute);
+  EXPECT_TRUE(absl::IsResourceExhausted(over.status())) << over.status();
+  EXPECT_EQ(over.status().message(),
+            "query processing would use more than 1000 bytes of memory in "
+            "query execution (the query byte limit)");
+  // The position of the subexpression that went over: the right operand.
+  ASSERT_TRUE(ErrorPosition(over.status()).has_value());
+  EXPECT_EQ(ErrorPosition(over.status())->start, 26);
+}
+
+TEST_F(EngineTest, StepsBeyondTheSampleLimitFailBeforeAllocating) {
+  // 30 days at 1 ms is 2.6e9 steps: more than the sample limit (and than an
+  // int), rejected up front.
+  absl::StatusOr<QueryResult> r = MakeEngine()->InstantQuery(
+      storage_, "count_over_time(temperature[30d:1ms])", kMinute);
+  EXPECT_TRUE(absl::IsResourceExhausted(r.status())) << r.status();
+  r = MakeEngine()->RangeQuery(storage_, "vector(1)", 0, int64_t{1} << 40, 1);
+  EXPECT_TRUE(absl::IsResourceExhausted(r.status())) << r.status();
+}
+
+TEST_F(EngineTest, PathologicalRegexesRunInLinearTime) {
+  // A backtracking engine takes exponential time on (a*)*b against a long
+  // run of a's; RE2 does not (a hang here would time the test out).
+  MemStorage storage;
+  ASSERT_TRUE(LoadSeriesScript(absl::StrCat("load 1m\n  m{v=\"",
+                                            std::string(5000, 'a'), "\"} 1\n"),
+                               "data", storage)
+                  .ok());
+  absl::StatusOr<QueryResult> r = MakeEngine()->InstantQuery(
+      storage,
+      "m{v=~\"(a*)*b\"} or label_replace(m, \"w\", \"$1\", \"v\", "
+      "\"(a|aa)*c\")",
+      0);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->vector.size(), 1u);
+}
+
 TEST_F(EngineTest, Timeout) {
   EngineOptions options;
   options.timeout = absl::Nanoseconds(1);
