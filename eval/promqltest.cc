@@ -530,6 +530,12 @@ void ScriptRunner::ParseEvalBody(size_t& i, EvalCommand& ev) {
           "vector result for an instant query");
       continue;
     }
+    if (desc->values.empty() && !ev.is_range && !expect_range_vector) {
+      fail(absl::StrCat("line ", i + 1, ": expected series ",
+                        desc->labels.ToString(),
+                        " has no value for the instant evaluation"));
+      continue;
+    }
     ev.expect_scalar = false;
     ExpectedSeries e{desc->labels, pos, std::move(desc->values)};
     auto same = std::find_if(
