@@ -248,69 +248,25 @@ class ScriptRunner {
   ScriptReport report_;
 };
 
-void CollectSelectors(const Expr& e, std::vector<const VectorSelector*>& out) {
-  switch (e.kind()) {
-    case NodeKind::kVectorSelector:
-      out.push_back(static_cast<const VectorSelector*>(&e));
-      break;
-    case NodeKind::kMatrixSelector:
-      CollectSelectors(*static_cast<const MatrixSelector&>(e).vector_selector,
-                       out);
-      break;
-    case NodeKind::kSubqueryExpr:
-      CollectSelectors(*static_cast<const SubqueryExpr&>(e).expr, out);
-      break;
-    case NodeKind::kCall:
-      for (const ExprPtr& a : static_cast<const Call&>(e).args)
-        CollectSelectors(*a, out);
-      break;
-    case NodeKind::kAggregateExpr: {
-      const auto& a = static_cast<const AggregateExpr&>(e);
-      CollectSelectors(*a.expr, out);
-      if (a.param != nullptr) CollectSelectors(*a.param, out);
-      break;
-    }
-    case NodeKind::kBinaryExpr: {
-      // Along the left spine iteratively: operator chains may be long.
-      const Expr* leftmost = nullptr;
-      std::vector<const BinaryExpr*> spine = LeftSpine(e, &leftmost);
-      CollectSelectors(*leftmost, out);
-      for (const BinaryExpr* b : spine) CollectSelectors(*b->rhs, out);
-      break;
-    }
-    case NodeKind::kParenExpr:
-      CollectSelectors(*static_cast<const ParenExpr&>(e).expr, out);
-      break;
-    case NodeKind::kUnaryExpr:
-      CollectSelectors(*static_cast<const UnaryExpr&>(e).expr, out);
-      break;
-    case NodeKind::kStepInvariantExpr:
-      CollectSelectors(*static_cast<const StepInvariantExpr&>(e).expr, out);
-      break;
-    case NodeKind::kNumberLiteral:
-    case NodeKind::kStringLiteral:
-    case NodeKind::kDurationExpr:
-      break;
-  }
-}
-
 bool ScriptRunner::Selects(const EvalCommand& ev,
                            const std::vector<Labels>& series) const {
   if (series.empty()) return false;
   absl::StatusOr<ExprPtr> expr = ParseExpr(ev.expr, options_.engine.parser);
   if (!expr.ok()) return false;
-  std::vector<const VectorSelector*> selectors;
-  CollectSelectors(**expr, selectors);
-  for (const VectorSelector* vs : selectors) {
+  bool selects = false;
+  Inspect(**expr, [&](const Expr& e) {
+    const auto* vs = As<VectorSelector>(&e);
+    if (vs == nullptr || selects) return;
     for (const Labels& l : series) {
       if (std::all_of(
               vs->matchers.begin(), vs->matchers.end(),
               [&](const Matcher& m) { return m.Matches(l.Get(m.name())); })) {
-        return true;
+        selects = true;
+        return;
       }
     }
-  }
-  return false;
+  });
+  return selects;
 }
 
 size_t ScriptRunner::ParseLoad(size_t i, bool with_nhcb, Command& cmd) {

@@ -280,6 +280,58 @@ std::vector<const BinaryExpr*> LeftSpine(const Expr& e, const Expr** leftmost) {
   return {spine.begin(), spine.end()};
 }
 
+void Inspect(const Expr& e, absl::FunctionRef<void(const Expr&)> visit) {
+  switch (e.kind()) {
+    case NodeKind::kBinaryExpr: {
+      const Expr* leftmost = nullptr;
+      std::vector<const BinaryExpr*> spine = LeftSpine(e, &leftmost);
+      for (auto it = spine.rbegin(); it != spine.rend(); ++it) visit(**it);
+      Inspect(*leftmost, visit);
+      for (const BinaryExpr* b : spine) Inspect(*b->rhs, visit);
+      return;
+    }
+    case NodeKind::kMatrixSelector:
+      visit(e);
+      Inspect(*static_cast<const MatrixSelector&>(e).vector_selector, visit);
+      return;
+    case NodeKind::kSubqueryExpr:
+      visit(e);
+      Inspect(*static_cast<const SubqueryExpr&>(e).expr, visit);
+      return;
+    case NodeKind::kCall:
+      visit(e);
+      for (const ExprPtr& a : static_cast<const Call&>(e).args) {
+        Inspect(*a, visit);
+      }
+      return;
+    case NodeKind::kAggregateExpr: {
+      visit(e);
+      const auto& a = static_cast<const AggregateExpr&>(e);
+      if (a.param != nullptr) Inspect(*a.param, visit);
+      Inspect(*a.expr, visit);
+      return;
+    }
+    case NodeKind::kParenExpr:
+      visit(e);
+      Inspect(*static_cast<const ParenExpr&>(e).expr, visit);
+      return;
+    case NodeKind::kUnaryExpr:
+      visit(e);
+      Inspect(*static_cast<const UnaryExpr&>(e).expr, visit);
+      return;
+    case NodeKind::kStepInvariantExpr:
+      visit(e);
+      Inspect(*static_cast<const StepInvariantExpr&>(e).expr, visit);
+      return;
+    case NodeKind::kVectorSelector:
+    case NodeKind::kNumberLiteral:
+    case NodeKind::kStringLiteral:
+    case NodeKind::kDurationExpr:
+      visit(e);
+      return;
+  }
+}
+
 namespace {
 
 void WriteExpr(std::string& out, const Expr& e);

@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "promeval/rules.h"
 #include "promeval/status_macros.h"
@@ -97,6 +98,45 @@ class GroupEvaluator::Impl {
   }
 
   const RuleGroup& group() const { return group_; }
+
+  absl::Status EvalRuleOverRange(
+      size_t i, int64_t start, int64_t end, int64_t interval,
+      absl::FunctionRef<void(int64_t ts)> after_step) {
+    RuleState& st = states_[i];
+    const int64_t offset = query_offset_ms();
+    std::unique_ptr<Appender> app = storage_.NewAppender();
+    // The steps per range query: all of them, halved while a query goes
+    // over a limit (which a one-step query going over is an error of).
+    int64_t chunk = (end - start) / interval + 1;
+    for (int64_t first = start; first <= end;) {
+      const int64_t last =
+          first + std::min(chunk - 1, (end - first) / interval) * interval;
+      absl::StatusOr<std::vector<Vector>> steps =
+          QueryRange(group_.rules[i], first - offset, last - offset, interval);
+      if (absl::IsResourceExhausted(steps.status()) && last > first) {
+        chunk = (last - first) / interval / 2 + 1;
+        continue;
+      }
+      if (!steps.ok()) return steps.status();
+      for (size_t k = 0; k < steps->size(); ++k) {
+        const int64_t ts = first + static_cast<int64_t>(k) * interval;
+        PROMEVAL_ASSIGN_OR_RETURN(Vector out,
+                                  Output(i, std::move((*steps)[k]), ts));
+        for (const Sample& s : StaleMarkers(st, out, ts)) {
+          app->Append(s.labels, s.t, s.v);
+        }
+        st.previous_series.clear();
+        for (const Sample& s : out) {
+          app->Append(s.labels, s.t, s.v);
+          st.previous_series.push_back(s.labels);
+        }
+        st.health = RuleHealth::kGood;
+        after_step(ts);
+      }
+      first = last + interval;
+    }
+    return app->Commit();
+  }
   const RuleState& state(size_t i) const { return states_[i]; }
 
   void MarkStale(int64_t ts) {
@@ -131,10 +171,37 @@ class GroupEvaluator::Impl {
     }
   }
 
-  absl::StatusOr<Vector> EvalRecording(const Rule& rule, const RuleState& st,
-                                       int64_t ts) const {
+  // The rule's query result at each time from..to (query times, the query
+  // offset applied) as one range query: a vector per time.
+  absl::StatusOr<std::vector<Vector>> QueryRange(const Rule& rule, int64_t from,
+                                                 int64_t to,
+                                                 int64_t interval) const {
+    std::vector<Vector> steps((to - from) / interval + 1);
+    if (from == to) {
+      PROMEVAL_ASSIGN_OR_RETURN(steps[0], Query(*rule.parsed, rule.expr, from));
+      return steps;
+    }
     PROMEVAL_ASSIGN_OR_RETURN(
-        Vector vector, Query(*rule.parsed, rule.expr, ts - query_offset_ms()));
+        QueryResult res,
+        engine_.Evaluate(storage_, *rule.parsed, rule.expr, from, to, interval,
+                         /*instant=*/false));
+    if (res.type != ValueType::kMatrix) {
+      // A scalar expression: a rule takes its value without labels.
+      return absl::InvalidArgumentError(
+          "rule result is not a vector or scalar");
+    }
+    for (Series& series : res.matrix) {
+      for (const FPoint& p : series.points) {
+        steps[(p.t - from) / interval].push_back(
+            Sample{series.labels, p.t, p.v});
+      }
+    }
+    return steps;
+  }
+
+  // A recording rule's samples from its query result.
+  absl::StatusOr<Vector> RecordingOutput(const Rule& rule, const RuleState& st,
+                                         Vector vector) const {
     absl::flat_hash_set<Labels> seen;
     for (Sample& s : vector) {
       LabelsBuilder lb(s.labels);
@@ -155,11 +222,11 @@ class GroupEvaluator::Impl {
     return vector;
   }
 
-  absl::StatusOr<Vector> EvalAlerting(const Rule& rule, RuleState& st,
-                                      int64_t ts) const {
+  // An alerting rule's step at `ts` from its query result: updates the
+  // alerts and returns their ALERTS and ALERTS_FOR_STATE samples.
+  absl::StatusOr<Vector> AlertingOutput(const Rule& rule, RuleState& st,
+                                        const Vector& res, int64_t ts) const {
     const int64_t offset = query_offset_ms();
-    PROMEVAL_ASSIGN_OR_RETURN(Vector res,
-                              Query(*rule.parsed, rule.expr, ts - offset));
     rules::TemplateEnv env;
     env.eval_time_ms = ts;
     env.external_url = options_.external_url;
@@ -271,12 +338,35 @@ class GroupEvaluator::Impl {
     return Sample{lb.Build(), t, v};
   }
 
+  // The rule's output at `ts` from its query result.
+  absl::StatusOr<Vector> Output(size_t i, Vector res, int64_t ts) {
+    const Rule& rule = group_.rules[i];
+    return rule.kind == Rule::Kind::kRecording
+               ? RecordingOutput(rule, states_[i], std::move(res))
+               : AlertingOutput(rule, states_[i], res, ts);
+  }
+
+  // Stale markers at `ts` for the series the rule wrote last time and not
+  // in `output`.
+  Vector StaleMarkers(const RuleState& st, const Vector& output,
+                      int64_t ts) const {
+    absl::flat_hash_set<Labels> returned;
+    for (const Sample& s : output) returned.insert(s.labels);
+    Vector stale;
+    for (const Labels& l : st.previous_series) {
+      if (!returned.contains(l)) {
+        stale.push_back(Sample{l, ts - query_offset_ms(), StaleNaN()});
+      }
+    }
+    return stale;
+  }
+
   void EvalRule(size_t i, int64_t ts) {
     const Rule& rule = group_.rules[i];
     RuleState& st = states_[i];
-    absl::StatusOr<Vector> vector = rule.kind == Rule::Kind::kRecording
-                                        ? EvalRecording(rule, st, ts)
-                                        : EvalAlerting(rule, st, ts);
+    absl::StatusOr<Vector> vector =
+        Query(*rule.parsed, rule.expr, ts - query_offset_ms());
+    if (vector.ok()) vector = Output(i, *std::move(vector), ts);
     if (!vector.ok()) {
       st.health = RuleHealth::kBad;
       st.error = std::string(vector.status().message());
@@ -285,15 +375,7 @@ class GroupEvaluator::Impl {
     st.health = RuleHealth::kGood;
     st.error.clear();
 
-    // The series no longer returned get a stale marker.
-    absl::flat_hash_set<Labels> returned;
-    for (const Sample& s : *vector) returned.insert(s.labels);
-    Vector stale;
-    for (const Labels& l : st.previous_series) {
-      if (!returned.contains(l)) {
-        stale.push_back(Sample{l, ts - query_offset_ms(), StaleNaN()});
-      }
-    }
+    const Vector stale = StaleMarkers(st, *vector, ts);
     std::vector<Labels> written;
     if (absl::Status s = Append(*vector, &written); !s.ok()) {
       st.health = RuleHealth::kBad;
@@ -340,6 +422,53 @@ class GroupEvaluator::Impl {
   std::vector<RuleState> states_;
 };
 
+std::vector<std::string> RuleOutputNames(const Rule& rule) {
+  if (rule.kind == Rule::Kind::kRecording) return {rule.name};
+  return {std::string(kAlertsMetric), std::string(kAlertsForStateMetric)};
+}
+
+bool RangeEvaluable(const RuleGroup& group, const Rule& rule,
+                    const absl::flat_hash_set<std::string>& unwritten) {
+  // Templates are looked at as text: any mention of `query` counts.
+  auto queries = [](const StringPairs& templates) {
+    return std::any_of(templates.begin(), templates.end(), [](const auto& t) {
+      return absl::StrContains(t.second, "query");
+    });
+  };
+  if (rule.kind == Rule::Kind::kAlerting &&
+      (queries(group.labels) || queries(rule.labels) ||
+       queries(rule.annotations))) {
+    return false;
+  }
+  bool ok = true;
+  Inspect(*rule.parsed, [&](const Expr& e) {
+    if (const auto* sq = As<SubqueryExpr>(&e)) {
+      ok = ok && !sq->at.is_set() && sq->offset_expr == nullptr &&
+           sq->original_offset_ms >= 0;
+      return;
+    }
+    if (const auto* call = As<Call>(&e)) {
+      // info() selects metrics its arguments do not name.
+      ok = ok && call->func->name != "info";
+      return;
+    }
+    const auto* vs = As<VectorSelector>(&e);
+    if (vs == nullptr) return;
+    ok = ok && !vs->at.is_set() && vs->offset_expr == nullptr &&
+         vs->original_offset_ms >= 0;
+    for (const std::string& name : unwritten) {
+      if (!ok) return;
+      // The selector may select `name` unless a __name__ matcher rejects it
+      // (its other matchers are not looked at).
+      ok = std::any_of(vs->matchers.begin(), vs->matchers.end(),
+                       [&](const Matcher& m) {
+                         return m.name() == kMetricName && !m.Matches(name);
+                       });
+    }
+  });
+  return ok;
+}
+
 GroupEvaluator::GroupEvaluator(RuleGroup group, const Engine& engine,
                                Storage& storage, RuleEvalOptions options)
     : impl_(std::make_unique<Impl>(std::move(group), engine, storage,
@@ -348,6 +477,13 @@ GroupEvaluator::GroupEvaluator(RuleGroup group, const Engine& engine,
 GroupEvaluator::~GroupEvaluator() = default;
 
 void GroupEvaluator::Eval(int64_t ts_ms) { impl_->Eval(ts_ms); }
+
+absl::Status GroupEvaluator::EvalRuleOverRange(
+    size_t rule, int64_t start_ms, int64_t end_ms, int64_t interval_ms,
+    absl::FunctionRef<void(int64_t ts_ms)> after_step) {
+  return impl_->EvalRuleOverRange(rule, start_ms, end_ms, interval_ms,
+                                  after_step);
+}
 
 void GroupEvaluator::MarkStale(int64_t ts_ms) { impl_->MarkStale(ts_ms); }
 

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -436,6 +438,7 @@ class GroupRunner {
       }
     }
     r.failures = std::move(failures_);
+    r.step_by_step = stepped_;
     r.passed = r.skipped.empty() && r.failures.empty();
     r.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -454,7 +457,7 @@ class GroupRunner {
   absl::Status LoadInput() {
     const int64_t interval =
         group_.interval_ms > 0 ? group_.interval_ms : file_.eval_interval_ms;
-    std::unique_ptr<Appender> app = store_.NewAppender();
+    std::unique_ptr<Appender> app = world_->store.NewAppender();
     std::vector<int64_t> t;
     std::vector<double> v;
     for (const InputSeries& in : group_.input) {
@@ -515,7 +518,71 @@ class GroupRunner {
     PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
                               Engine::Create(engine_options));
 
-    // The rule groups, ordered by group_eval_order (unlisted ones first).
+    int64_t max_eval = 0;
+    for (const AlertTest& t : group_.alert_tests) {
+      max_eval = std::max(max_eval, t.eval_time_ms);
+    }
+    for (const ExprTest& t : group_.expr_tests) {
+      max_eval = std::max(max_eval, t.eval_time_ms);
+    }
+    std::vector<const AlertTest*> alert_tests;
+    for (const AlertTest& t : group_.alert_tests) alert_tests.push_back(&t);
+    std::stable_sort(alert_tests.begin(), alert_tests.end(),
+                     [](const AlertTest* a, const AlertTest* b) {
+                       return a->eval_time_ms < b->eval_time_ms;
+                     });
+
+    if (!options_.step_by_step &&
+        EvalOverRange(*engine, max_eval, alert_tests)) {
+      for (const ExprTest& t : group_.expr_tests) CheckExpr(t, *engine);
+      return absl::OkStatus();
+    }
+    // Step by step, in a new store.
+    stepped_ = true;
+    world_ = std::make_unique<World>();
+    PROMEVAL_RETURN_IF_ERROR(LoadInput());
+    std::vector<std::unique_ptr<GroupEvaluator>> groups = Groups(*engine);
+    const int64_t mint = group_.start_ms;
+    const int64_t interval = file_.eval_interval_ms;
+    size_t next_alert_test = 0;
+    for (int64_t ts = mint; ts <= mint + max_eval; ts += interval) {
+      world_->view.set_horizon(ts);
+      std::vector<std::string> eval_errors;
+      for (auto& g : groups) {
+        g->Eval(ts);
+        for (size_t i = 0; i < g->group().rules.size(); ++i) {
+          if (g->rule_health(i) == RuleHealth::kBad) {
+            eval_errors.push_back(absl::StrCat(
+                "rule ", GoQuote(g->group().rules[i].name), " at ",
+                FormatDuration(ts - mint), ": ", g->rule_error(i)));
+          }
+        }
+      }
+      if (!eval_errors.empty()) {
+        for (std::string& e : eval_errors) Fail(std::move(e));
+        return absl::OkStatus();
+      }
+      while (next_alert_test < alert_tests.size() &&
+             alert_tests[next_alert_test]->eval_time_ms <
+                 ts - mint + interval) {
+        const AlertTest& t = *alert_tests[next_alert_test++];
+        if (t.eval_time_ms < ts - mint) continue;
+        std::vector<AlertView> got;
+        for (const auto& g : groups) {
+          const std::vector<Rule>& rules = g->group().rules;
+          for (size_t i = 0; i < rules.size(); ++i) {
+            if (rules[i].name == t.alertname) AddFiring(*g, i, got);
+          }
+        }
+        CheckAlerts(t, std::move(got));
+      }
+    }
+    for (const ExprTest& t : group_.expr_tests) CheckExpr(t, *engine);
+    return absl::OkStatus();
+  }
+
+  // The rule groups, ordered by group_eval_order (unlisted ones first).
+  std::vector<std::unique_ptr<GroupEvaluator>> Groups(const Engine& engine) {
     RuleEvalOptions eval_options;
     {
       std::vector<Label> ext;
@@ -539,75 +606,85 @@ class GroupRunner {
         [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<std::unique_ptr<GroupEvaluator>> groups;
     for (const auto& [order, g] : ordered) {
-      groups.push_back(std::make_unique<GroupEvaluator>(*g, *engine, storage_,
-                                                        eval_options));
+      groups.push_back(std::make_unique<GroupEvaluator>(
+          *g, engine, world_->view, eval_options));
     }
+    return groups;
+  }
 
-    int64_t max_eval = 0;
-    for (const AlertTest& t : group_.alert_tests) {
-      max_eval = std::max(max_eval, t.eval_time_ms);
+  // Evaluates every rule over all evaluation times at once
+  // (GroupEvaluator::EvalRuleOverRange), one rule after the other, and
+  // checks the alert tests. Returns false, having checked nothing, if some
+  // rule reads what it or a later rule writes or if an evaluation fails:
+  // the caller then evaluates step by step, which also gives a failure its
+  // time and report.
+  bool EvalOverRange(const Engine& engine, int64_t max_eval,
+                     const std::vector<const AlertTest*>& alert_tests) {
+    std::vector<std::unique_ptr<GroupEvaluator>> groups = Groups(engine);
+    // How many of the rules not yet evaluated write each name.
+    absl::flat_hash_map<std::string, int> writers;
+    for (const auto& g : groups) {
+      for (const Rule& r : g->group().rules) {
+        for (std::string& name : RuleOutputNames(r)) ++writers[name];
+      }
     }
-    for (const ExprTest& t : group_.expr_tests) {
-      max_eval = std::max(max_eval, t.eval_time_ms);
+    absl::flat_hash_set<std::string> unwritten;
+    for (const auto& g : groups) {
+      for (const Rule& r : g->group().rules) {
+        unwritten.clear();
+        for (const auto& [name, n] : writers) {
+          if (n > 0) unwritten.insert(name);
+        }
+        if (!RangeEvaluable(g->group(), r, unwritten)) return false;
+        for (const std::string& name : RuleOutputNames(r)) --writers[name];
+      }
     }
-    std::vector<const AlertTest*> alert_tests;
-    for (const AlertTest& t : group_.alert_tests) alert_tests.push_back(&t);
-    std::stable_sort(alert_tests.begin(), alert_tests.end(),
-                     [](const AlertTest* a, const AlertTest* b) {
-                       return a->eval_time_ms < b->eval_time_ms;
-                     });
 
     const int64_t mint = group_.start_ms;
     const int64_t interval = file_.eval_interval_ms;
-    size_t next_alert_test = 0;
-    for (int64_t ts = mint; ts <= mint + max_eval; ts += interval) {
-      storage_.set_horizon(ts);
-      std::vector<std::string> eval_errors;
-      for (auto& g : groups) {
-        g->Eval(ts);
-        for (size_t i = 0; i < g->group().rules.size(); ++i) {
-          if (g->rule_health(i) == RuleHealth::kBad) {
-            eval_errors.push_back(absl::StrCat(
-                "rule ", GoQuote(g->group().rules[i].name), " at ",
-                FormatDuration(ts - mint), ": ", g->rule_error(i)));
-          }
-        }
-      }
-      if (!eval_errors.empty()) {
-        for (std::string& e : eval_errors) Fail(std::move(e));
-        return absl::OkStatus();
-      }
-      while (next_alert_test < alert_tests.size() &&
-             alert_tests[next_alert_test]->eval_time_ms <
-                 ts - mint + interval) {
-        const AlertTest& t = *alert_tests[next_alert_test++];
-        if (t.eval_time_ms < ts - mint) continue;
-        CheckAlerts(t, groups);
-      }
-    }
-    for (const ExprTest& t : group_.expr_tests) CheckExpr(t, *engine);
-    return absl::OkStatus();
-  }
-
-  void CheckAlerts(const AlertTest& t,
-                   const std::vector<std::unique_ptr<GroupEvaluator>>& groups) {
-    std::vector<AlertView> got;
+    const int64_t last = mint + max_eval / interval * interval;
+    world_->view.set_horizon(last);
+    // The firing alerts each alert test sees: those at the last evaluation
+    // at or before its time.
+    std::vector<std::vector<AlertView>> got(alert_tests.size());
     for (const auto& g : groups) {
       const std::vector<Rule>& rules = g->group().rules;
       for (size_t i = 0; i < rules.size(); ++i) {
-        if (rules[i].kind != Rule::Kind::kAlerting ||
-            rules[i].name != t.alertname) {
-          continue;
-        }
-        for (const Alert& a : g->ActiveAlerts(i)) {
-          if (a.state != AlertState::kFiring) continue;
-          AlertView v;
-          for (const Label& l : a.labels) v.labels[l.name] = l.value;
-          for (const auto& [k, val] : a.annotations) v.annotations[k] = val;
-          got.push_back(std::move(v));
+        auto observe = [&](int64_t ts) {
+          if (rules[i].kind != Rule::Kind::kAlerting) return;
+          for (size_t k = 0; k < alert_tests.size(); ++k) {
+            const AlertTest& t = *alert_tests[k];
+            if (t.alertname == rules[i].name &&
+                mint + t.eval_time_ms / interval * interval == ts) {
+              AddFiring(*g, i, got[k]);
+            }
+          }
+        };
+        if (!g->EvalRuleOverRange(i, mint, last, interval, observe).ok()) {
+          return false;
         }
       }
     }
+    for (size_t k = 0; k < alert_tests.size(); ++k) {
+      CheckAlerts(*alert_tests[k], std::move(got[k]));
+    }
+    return true;
+  }
+
+  // Adds the firing alerts of an alerting rule to `got`.
+  static void AddFiring(const GroupEvaluator& g, size_t rule,
+                        std::vector<AlertView>& got) {
+    if (g.group().rules[rule].kind != Rule::Kind::kAlerting) return;
+    for (const Alert& a : g.ActiveAlerts(rule)) {
+      if (a.state != AlertState::kFiring) continue;
+      AlertView v;
+      for (const Label& l : a.labels) v.labels[l.name] = l.value;
+      for (const auto& [k, val] : a.annotations) v.annotations[k] = val;
+      got.push_back(std::move(v));
+    }
+  }
+
+  void CheckAlerts(const AlertTest& t, std::vector<AlertView> got) {
     std::vector<AlertView> exp;
     for (const ExpAlert& e : t.exp) {
       AlertView v{e.labels, e.annotations};
@@ -628,8 +705,8 @@ class GroupRunner {
   void CheckExpr(const ExprTest& t, const Engine& engine) {
     const std::string where = absl::StrCat("expr ", GoQuote(t.expr), " at ",
                                            FormatDuration(t.eval_time_ms));
-    absl::StatusOr<QueryResult> res =
-        engine.InstantQuery(storage_, t.expr, group_.start_ms + t.eval_time_ms);
+    absl::StatusOr<QueryResult> res = engine.InstantQuery(
+        world_->view, t.expr, group_.start_ms + t.eval_time_ms);
     std::vector<SampleView> got;
     if (!res.ok()) {
       Fail(absl::StrCat(where, ": ", res.status().message()));
@@ -682,8 +759,13 @@ class GroupRunner {
   const TestGroup& group_;
   const int index_;
   const RuleTestOptions& options_;
-  MemStorage store_;
-  Horizon storage_{store_};
+  // The test group's store, and its view at the evaluation time.
+  struct World {
+    MemStorage store;
+    Horizon view{store};
+  };
+  std::unique_ptr<World> world_ = std::make_unique<World>();
+  bool stepped_ = false;
   std::vector<std::string> failures_;
 };
 

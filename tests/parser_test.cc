@@ -61,6 +61,21 @@ TEST(ParserTest, ConcurrentParsesMatchSerialResults) {
   EXPECT_THAT(mismatches, ::testing::Each(0));
 }
 
+TEST(ParserTest, InspectVisitsParentsBeforeChildrenLeftToRight) {
+  absl::StatusOr<ExprPtr> e =
+      ParseExpr("sum(rate(a[5m])) + -b * max_over_time(c[1h:1m])");
+  ASSERT_TRUE(e.ok()) << e.status();
+  std::vector<std::string> kinds;
+  Inspect(**e, [&](const Expr& n) {
+    kinds.push_back(std::string(NodeKindName(n.kind())));
+  });
+  EXPECT_THAT(
+      kinds, ::testing::ElementsAre("BinaryExpr", "AggregateExpr", "Call",
+                                    "MatrixSelector", "VectorSelector",
+                                    "BinaryExpr", "UnaryExpr", "VectorSelector",
+                                    "Call", "SubqueryExpr", "VectorSelector"));
+}
+
 TEST(ParserTest, EmptyAndBlankInput) {
   EXPECT_EQ(Outcome(""), "1:1: parse error: no expression found in input");
   EXPECT_EQ(Outcome(" \n\t "),

@@ -96,6 +96,71 @@ TEST(RuleUnitTestFiles, UpstreamOutcomesMatchPromtool) {
   }
 }
 
+// Evaluating each rule over all evaluation times at once (the default)
+// gives every test group the outcome and reports of evaluating the rules
+// one time after the other, as promtool does: on every rule-test file we
+// have, passing and failing, with and without rules that read later rules.
+TEST(RuleUnitTestFiles, RangeEvaluationMatchesStepByStep) {
+  const fs::path root = fs::path(PROMEVAL_SOURCE_DIR);
+  std::vector<std::pair<std::string, RuleTestOptions>> runs;
+  auto add = [&](const fs::path& file, std::vector<std::string> run = {},
+                 bool ignore_unknown_fields = false) {
+    RuleTestOptions options;
+    options.run = std::move(run);
+    options.ignore_unknown_fields = ignore_unknown_fields;
+    runs.emplace_back(file.string(), options);
+  };
+  for (const std::string& f : OwnFiles()) add(f);
+  add(root / "examples/batchsql/rules.test.yml");
+  add(root / "testdata/cli/rules/failing.test.yml");
+  for (const auto& entry :
+       fs::directory_iterator(root / "testdata/bad/ruletests")) {
+    const std::string p = entry.path().string();
+    if (p.size() > 9 && p.substr(p.size() - 9) == ".test.yml") add(p);
+  }
+  const fs::path upstream = root / "../shared/prometheus/promtool-testdata";
+  if (fs::exists(upstream)) {
+    for (const char* f :
+         {"unittest.yml", "long-period.yml", "at-modifier-test.yml",
+          "negative-offset-test.yml", "no-test-group-interval.yml",
+          "start-time-test.yml", "rules_run.yml", "rules_run_fuzzy.yml",
+          "rules_run_no_fuzzy.yml", "bad-input-series.yml", "bad-promql.yml",
+          "bad-rules-syntax-test.yml", "bad-rules-error-test.yml",
+          "failing.yml"}) {
+      add(upstream / f);
+    }
+    add(upstream / "rules_run_extrafields.yml", {}, true);
+  }
+  int ranged = 0, stepped = 0;
+  for (const auto& [file, options] : runs) {
+    RuleTestOptions steps = options;
+    steps.step_by_step = true;
+    const RuleTestFileResult a = RunRuleTestFile(file, options);
+    const RuleTestFileResult b = RunRuleTestFile(file, steps);
+    EXPECT_EQ(a.errors, b.errors) << file;
+    ASSERT_EQ(a.groups.size(), b.groups.size()) << file;
+    for (size_t i = 0; i < a.groups.size(); ++i) {
+      const RuleTestGroupResult& x = a.groups[i];
+      const RuleTestGroupResult& y = b.groups[i];
+      EXPECT_EQ(x.passed, y.passed) << file << " group " << i;
+      EXPECT_EQ(x.skipped, y.skipped) << file << " group " << i;
+      EXPECT_EQ(x.failures, y.failures) << file << " group " << i;
+      if (x.skipped.empty()) ++(x.step_by_step ? stepped : ranged);
+    }
+  }
+  // Both ways were taken.
+  EXPECT_GE(ranged, 5);
+  EXPECT_GE(stepped, 3);
+  const RuleTestFileResult range = RunRuleTestFile(
+      (root / "testdata/rules/tests/range.test.yml").string(), {});
+  ASSERT_EQ(range.groups.size(), 1u);
+  EXPECT_FALSE(range.groups[0].step_by_step);
+  const RuleTestFileResult depends = RunRuleTestFile(
+      (root / "testdata/rules/tests/depends.test.yml").string(), {});
+  ASSERT_EQ(depends.groups.size(), 1u);
+  EXPECT_TRUE(depends.groups[0].step_by_step);
+}
+
 TEST(RuleUnitTestFiles, NativeHistogramGroupsAreSkippedNotPassed) {
   const fs::path file = fs::path(PROMEVAL_SOURCE_DIR) /
                         "../shared/prometheus/promtool-testdata/unittest.yml";

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "promeval/labels.h"
 
@@ -304,6 +305,12 @@ struct StepInvariantExpr final : Expr {
 // BinaryExpr. `*leftmost` is set to the first non-binary left operand.
 std::vector<const BinaryExpr*> LeftSpine(const Expr& e, const Expr** leftmost);
 std::vector<BinaryExpr*> LeftSpine(Expr& e, Expr** leftmost);
+
+// Calls `visit` on every node of the tree, parents before children and
+// operands left to right (Prometheus's parser.Inspect). Operator chains are
+// walked without recursing along their left operands. Duration expressions
+// (ranges, offsets and steps written as expressions) are not visited.
+void Inspect(const Expr& e, absl::FunctionRef<void(const Expr&)> visit);
 
 // Prometheus's canonical text of an expression (its String()).
 std::string ExprToString(const Expr& expr);

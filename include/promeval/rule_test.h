@@ -28,6 +28,11 @@ struct RuleTestOptions {
   bool ignore_unknown_fields = false;
   // PromQL features (parser features, delayed name removal).
   EngineOptions engine;
+  // Evaluate the rules at one evaluation time after the other, as promtool
+  // does, instead of each rule over all times at once with range queries
+  // where that gives the same results (the default; see
+  // GroupEvaluator::EvalRuleOverRange).
+  bool step_by_step = false;
 };
 
 struct RuleTestGroupResult {
@@ -39,6 +44,10 @@ struct RuleTestGroupResult {
   std::string skipped;
   // One formatted report per failing assertion or error.
   std::vector<std::string> failures;
+  // The rules were evaluated one evaluation time after the other: asked
+  // for (RuleTestOptions::step_by_step), or a rule reads what it or a
+  // later rule writes, or an evaluation failed (see RangeEvaluable()).
+  bool step_by_step = false;
   double seconds = 0;
 };
 

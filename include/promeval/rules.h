@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "promeval/ast.h"
@@ -152,6 +154,20 @@ class GroupEvaluator {
   // ActiveAlerts() and the resolved alerts still kept (15 minutes).
   std::vector<Alert> CurrentAlerts(size_t rule) const;
 
+  // Evaluates rule `rule` at start_ms, start_ms + interval_ms, ... up to
+  // end_ms with the results Eval would give it at each time in turn, but
+  // with range queries (shorter ones where a one-step query would go over a
+  // limit) instead of an instant query per time. Its samples and stale
+  // markers are written in one commit at the end, so the rule must not read
+  // what it or a rule evaluated after it writes (RangeEvaluable()).
+  // `after_step` runs after each time's evaluation (to look at the alerts).
+  // If an evaluation or the commit fails, nothing is written, the error is
+  // returned and the evaluator's state is unspecified: the caller discards
+  // it and evaluates with Eval, which gives the failure its exact time.
+  absl::Status EvalRuleOverRange(
+      size_t rule, int64_t start_ms, int64_t end_ms, int64_t interval_ms,
+      absl::FunctionRef<void(int64_t ts_ms)> after_step);
+
   // For a group (or rules) going away: writes a stale marker at
   // ts_ms - query offset for every series the rules wrote at their last
   // evaluation (Prometheus's cleanupStaleSeries), and forgets them.
@@ -161,6 +177,19 @@ class GroupEvaluator {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The metric names a rule writes: its `record` name, or ALERTS and
+// ALERTS_FOR_STATE.
+std::vector<std::string> RuleOutputNames(const Rule& rule);
+
+// Whether GroupEvaluator::EvalRuleOverRange can evaluate `rule` of `group`
+// when `unwritten` holds the names written by the rule itself and by the
+// rules evaluated after it: no selector of its expression can select one of
+// them (a selector without a metric name could select anything), none uses
+// `@` or a negative (or computed) offset (they could see past the
+// evaluation time), and no label or annotation template of it may query.
+bool RangeEvaluable(const RuleGroup& group, const Rule& rule,
+                    const absl::flat_hash_set<std::string>& unwritten);
 
 // ---------------------------------------------------------------------------
 // Offline replay (rules/replay.cc): what a Prometheus server would have
