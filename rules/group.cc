@@ -47,6 +47,15 @@ int64_t FloorSeconds(int64_t ms) {
   return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
 }
 
+// An alert, and what its annotations are expanded from when they are
+// expanded lazily: the labels of the sample that last made the alert active
+// (its value is the alert's) and that evaluation's time.
+struct TrackedAlert {
+  Alert alert;
+  Labels sample_labels;
+  int64_t sample_ts = 0;
+};
+
 struct RuleState {
   RuleHealth health = RuleHealth::kUnknown;
   std::string error;
@@ -57,9 +66,12 @@ struct RuleState {
   StringPairs labels;
   // Alerting rules: the alerts by the hash of their labels, and the label
   // and annotation templates (as `labels` and the rule's annotations).
-  absl::flat_hash_map<uint64_t, Alert> active;
+  absl::flat_hash_map<uint64_t, TrackedAlert> active;
   std::vector<rules::AlertTemplate> label_templates;
   std::vector<rules::AlertTemplate> annotation_templates;
+  // Annotation templates that make no query give the same text whenever
+  // they are expanded: they are expanded when the alert is read.
+  bool lazy_annotations = false;
 };
 
 }  // namespace
@@ -82,8 +94,10 @@ class GroupEvaluator::Impl {
         for (const auto& [label, text] : st.labels) {
           st.label_templates.emplace_back(name, text);
         }
+        st.lazy_annotations = true;
         for (const auto& [annotation, text] : rule.annotations) {
           st.annotation_templates.emplace_back(name, text);
+          if (absl::StrContains(text, "query")) st.lazy_annotations = false;
         }
       }
     }
@@ -237,28 +251,27 @@ class GroupEvaluator::Impl {
     };
 
     // The alerts of this evaluation, in result order.
-    std::vector<std::pair<uint64_t, Alert>> current;
+    std::vector<std::pair<uint64_t, TrackedAlert>> current;
     absl::flat_hash_set<uint64_t> hashes;
+    rules::TemplateData data = TemplateData(Labels(), 0);
     for (const Sample& s : res) {
-      rules::TemplateData data;
       data.labels = s.labels;
       data.value = s.v;
-      data.external_labels = options_.external_labels;
-      data.external_url = options_.external_url;
       LabelsBuilder lb(s.labels);
       lb.Del(kMetricName);
       for (size_t k = 0; k < st.labels.size(); ++k) {
         lb.Set(st.labels[k].first, st.label_templates[k].Expand(data, env));
       }
       lb.Set("alertname", rule.name);
-      Alert alert;
+      TrackedAlert t;
+      Alert& alert = t.alert;
       alert.labels = lb.Build();
-      for (size_t k = 0; k < rule.annotations.size(); ++k) {
-        alert.annotations.emplace_back(
-            rule.annotations[k].first,
-            st.annotation_templates[k].Expand(data, env));
+      if (st.lazy_annotations) {
+        t.sample_labels = s.labels;
+        t.sample_ts = ts;
+      } else {
+        alert.annotations = ExpandAnnotations(rule, st, data, env);
       }
-      std::sort(alert.annotations.begin(), alert.annotations.end());
       alert.active_at_ms = ts;
       alert.state = AlertState::kPending;
       alert.value = s.v;
@@ -268,23 +281,28 @@ class GroupEvaluator::Impl {
             "vector contains metrics with the same labelset after applying "
             "alert labels");
       }
-      current.emplace_back(h, std::move(alert));
+      current.emplace_back(h, std::move(t));
     }
 
-    for (auto& [h, alert] : current) {
+    for (auto& [h, t] : current) {
       auto it = st.active.find(h);
-      if (it != st.active.end() && it->second.state != AlertState::kInactive) {
-        it->second.value = alert.value;
-        it->second.annotations = std::move(alert.annotations);
+      if (it != st.active.end() &&
+          it->second.alert.state != AlertState::kInactive) {
+        TrackedAlert& old = it->second;
+        old.alert.value = t.alert.value;
+        old.alert.annotations = std::move(t.alert.annotations);
+        old.sample_labels = std::move(t.sample_labels);
+        old.sample_ts = t.sample_ts;
         continue;
       }
-      st.active[h] = std::move(alert);
+      st.active[h] = std::move(t);
     }
 
     Vector out;
     int active_count = 0;
     std::vector<uint64_t> to_delete;
-    for (auto& [h, a] : st.active) {
+    for (auto& [h, tracked] : st.active) {
+      Alert& a = tracked.alert;
       if (!hashes.contains(h)) {
         bool keep_firing = false;
         if (a.state == AlertState::kFiring && rule.keep_firing_for_ms > 0) {
@@ -323,6 +341,50 @@ class GroupEvaluator::Impl {
     return out;
   }
 
+  rules::TemplateData TemplateData(Labels labels, double value) const {
+    rules::TemplateData data;
+    data.labels = std::move(labels);
+    data.value = value;
+    data.external_labels = options_.external_labels;
+    data.external_url = options_.external_url;
+    return data;
+  }
+
+  static StringPairs ExpandAnnotations(const Rule& rule, const RuleState& st,
+                                       const rules::TemplateData& data,
+                                       const rules::TemplateEnv& env) {
+    StringPairs annotations;
+    for (size_t k = 0; k < rule.annotations.size(); ++k) {
+      annotations.emplace_back(rule.annotations[k].first,
+                               st.annotation_templates[k].Expand(data, env));
+    }
+    std::sort(annotations.begin(), annotations.end());
+    return annotations;
+  }
+
+ public:
+  // The rule's alerts, sorted by labels, their annotations expanded.
+  std::vector<Alert> Alerts(size_t i) const {
+    const RuleState& st = states_[i];
+    std::vector<Alert> out;
+    for (const auto& [h, t] : st.active) {
+      out.push_back(t.alert);
+      if (st.lazy_annotations) {
+        rules::TemplateEnv env;
+        env.eval_time_ms = t.sample_ts;
+        env.external_url = options_.external_url;
+        out.back().annotations = ExpandAnnotations(
+            group_.rules[i], st, TemplateData(t.sample_labels, t.alert.value),
+            env);
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const Alert& a, const Alert& b) {
+      return CompareLabels(a.labels, b.labels) < 0;
+    });
+    return out;
+  }
+
+ private:
   // The ALERTS sample of an alert (or its ALERTS_FOR_STATE sample): the raw
   // rule labels, overridden by the alert's labels.
   static Sample AlertSample(const Alert& a, const RuleState& st,
@@ -511,12 +573,7 @@ std::vector<Alert> GroupEvaluator::ActiveAlerts(size_t rule) const {
 }
 
 std::vector<Alert> GroupEvaluator::CurrentAlerts(size_t rule) const {
-  std::vector<Alert> out;
-  for (const auto& [h, a] : impl_->state(rule).active) out.push_back(a);
-  std::sort(out.begin(), out.end(), [](const Alert& a, const Alert& b) {
-    return CompareLabels(a.labels, b.labels) < 0;
-  });
-  return out;
+  return impl_->Alerts(rule);
 }
 
 }  // namespace promeval

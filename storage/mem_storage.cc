@@ -253,22 +253,25 @@ class MemStorage::MemAppender : public Appender {
   explicit MemAppender(Impl* impl) : impl_(impl) {}
 
   void Append(const Labels& labels, int64_t t, double v) override {
-    Slot(labels).samples.push_back(FPointBits{t, v});
+    Pending& p = Slot(labels);
+    p.timestamps.push_back(t);
+    p.values.push_back(v);
   }
 
   void AppendSamples(const Labels& labels, absl::Span<const int64_t> timestamps,
                      absl::Span<const double> values) override {
-    std::vector<FPointBits>& samples = Slot(labels).samples;
-    Grow(samples, timestamps.size());
-    for (size_t i = 0; i < timestamps.size(); ++i) {
-      samples.push_back(FPointBits{timestamps[i], values[i]});
-    }
+    Pending& p = Slot(labels);
+    p.timestamps.insert(p.timestamps.end(), timestamps.begin(),
+                        timestamps.end());
+    p.values.insert(p.values.end(), values.begin(), values.end());
   }
 
   absl::Status Commit() override {
     WriterLock lock(&impl_->mu);
     // Validate everything first: a failed commit changes nothing.
     std::vector<int64_t> ids(pending_.size());
+    // Whether a series' samples repeat a timestamp (with the same value).
+    std::vector<bool> repeats(pending_.size());
     for (size_t i = 0; i < pending_.size(); ++i) {
       const Pending& p = pending_[i];
       ids[i] = impl_->Find(p.labels);
@@ -280,19 +283,25 @@ class MemStorage::MemAppender : public Appender {
         last_v = impl_->series[ids[i]]->values.back();
         have_last = true;
       }
-      for (const FPointBits& s : p.samples) {
-        if (have_last && s.t < last_t) {
+      repeats[i] = false;
+      for (size_t k = 0; k < p.timestamps.size(); ++k) {
+        const int64_t t = p.timestamps[k];
+        const double v = p.values[k];
+        if (have_last && t < last_t) {
           return absl::InvalidArgumentError(
               absl::StrCat("out of order sample for series ",
-                           p.labels.ToString(), " at timestamp ", s.t));
+                           p.labels.ToString(), " at timestamp ", t));
         }
-        if (have_last && s.t == last_t && Bits(s.v) != Bits(last_v)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("duplicate sample for timestamp ", s.t,
-                           " of series ", p.labels.ToString()));
+        if (have_last && t == last_t) {
+          if (Bits(v) != Bits(last_v)) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("duplicate sample for timestamp ", t,
+                             " of series ", p.labels.ToString()));
+          }
+          repeats[i] = true;
         }
-        last_t = s.t;
-        last_v = s.v;
+        last_t = t;
+        last_v = v;
         have_last = true;
       }
     }
@@ -302,13 +311,27 @@ class MemStorage::MemAppender : public Appender {
       uint32_t id = ids[i] >= 0 ? static_cast<uint32_t>(ids[i])
                                 : impl_->Create(pending_[i].labels);
       MemSeries& s = *impl_->series[id];
-      Grow(s.timestamps, pending_[i].samples.size());
-      Grow(s.values, pending_[i].samples.size());
-      for (const FPointBits& p : pending_[i].samples) {
-        if (!s.timestamps.empty() && s.timestamps.back() == p.t) continue;
-        s.timestamps.push_back(p.t);
-        s.values.push_back(p.v);
-        if (IsStaleNaN(p.v)) ++s.stale_markers;
+      Pending& p = pending_[i];
+      for (double v : p.values) {
+        if (IsStaleNaN(v)) ++s.stale_markers;
+      }
+      if (s.timestamps.empty() && !repeats[i]) {
+        // A new series takes the appended columns as they are.
+        impl_->num_samples += static_cast<int64_t>(p.timestamps.size());
+        s.timestamps = std::move(p.timestamps);
+        s.values = std::move(p.values);
+        continue;
+      }
+      Grow(s.timestamps, p.timestamps.size());
+      Grow(s.values, p.values.size());
+      for (size_t k = 0; k < p.timestamps.size(); ++k) {
+        if (!s.timestamps.empty() && s.timestamps.back() == p.timestamps[k]) {
+          // A repeat of the newest sample (validated to be the same value).
+          if (IsStaleNaN(p.values[k])) --s.stale_markers;
+          continue;
+        }
+        s.timestamps.push_back(p.timestamps[k]);
+        s.values.push_back(p.values[k]);
         ++impl_->num_samples;
       }
     }
@@ -319,13 +342,10 @@ class MemStorage::MemAppender : public Appender {
   }
 
  private:
-  struct FPointBits {
-    int64_t t;
-    double v;
-  };
   struct Pending {
     Labels labels;
-    std::vector<FPointBits> samples;
+    std::vector<int64_t> timestamps;
+    std::vector<double> values;
   };
 
   Pending& Slot(const Labels& labels) {
@@ -334,7 +354,7 @@ class MemStorage::MemAppender : public Appender {
       if (pending_[i].labels == labels) return pending_[i];
     }
     slots.push_back(pending_.size());
-    pending_.push_back(Pending{labels, {}});
+    pending_.push_back(Pending{labels, {}, {}});
     return pending_.back();
   }
 
