@@ -54,6 +54,11 @@ struct TrackedAlert {
   Alert alert;
   Labels sample_labels;
   int64_t sample_ts = 0;
+  // The alert's ALERTS series for the state it was made for, and its
+  // ALERTS_FOR_STATE series (built once: labels do not change).
+  Labels alerts_series;
+  AlertState series_state = AlertState::kInactive;
+  Labels for_state_series;
 };
 
 struct RuleState {
@@ -328,8 +333,16 @@ class GroupEvaluator::Impl {
         a.state = AlertState::kFiring;
         a.fired_at_ms = ts;
       }
-      out.push_back(AlertSample(a, st, rule, ts - offset, false));
-      out.push_back(AlertSample(a, st, rule, ts - offset, true));
+      if (tracked.series_state != a.state) {
+        tracked.alerts_series = AlertSeries(a, st, rule, false);
+        tracked.series_state = a.state;
+      }
+      if (tracked.for_state_series.empty()) {
+        tracked.for_state_series = AlertSeries(a, st, rule, true);
+      }
+      out.push_back(Sample{tracked.alerts_series, ts - offset, 1.0});
+      out.push_back(Sample{tracked.for_state_series, ts - offset,
+                           static_cast<double>(FloorSeconds(a.active_at_ms))});
     }
     for (uint64_t h : to_delete) st.active.erase(h);
     if (group_.limit > 0 && active_count > group_.limit) {
@@ -385,19 +398,17 @@ class GroupEvaluator::Impl {
   }
 
  private:
-  // The ALERTS sample of an alert (or its ALERTS_FOR_STATE sample): the raw
-  // rule labels, overridden by the alert's labels.
-  static Sample AlertSample(const Alert& a, const RuleState& st,
-                            const Rule& rule, int64_t t, bool for_state) {
+  // The labels of an alert's ALERTS series (or its ALERTS_FOR_STATE
+  // series): the raw rule labels, overridden by the alert's labels.
+  static Labels AlertSeries(const Alert& a, const RuleState& st,
+                            const Rule& rule, bool for_state) {
     LabelsBuilder lb{Labels()};
     for (const auto& [name, value] : st.labels) lb.Set(name, value);
     for (const Label& l : a.labels) lb.Set(l.name, l.value);
     lb.Set(kMetricName, for_state ? kAlertsForStateMetric : kAlertsMetric);
     lb.Set("alertname", rule.name);
     if (!for_state) lb.Set("alertstate", AlertStateName(a.state));
-    double v =
-        for_state ? static_cast<double>(FloorSeconds(a.active_at_ms)) : 1.0;
-    return Sample{lb.Build(), t, v};
+    return lb.Build();
   }
 
   // The rule's output at `ts` from its query result.
