@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "parser/utf8.h"
 #include "promeval/loaders.h"
 #include "promeval/text.h"
 #include "promeval/value.h"
@@ -117,7 +118,13 @@ class MetricParser {
     size_t start = pos_++;
     while (pos_ < s_.size() && s_[pos_] != quote) {
       if (s_[pos_] == '\\' && quote != '`') ++pos_;
-      ++pos_;
+      // As Prometheus's lexer: U+FFFD, or what decodes to it, is an error.
+      int width = 1;
+      if (pos_ < s_.size() &&
+          DecodeUtf8(s_.substr(pos_), width) == kRuneError) {
+        return ErrorAt(pos_, "invalid UTF-8 rune");
+      }
+      pos_ += width;
     }
     if (pos_ >= s_.size()) return ErrorAt(start, "unterminated quoted string");
     ++pos_;
