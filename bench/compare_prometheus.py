@@ -11,30 +11,28 @@ each query of ../shared/bench/thanos_queries.txt and of FUNCTION_QUERIES runs, i
 Prints a table with the median of each and the ratio, and exits non-zero if
 any ratio is below --target (default 10).
 
+compare() returns the same results as rows (see bench/benchlib.py), for
+bench/run_all.
+
 usage: bench/compare_prometheus.py [--build build] [--repeats 5] [--target 10]
-                                   [--port 9099] [--keep DIR]
+                                   [--port 9099] [--keep DIR] [--min-time 0.5]
 """
 import argparse
 import json
 import os
-import shutil
-import signal
-import statistics
 import subprocess
 import sys
-import tempfile
-import time
 import urllib.parse
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED_BENCH = os.path.join(ROOT, "..", "shared", "bench")
+import benchlib
 
 T0 = 1700000000  # First sample of gen_thanos_like.py.
 START = T0 + 3 * 3600  # The window of bench/eval_benchmark.cc.
 END = T0 + 5 * 3600
 STEP = 30
+TARGET = 10.0  # Every range query at least this many times faster.
+REFERENCE_TOOL = "Prometheus 2.42 evalTotalTime"
 
 
 # The function-library queries, after those of thanos_queries.txt; the
@@ -49,7 +47,16 @@ FUNCTION_QUERIES = [
 ]
 
 
+def load_queries():
+    """The queries of thanos_queries.txt, then FUNCTION_QUERIES: the order of
+    eval_benchmark's built-in ones."""
+    with open(os.path.join(benchlib.SHARED_BENCH, "thanos_queries.txt")) as f:
+        listed = [q.strip() for q in f if q.strip() and not q.startswith("#")]
+    return listed + FUNCTION_QUERIES
+
+
 def prometheus_eval_seconds(port, query):
+    """Prometheus's own evalTotalTime of one range query, and its series."""
     url = f"http://127.0.0.1:{port}/api/v1/query_range?" + urllib.parse.urlencode(
         {"query": query, "start": START, "end": END, "step": STEP, "stats": "all"})
     with urllib.request.urlopen(url, timeout=300) as r:
@@ -59,11 +66,12 @@ def prometheus_eval_seconds(port, query):
     return body["data"]["stats"]["timings"]["evalTotalTime"], len(body["data"]["result"])
 
 
-def promeval_seconds(binary, queries, index):
+def promeval_seconds(binary, queries, index, min_time):
+    """eval_benchmark's time for query number index, and its series."""
     out = subprocess.run(
         [binary] + [f"--query={q}" for q in queries] +
         [f"--benchmark_filter=BM_RangeQuery/{index}$", "--benchmark_format=json",
-         "--benchmark_min_time=0.5"],
+         f"--benchmark_min_time={min_time:g}"],
         check=True, capture_output=True, text=True).stdout
     bench = json.loads(out)["benchmarks"][0]
     if bench.get("error_occurred"):
@@ -72,88 +80,77 @@ def promeval_seconds(binary, queries, index):
     return bench["real_time"] / 1000.0, int(bench["series"])
 
 
-def wait_ready(port, proc):
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise RuntimeError("prometheus exited")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("prometheus did not become ready")
+def load_tsdb(work, tsdb):
+    """Generates the datasets in work and writes them as TSDB blocks."""
+    data = os.path.join(work, "thanos.om")
+    benchlib.generate(os.path.join(benchlib.SHARED_BENCH, "gen_thanos_like.py"), data)
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", data, tsdb],
+                   check=True, capture_output=True)
+    histograms = os.path.join(work, "histograms.om")
+    benchlib.generate(os.path.join(benchlib.HERE, "gen_histograms.py"), histograms)
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", histograms,
+                    tsdb], check=True, capture_output=True)
+
+
+def compare(build=benchlib.DEFAULT_BUILD, repeats=5, target=TARGET, port=9099, keep=None,
+            min_time=0.5):
+    """Runs every query on Prometheus and promeval, interleaved, repeats
+    times; returns one row per query (see benchlib), with the query as
+    "query". min_time is eval_benchmark's --benchmark_min_time."""
+    binary = benchlib.require_binary(os.path.join(build, "bench", "eval_benchmark"),
+                                     "build the benchmarks first")
+    benchlib.require_tools("promtool", "prometheus")
+    all_queries = load_queries()
+    rows = []
+    with benchlib.work_dir("promeval-bench-", keep) as work:
+        tsdb = os.path.join(work, "tsdb")
+        if not os.path.exists(tsdb):
+            load_tsdb(work, tsdb)
+        with benchlib.prometheus_server(work, tsdb, port):
+            for i, q in enumerate(all_queries):
+                prometheus_eval_seconds(port, q)  # Warm up.
+                runs = benchlib.interleave(repeats, [
+                    ("prometheus", lambda: prometheus_eval_seconds(port, q)),
+                    ("promeval", lambda: promeval_seconds(binary, all_queries, i, min_time)),
+                ])
+                p_series, o_series = runs["prometheus"][-1][1], runs["promeval"][-1][1]
+                if p_series != o_series:
+                    raise RuntimeError(f"{q}: prometheus returned {p_series} series, "
+                                       f"promeval {o_series}")
+                prom = benchlib.median([t for t, _ in runs["prometheus"]])
+                ours = benchlib.median([t for t, _ in runs["promeval"]])
+                rows.append({
+                    "workload": f"`{q}`", "query": q,
+                    "promeval": ours, "reference": prom, "unit": "s",
+                    "reference_tool": REFERENCE_TOOL,
+                    "ratio": prom / ours, "target": f">= {target:g}x",
+                    "met": prom / ours >= target,
+                })
+    return rows
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--build", default=benchlib.DEFAULT_BUILD)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--target", type=float, default=10.0)
+    ap.add_argument("--target", type=float, default=TARGET)
     ap.add_argument("--port", type=int, default=9099)
     ap.add_argument("--keep", help="keep the data and TSDB in this directory")
+    ap.add_argument("--min-time", type=float, default=0.5,
+                    help="eval_benchmark's --benchmark_min_time (seconds)")
     args = ap.parse_args()
-
-    binary = os.path.join(args.build, "bench", "eval_benchmark")
-    if not os.path.exists(binary):
-        sys.exit(f"{binary} not found: build the benchmarks first")
-    for tool in ("promtool", "prometheus"):
-        if shutil.which(tool) is None:
-            sys.exit(f"{tool} not found (Debian package prometheus)")
-    with open(os.path.join(SHARED_BENCH, "thanos_queries.txt")) as f:
-        queries = [q.strip() for q in f if q.strip() and not q.startswith("#")]
-    queries += FUNCTION_QUERIES
-
-    work = args.keep or tempfile.mkdtemp(prefix="promeval-bench-")
-    os.makedirs(work, exist_ok=True)
-    data = os.path.join(work, "thanos.om")
-    tsdb = os.path.join(work, "tsdb")
-    if not os.path.exists(tsdb):
-        subprocess.run([sys.executable, os.path.join(SHARED_BENCH, "gen_thanos_like.py"), data],
-                       check=True)
-        subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", data, tsdb],
-                       check=True, capture_output=True)
-        histograms = os.path.join(work, "histograms.om")
-        subprocess.run([sys.executable, os.path.join(HERE, "gen_histograms.py"), histograms],
-                       check=True)
-        subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", histograms,
-                        tsdb], check=True, capture_output=True)
-    config = os.path.join(work, "prometheus.yml")
-    with open(config, "w") as f:
-        f.write("global:\n  scrape_interval: 1h\n")
-    proc = subprocess.Popen(
-        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tsdb}",
-         "--storage.tsdb.retention.time=100y", f"--web.listen-address=127.0.0.1:{args.port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rows = []
     try:
-        wait_ready(args.port, proc)
-        for i, q in enumerate(queries):
-            prometheus_eval_seconds(args.port, q)  # Warm up.
-            prom, ours = [], []
-            for _ in range(args.repeats):
-                p, p_series = prometheus_eval_seconds(args.port, q)
-                o, o_series = promeval_seconds(binary, queries, i)
-                prom.append(p)
-                ours.append(o)
-            if p_series != o_series:
-                raise RuntimeError(f"{q}: prometheus returned {p_series} series, "
-                                   f"promeval {o_series}")
-            rows.append((q, statistics.median(prom), statistics.median(ours)))
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait()
-        if not args.keep:
-            shutil.rmtree(work)
+        rows = compare(args.build, args.repeats, args.target, args.port, args.keep,
+                       args.min_time)
+    except benchlib.BenchError as e:
+        sys.exit(str(e))
 
-    print(f"| query | Prometheus 2.42 evalTotalTime | promeval | speed-up |")
-    print(f"|---|---:|---:|---:|")
-    worst = float("inf")
-    for q, p, o in rows:
-        ratio = p / o
-        worst = min(worst, ratio)
-        print(f"| `{q}` | {p * 1000:.1f} ms | {o * 1000:.2f} ms | {ratio:.1f}x |")
+    benchlib.print_table(
+        ["query", "Prometheus 2.42 evalTotalTime", "promeval", "speed-up"],
+        [(row["workload"], f"{row['reference'] * 1000:.1f} ms",
+          f"{row['promeval'] * 1000:.2f} ms", f"{row['ratio']:.1f}x") for row in rows],
+        "lrrr")
+    worst = min(row["ratio"] for row in rows)
     print(f"\nminimum speed-up {worst:.1f}x (target {args.target:g}x)")
     return 0 if worst >= args.target else 1
 

@@ -9,6 +9,9 @@ with `promtool tsdb create-blocks-from rules`, dumps the blocks with
 `promtool tsdb dump`, replays the same rules with `promeval rules eval
 --output`, and compares every recorded sample (relative tolerance 1e-9:
 Prometheus 3.x and promeval sum with Kahan compensation, 2.42 does not).
+Prints the counts and the first differences; exits non-zero if any. It
+checks equality only, no timings; compare() returns the result as a row for
+bench/run_all.
 
 usage: bench/compare_replay.py [--build build] [--port 9098] [--keep DIR]
 """
@@ -17,16 +20,12 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-RULES = os.path.join(ROOT, "examples", "batchsql", "rules.yml")
+import benchlib
+
+RULES = os.path.join(benchlib.ROOT, "examples", "batchsql", "rules.yml")
 T0 = 1700000000
 STEP = 15
 SAMPLES = 2 * 3600 // STEP
@@ -68,20 +67,6 @@ def generate(path):
         f.write("# EOF\n")
 
 
-def wait_ready(port, proc):
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise RuntimeError("prometheus exited")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("prometheus did not become ready")
-
-
 LINE = re.compile(r"^(\{.*\}) (\S+) (-?\d+)$")
 
 
@@ -116,41 +101,22 @@ def parse_openmetrics(text):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--port", type=int, default=9098)
-    ap.add_argument("--keep", help="keep the work files in this directory")
-    args = ap.parse_args()
-    for tool in ("promtool", "prometheus"):
-        if shutil.which(tool) is None:
-            sys.exit(f"{tool} not found (Debian package prometheus)")
-    work = args.keep or tempfile.mkdtemp(prefix="promeval-replay-")
-    os.makedirs(work, exist_ok=True)
+def backfill_and_replay(build, port, work):
+    """Backfills RULES with promtool and replays them with promeval over the
+    data, in work; returns the samples of each: {(labels, ms): value}."""
     data = os.path.join(work, "batchsql.om")
     generate(data)
     tsdb = os.path.join(work, "tsdb")
     shutil.rmtree(tsdb, ignore_errors=True)
     subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", data, tsdb],
                    check=True, capture_output=True)
-    config = os.path.join(work, "prometheus.yml")
-    with open(config, "w") as f:
-        f.write("global:\n  scrape_interval: 1h\n")
-    proc = subprocess.Popen(
-        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tsdb}",
-         "--storage.tsdb.retention.time=100y", f"--web.listen-address=127.0.0.1:{args.port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     backfill = os.path.join(work, "backfill")
     shutil.rmtree(backfill, ignore_errors=True)
-    try:
-        wait_ready(args.port, proc)
+    with benchlib.prometheus_server(work, tsdb, port):
         subprocess.run(["promtool", "tsdb", "create-blocks-from", "rules", "-q",
-                        f"--url=http://127.0.0.1:{args.port}", f"--start={START}",
+                        f"--url=http://127.0.0.1:{port}", f"--start={START}",
                         f"--end={END}", f"--output-dir={backfill}", RULES],
                        check=True, capture_output=True)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait()
     # `tsdb dump` opens the blocks as a TSDB, which needs a WAL folder.
     os.makedirs(os.path.join(backfill, "wal"), exist_ok=True)
     dump = subprocess.run(["promtool", "tsdb", "dump", backfill], check=True,
@@ -161,12 +127,23 @@ def main():
     # encoding); replay from the same first time so the steps coincide.
     first = min(t for _, t in theirs) / 1000
     out = os.path.join(work, "promeval.om")
-    subprocess.run([os.path.join(args.build, "promeval"), "rules", "eval", "--data", data,
+    subprocess.run([os.path.join(build, "promeval"), "rules", "eval", "--data", data,
                     f"--start={first:.3f}", f"--end={END}", f"--output={out}", RULES],
                    check=True, capture_output=True)
     with open(out) as f:
         ours = {k: v for k, v in parse_openmetrics(f.read()).items()
                 if not k[0].split('__name__="')[1].startswith("ALERTS")}
+    return theirs, ours
+
+
+def compare(build=benchlib.DEFAULT_BUILD, port=9098, keep=None):
+    """Runs the comparison; returns one row: "workload", "passed" (every
+    recorded sample equal), "summary" (the counts, one line) and "details"
+    (up to 5 lines per kind of difference). It has no timings."""
+    benchlib.require_binary(os.path.join(build, "promeval"))
+    benchlib.require_tools("promtool", "prometheus")
+    with benchlib.work_dir("promeval-replay-", keep) as work:
+        theirs, ours = backfill_and_replay(build, port, work)
     # The backfill skips an evaluation that falls in the last second of one
     # of its 2h blocks (it truncates each block's end to whole seconds);
     # compare at the times it evaluated.
@@ -182,19 +159,35 @@ def main():
             continue
         if a != b and abs(a - b) > 1e-9 * max(abs(a), abs(b)):
             differ.append((k, a, b))
-    print(f"recorded samples: Prometheus {len(theirs)}, promeval {len(ours)}; "
-          f"only Prometheus {len(missing)}, only promeval {len(extra)}, "
-          f"different values {len(differ)} (evaluation times the backfill "
-          f"skipped at its block edges: {len(skipped)})")
-    for k in missing[:5]:
-        print("  only Prometheus:", k, theirs[k])
-    for k in extra[:5]:
-        print("  only promeval:", k, ours[k])
-    for k, a, b in differ[:5]:
-        print("  differ:", k, "Prometheus", a, "promeval", b)
-    if not args.keep:
-        shutil.rmtree(work)
-    return 0 if not (missing or extra or differ) else 1
+    details = ([f"  only Prometheus: {k} {theirs[k]}" for k in missing[:5]] +
+               [f"  only promeval: {k} {ours[k]}" for k in extra[:5]] +
+               [f"  differ: {k} Prometheus {a} promeval {b}" for k, a, b in differ[:5]])
+    return [{
+        "workload": "`promeval rules eval` vs `promtool tsdb create-blocks-from rules` "
+                    "(examples/batchsql/rules.yml)",
+        "passed": not (missing or extra or differ),
+        "summary": f"recorded samples: Prometheus {len(theirs)}, promeval {len(ours)}; "
+                   f"only Prometheus {len(missing)}, only promeval {len(extra)}, "
+                   f"different values {len(differ)} (evaluation times the backfill "
+                   f"skipped at its block edges: {len(skipped)})",
+        "details": details,
+    }]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=benchlib.DEFAULT_BUILD)
+    ap.add_argument("--port", type=int, default=9098)
+    ap.add_argument("--keep", help="keep the work files in this directory")
+    args = ap.parse_args()
+    try:
+        [result] = compare(args.build, args.port, args.keep)
+    except benchlib.BenchError as e:
+        sys.exit(str(e))
+    print(result["summary"])
+    for line in result["details"]:
+        print(line)
+    return 0 if result["passed"] else 1
 
 
 if __name__ == "__main__":

@@ -6,83 +6,99 @@
 - `check rules` on ../shared/bench/gen_rule_file.py OUT RULES (default
   10,000 rules).
 Each command runs --repeats times, interleaved (promtool, promeval, ...);
-prints the median wall time and peak RSS of each and the ratios.
+prints the median wall time and peak RSS of each and the ratios. compare()
+returns the same as rows (see bench/benchlib.py) for bench/run_all.
 
 usage: bench/compare_rules.py [--build build] [--repeats 5] [--series 100]
                               [--hours 6] [--rules 10000]
 """
 import argparse
 import os
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED_BENCH = os.path.join(ROOT, "..", "shared", "bench")
+import benchlib
 
-
-def run(cmd):
-    """Wall seconds and peak RSS (KB) of one run; fails if it fails."""
-    start = time.monotonic()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.monotonic() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr}")
-    rss = int(proc.stderr.strip().splitlines()[-1])
-    return wall, rss
+TEST_SPEEDUP = 30.0  # `test rules`: at least this many times faster,
+TEST_RSS = 4.0  # and at most 1/TEST_RSS of promtool's peak RSS.
+CHECK_SPEEDUP = 3.0  # `check rules`: at least this many times faster.
+REFERENCE_TOOL = "promtool 2.42"
 
 
-def compare(name, promtool_cmd, promeval_cmd, repeats):
-    times = {"promtool": [], "promeval": []}
-    rss = {"promtool": [], "promeval": []}
-    for _ in range(repeats):
-        for tool, cmd in (("promtool", promtool_cmd), ("promeval", promeval_cmd)):
-            t, m = run(cmd)
-            times[tool].append(t)
-            rss[tool].append(m)
-    pt, et = statistics.median(times["promtool"]), statistics.median(times["promeval"])
-    pm, em = statistics.median(rss["promtool"]), statistics.median(rss["promeval"])
-    print(f"| {name} | {pt:.2f} s, {pm / 1024:.0f} MB | {et:.2f} s, {em / 1024:.0f} MB "
-          f"| {pt / et:.1f}x | {em / pm:.2f} |")
+def measure(name, promtool_cmd, promeval_cmd, repeats):
+    """Runs both commands interleaved (promtool, promeval, ...) repeats
+    times; returns the median wall seconds and peak RSS (MB) of each as
+    {"name", "promtool": (s, MB), "promeval": (s, MB)}."""
+    runs = benchlib.interleave(repeats, [
+        ("promtool", lambda: benchlib.run_measured(promtool_cmd)),
+        ("promeval", lambda: benchlib.run_measured(promeval_cmd)),
+    ])
+    out = {"name": name}
+    for tool, tool_runs in runs.items():
+        out[tool] = (benchlib.median([r.wall for r in tool_runs]),
+                     benchlib.median([r.rss_kb for r in tool_runs]) / 1024)
+    return out
+
+
+def row(m, what, index, command, target, target_text):
+    """A row of a measure() result: index 0 wall time, 1 peak RSS. The
+    ratio is promtool's over promeval's; target its least value."""
+    ours, theirs = m["promeval"][index], m["promtool"][index]
+    return {"workload": f"{m['name']}: {what}", "name": m["name"],
+            "promeval": ours, "reference": theirs, "unit": ("s", "MB")[index],
+            "reference_tool": f"{REFERENCE_TOOL} {command}", "ratio": theirs / ours,
+            "target": target_text if target else None,
+            "met": theirs / ours >= target if target else None}
+
+
+def compare(build=benchlib.DEFAULT_BUILD, repeats=5, series=100, hours=6, rules=10000):
+    """Generates both workloads and measures them; returns the rows (see
+    bench/benchlib.py): time and peak RSS of `test rules`, then of `check
+    rules` (whose RSS has no target)."""
+    promeval = benchlib.require_binary(os.path.join(build, "promeval"))
+    benchlib.require_tools("promtool")
+    with benchlib.work_dir("promeval-rules-bench-") as work:
+        unit = os.path.join(work, "unit")
+        benchlib.generate(os.path.join(benchlib.SHARED_BENCH, "gen_rules_bench.py"),
+                          unit, series, hours)
+        rule_file = os.path.join(work, "rules.yml")
+        benchlib.generate(os.path.join(benchlib.SHARED_BENCH, "gen_rule_file.py"),
+                          rule_file, rules)
+        test = os.path.join(unit, "test.yml")
+        test_m = measure(f"test rules, {series} series x {hours:g}h",
+                         ["promtool", "test", "rules", test],
+                         [promeval, "test", "rules", test], repeats)
+        check_m = measure(f"check rules, {rules} rules",
+                          ["promtool", "check", "rules", rule_file],
+                          [promeval, "check", "rules", rule_file], repeats)
+    return [row(test_m, "time", 0, "test rules", TEST_SPEEDUP, f">= {TEST_SPEEDUP:g}x"),
+            row(test_m, "peak RSS", 1, "test rules", TEST_RSS,
+                f"<= 1/{TEST_RSS:g} (>= {TEST_RSS:g}x)"),
+            row(check_m, "time", 0, "check rules", CHECK_SPEEDUP, f">= {CHECK_SPEEDUP:g}x"),
+            row(check_m, "peak RSS", 1, "check rules", None, None)]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--build", default=benchlib.DEFAULT_BUILD)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--series", type=int, default=100)
     ap.add_argument("--hours", type=float, default=6)
     ap.add_argument("--rules", type=int, default=10000)
     args = ap.parse_args()
-    promeval = os.path.join(args.build, "promeval")
-    if not os.path.exists(promeval):
-        sys.exit(f"{promeval} not found: build first")
-    if shutil.which("promtool") is None:
-        sys.exit("promtool not found (Debian package prometheus)")
-    work = tempfile.mkdtemp(prefix="promeval-rules-bench-")
     try:
-        unit = os.path.join(work, "unit")
-        subprocess.run([sys.executable, os.path.join(SHARED_BENCH, "gen_rules_bench.py"),
-                        unit, str(args.series), str(args.hours)], check=True)
-        rule_file = os.path.join(work, "rules.yml")
-        subprocess.run([sys.executable, os.path.join(SHARED_BENCH, "gen_rule_file.py"),
-                        rule_file, str(args.rules)], check=True)
-        test = os.path.join(unit, "test.yml")
-        print("| workload | promtool (time, peak RSS) | promeval | speed-up | RSS ratio |")
-        print("|---|---:|---:|---:|---:|")
-        compare(f"test rules, {args.series} series x {args.hours:g}h",
-                ["promtool", "test", "rules", test],
-                [promeval, "test", "rules", test], args.repeats)
-        compare(f"check rules, {args.rules} rules",
-                ["promtool", "check", "rules", rule_file],
-                [promeval, "check", "rules", rule_file], args.repeats)
-    finally:
-        shutil.rmtree(work)
+        rows = compare(args.build, args.repeats, args.series, args.hours, args.rules)
+    except benchlib.BenchError as e:
+        sys.exit(str(e))
+    table = []
+    for wall, rss in (rows[0:2], rows[2:4]):
+        table.append((
+            wall["name"],
+            f"{wall['reference']:.2f} s, {rss['reference']:.0f} MB",
+            f"{wall['promeval']:.2f} s, {rss['promeval']:.0f} MB",
+            f"{wall['ratio']:.1f}x", f"{rss['promeval'] / rss['reference']:.2f}"))
+    benchlib.print_table(
+        ["workload", "promtool (time, peak RSS)", "promeval", "speed-up", "RSS ratio"],
+        table, "lrrrr")
     return 0
 
 
