@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -13,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/types/optional.h"
 #include "eval/evaluator.h"
+#include "eval/thread_pool.h"
 #include "promeval/status_macros.h"
 
 namespace promeval {
@@ -136,8 +138,26 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
   if (options.default_subquery_step_ms <= 0) {
     return absl::InvalidArgumentError("default subquery step must be positive");
   }
+  if (options.workers < 0) {
+    return absl::InvalidArgumentError("workers must not be negative");
+  }
+  if (options.parallel_min_series < 1) {
+    return absl::InvalidArgumentError("parallel_min_series must be positive");
+  }
   return std::unique_ptr<Engine>(new Engine(std::move(options)));
 }
+
+Engine::Engine(EngineOptions options) : options_(std::move(options)) {
+  if (options_.workers == 0) {
+    options_.workers =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
+  if (options_.workers > 1) {
+    pool_ = std::make_unique<eval::ThreadPool>(options_.workers - 1);
+  }
+}
+
+Engine::~Engine() = default;
 
 absl::StatusOr<QueryResult> Engine::InstantQuery(
     Queryable& storage, absl::string_view query, int64_t t,
@@ -191,6 +211,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
   }
   QueryContext ctx;
   ctx.options = &options_;
+  ctx.pool = pool_.get();
   ctx.query = query;
   ctx.query_start = start;
   ctx.query_end = end;

@@ -73,6 +73,23 @@ void QueryContext::AnnotateForcedMonotonicity(std::string message,
       Rfc3339Seconds(f.max_ts));
 }
 
+size_t QueryContext::Chunks(size_t n) const {
+  if (pool == nullptr) return 1;
+  const size_t most = static_cast<size_t>(pool->threads()) + 1;
+  return std::max<size_t>(
+      1, std::min(most, n / static_cast<size_t>(options->parallel_min_series)));
+}
+
+void QueryContext::ParallelFor(
+    size_t n, size_t chunks,
+    absl::FunctionRef<void(size_t, size_t, size_t)> fn) const {
+  if (chunks <= 1) {
+    fn(0, 0, n);
+    return;
+  }
+  pool->ParallelFor(n, chunks, fn);
+}
+
 absl::Status QueryContext::AddSamples(int64_t n) {
   current_samples += n;
   stats.peak_samples = std::max(stats.peak_samples, n);

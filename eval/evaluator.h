@@ -19,9 +19,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "eval/thread_pool.h"
 #include "promeval/ast.h"
 #include "promeval/engine.h"
 #include "promeval/storage.h"
@@ -166,6 +168,7 @@ struct QueryContext {
   };
   std::vector<MergedFix> monotonicity_fixes;
   QueryStats stats;
+  ThreadPool* pool = nullptr;  // Null: no parallelism.
   int64_t current_samples = 0;
   int64_t current_bytes = 0;  // Estimated bytes of the values held.
 
@@ -185,6 +188,15 @@ struct QueryContext {
   // limit) fail with the limit's error before anything is allocated.
   absl::Status CheckSteps(int64_t count);
   absl::Status CheckCancelled() const;
+
+  // How many chunks a loop over `n` independent series is split into for
+  // ParallelFor: one unless the engine has workers and each chunk gets at
+  // least EngineOptions::parallel_min_series.
+  size_t Chunks(size_t n) const;
+  // Runs fn(chunk, begin, end) for the `chunks` parts of [0, n), in
+  // parallel when there are several. `fn` must not touch the context.
+  void ParallelFor(size_t n, size_t chunks,
+                   absl::FunctionRef<void(size_t, size_t, size_t)> fn) const;
 };
 
 // Errors carry the position of the innermost expression that failed as a

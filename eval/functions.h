@@ -64,63 +64,91 @@ struct Window {
   absl::Span<const double> ext_v;
 };
 
+// Whether a window function may run on several threads at once, each
+// thread with its own copy of it: it keeps no state but per series and
+// changes nothing outside itself (no shared buffers, no annotations).
+enum class Parallel { kNo, kYes };
+
 // Applies `f` to each series' window at each step. `f` returns the value or
 // nullopt for no output. Series without any output are dropped (`produced`,
 // if given, receives the input series that had output). The metric name is
-// dropped unless `keep_name`.
+// dropped unless `keep_name`. With Parallel::kYes, chunks of series run on
+// the engine's workers (QueryContext::ParallelFor); the result is the same.
 template <typename F>
 absl::StatusOr<std::vector<StepSeries>> MapWindows(
-    FunctionCall& call, const RangeValue& range, bool keep_name, F f,
+    FunctionCall& call, const RangeValue& range, bool keep_name,
+    Parallel parallel, F f,
     std::vector<const RangeSeries*>* produced = nullptr) {
   const Steps& steps = call.steps();
-  std::vector<StepSeries> out;
-  for (const RangeSeries& s : range.series) {
-    StepSeries o;
-    o.values.assign(steps.count, Absent());
-    bool any = false;
-    size_t lo = 0, hi = 0, ext_lo = 0, ext_hi = 0;
-    const size_t n = s.timestamps.size();
-    const bool extended = range.extend_before_ms != 0;
-    for (int i = 0; i < steps.count; ++i) {
-      int64_t ts = steps.At(i);
-      int64_t ref = range.RefTime(ts);
-      int64_t start = ref - range.range_ms;
-      while (lo < n && s.timestamps[lo] <= start) ++lo;
-      if (hi < lo) hi = lo;
-      while (hi < n && s.timestamps[hi] <= ref) ++hi;
-      Window w{s.timestamps.subspan(lo, hi - lo),
-               s.values.subspan(lo, hi - lo),
-               start,
-               ref,
-               ts,
-               i,
-               lo,
-               {},
-               {}};
-      if (extended) {
-        while (ext_lo < n &&
-               s.timestamps[ext_lo] <= start - range.extend_before_ms) {
-          ++ext_lo;
+  struct Chunk {
+    std::vector<StepSeries> out;
+    std::vector<const RangeSeries*> produced;
+  };
+  const size_t chunks =
+      parallel == Parallel::kYes ? call.ctx().Chunks(range.series.size()) : 1;
+  std::vector<Chunk> parts(chunks);
+  call.ctx().ParallelFor(
+      range.series.size(), chunks, [&](size_t c, size_t from, size_t to) {
+        F fn = f;
+        Chunk& part = parts[c];
+        for (size_t k = from; k < to; ++k) {
+          const RangeSeries& s = range.series[k];
+          StepSeries o;
+          o.values.assign(steps.count, Absent());
+          bool any = false;
+          size_t lo = 0, hi = 0, ext_lo = 0, ext_hi = 0;
+          const size_t n = s.timestamps.size();
+          const bool extended = range.extend_before_ms != 0;
+          for (int i = 0; i < steps.count; ++i) {
+            int64_t ts = steps.At(i);
+            int64_t ref = range.RefTime(ts);
+            int64_t start = ref - range.range_ms;
+            while (lo < n && s.timestamps[lo] <= start) ++lo;
+            if (hi < lo) hi = lo;
+            while (hi < n && s.timestamps[hi] <= ref) ++hi;
+            Window w{s.timestamps.subspan(lo, hi - lo),
+                     s.values.subspan(lo, hi - lo),
+                     start,
+                     ref,
+                     ts,
+                     i,
+                     lo,
+                     {},
+                     {}};
+            if (extended) {
+              while (ext_lo < n &&
+                     s.timestamps[ext_lo] <= start - range.extend_before_ms) {
+                ++ext_lo;
+              }
+              if (ext_hi < ext_lo) ext_hi = ext_lo;
+              while (ext_hi < n &&
+                     s.timestamps[ext_hi] <= ref + range.extend_after_ms) {
+                ++ext_hi;
+              }
+              w.ext_t = s.timestamps.subspan(ext_lo, ext_hi - ext_lo);
+              w.ext_v = s.values.subspan(ext_lo, ext_hi - ext_lo);
+            }
+            std::optional<double> v = fn(w);
+            if (v.has_value()) {
+              o.values[i] = *v;
+              any = true;
+            }
+          }
+          if (!any) continue;
+          part.produced.push_back(&s);
+          o.labels = s.labels;
+          o.drop_name = s.drop_name;
+          part.out.push_back(std::move(o));
         }
-        if (ext_hi < ext_lo) ext_hi = ext_lo;
-        while (ext_hi < n &&
-               s.timestamps[ext_hi] <= ref + range.extend_after_ms) {
-          ++ext_hi;
-        }
-        w.ext_t = s.timestamps.subspan(ext_lo, ext_hi - ext_lo);
-        w.ext_v = s.values.subspan(ext_lo, ext_hi - ext_lo);
-      }
-      std::optional<double> v = f(w);
-      if (v.has_value()) {
-        o.values[i] = *v;
-        any = true;
-      }
+      });
+  std::vector<StepSeries> out = std::move(parts[0].out);
+  for (size_t c = 0; c < chunks; ++c) {
+    if (produced != nullptr) {
+      produced->insert(produced->end(), parts[c].produced.begin(),
+                       parts[c].produced.end());
     }
-    if (!any) continue;
-    if (produced != nullptr) produced->push_back(&s);
-    o.labels = s.labels;
-    o.drop_name = s.drop_name;
-    out.push_back(std::move(o));
+    if (c == 0) continue;
+    for (StepSeries& s : parts[c].out) out.push_back(std::move(s));
   }
   if (!keep_name) {
     for (StepSeries& s : out) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -230,6 +231,9 @@ class ScriptRunner {
   // An empty string when the eval passes.
   std::string ExecEval(const EvalCommand& ev);
   std::string ExecRange(const EvalCommand& ev);
+  // Runs a query (and the cross-check, recording a difference).
+  absl::StatusOr<QueryResult> Query(absl::string_view expr, int64_t start,
+                                    int64_t end, int64_t step, bool instant);
   std::string ExecInstant(const EvalCommand& ev);
   std::string RunInstantVariant(const EvalCommand& ev, const std::string& expr,
                                 int64_t t);
@@ -241,6 +245,9 @@ class ScriptRunner {
   const ScriptOptions& options_;
   std::vector<std::string> lines_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Engine> cross_check_engine_;  // ScriptOptions::cross_check.
+  // The first difference the cross-check found in the current eval.
+  std::string cross_check_failure_;
   MemStorage storage_;
   // Since the last clear.
   std::vector<Labels> native_histograms_;
@@ -806,12 +813,85 @@ bool SetAt(Expr& e, int64_t t) {
 
 std::string ScriptRunner::ExecEval(const EvalCommand& ev) {
   if (!ev.parse_error.empty()) return ev.parse_error;
-  return ev.is_range ? ExecRange(ev) : ExecInstant(ev);
+  cross_check_failure_.clear();
+  std::string diff = ev.is_range ? ExecRange(ev) : ExecInstant(ev);
+  return cross_check_failure_.empty() ? diff : cross_check_failure_;
+}
+
+namespace {
+
+uint64_t Bits(double v) {
+  uint64_t b;
+  std::memcpy(&b, &v, sizeof(b));
+  return b;
+}
+
+// Where two results of one query differ in any bit ("" if nowhere).
+std::string ResultDifference(const absl::StatusOr<QueryResult>& a,
+                             const absl::StatusOr<QueryResult>& b) {
+  if (a.ok() != b.ok() || (!a.ok() && a.status() != b.status())) {
+    return absl::StrCat("outcome ", a.status().ToString(), " vs ",
+                        b.status().ToString());
+  }
+  if (!a.ok()) return "";
+  if (a->type != b->type) return "result types";
+  if (Bits(a->scalar) != Bits(b->scalar) || a->string != b->string ||
+      a->timestamp != b->timestamp) {
+    return "scalar or string results";
+  }
+  if (a->annotations != b->annotations) return "annotations";
+  if (a->vector.size() != b->vector.size()) return "vector sizes";
+  for (size_t i = 0; i < a->vector.size(); ++i) {
+    const Sample& x = a->vector[i];
+    const Sample& y = b->vector[i];
+    if (x.labels != y.labels || x.t != y.t || Bits(x.v) != Bits(y.v)) {
+      return absl::StrCat("vector element ", i, ": ", x.labels.ToString(),
+                          " vs ", y.labels.ToString());
+    }
+  }
+  if (a->matrix.size() != b->matrix.size()) return "matrix sizes";
+  for (size_t i = 0; i < a->matrix.size(); ++i) {
+    const Series& x = a->matrix[i];
+    const Series& y = b->matrix[i];
+    if (x.labels != y.labels || x.points.size() != y.points.size()) {
+      return absl::StrCat("matrix series ", i, ": ", x.labels.ToString(),
+                          " vs ", y.labels.ToString());
+    }
+    for (size_t k = 0; k < x.points.size(); ++k) {
+      if (x.points[k].t != y.points[k].t ||
+          Bits(x.points[k].v) != Bits(y.points[k].v)) {
+        return absl::StrCat("matrix series ", x.labels.ToString(), " point ",
+                            k);
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<QueryResult> ScriptRunner::Query(absl::string_view expr,
+                                                int64_t start, int64_t end,
+                                                int64_t step, bool instant) {
+  auto run = [&](const Engine& engine) {
+    return instant ? engine.InstantQuery(storage_, expr, start)
+                   : engine.RangeQuery(storage_, expr, start, end, step);
+  };
+  absl::StatusOr<QueryResult> res = run(*engine_);
+  if (cross_check_engine_ != nullptr && cross_check_failure_.empty()) {
+    std::string diff = ResultDifference(res, run(*cross_check_engine_));
+    if (!diff.empty()) {
+      cross_check_failure_ = absl::StrCat(
+          "cross-check: ", instant ? "instant" : "range", " query ",
+          GoQuote(expr), " at ", start, " differs: ", diff);
+    }
+  }
+  return res;
 }
 
 std::string ScriptRunner::ExecRange(const EvalCommand& ev) {
   absl::StatusOr<QueryResult> res =
-      engine_->RangeQuery(storage_, ev.expr, ev.start, ev.end, ev.step);
+      Query(ev.expr, ev.start, ev.end, ev.step, /*instant=*/false);
   if (!res.ok()) {
     if (ev.IsFail()) return CheckExpectedFailure(ev, res.status().message());
     return absl::StrCat("error evaluating query: ", res.status().message());
@@ -846,7 +926,7 @@ std::string ScriptRunner::ExecInstant(const EvalCommand& ev) {
 std::string ScriptRunner::RunInstantVariant(const EvalCommand& ev,
                                             const std::string& expr,
                                             int64_t t) {
-  absl::StatusOr<QueryResult> res = engine_->InstantQuery(storage_, expr, t);
+  absl::StatusOr<QueryResult> res = Query(expr, t, t, 0, /*instant=*/true);
   if (!res.ok()) {
     if (ev.IsFail()) return CheckExpectedFailure(ev, res.status().message());
     return absl::StrCat("error evaluating query: ", res.status().message());
@@ -859,7 +939,7 @@ std::string ScriptRunner::RunInstantVariant(const EvalCommand& ev,
       new RE2(R"((start|end|range|step)\(\))");
   if (RE2::PartialMatch(expr, *kContextFuncs)) return "";
   absl::StatusOr<QueryResult> range =
-      engine_->RangeQuery(storage_, expr, t - kMinute, t + kMinute, kMinute);
+      Query(expr, t - kMinute, t + kMinute, kMinute, /*instant=*/false);
   if (!range.ok()) {
     return absl::StrCat("error evaluating query in range mode: ",
                         range.status().message());
@@ -903,6 +983,16 @@ ScriptReport ScriptRunner::Run(absl::string_view content) {
     return report_;
   }
   engine_ = *std::move(engine);
+  if (options_.cross_check.has_value()) {
+    absl::StatusOr<std::unique_ptr<Engine>> other =
+        Engine::Create(*options_.cross_check);
+    if (!other.ok()) {
+      report_.errors.push_back(
+          absl::StrCat(filename_, ": ", other.status().message()));
+      return report_;
+    }
+    cross_check_engine_ = *std::move(other);
+  }
   for (absl::string_view l : absl::StrSplit(content, '\n')) {
     l = absl::StripAsciiWhitespace(l);
     if (absl::StartsWith(l, "#")) l = "";

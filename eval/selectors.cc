@@ -70,39 +70,58 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
       ctx_.querier->Select(vs.matchers, first_ref - lookback + 1,
                            last_ref + ahead));
 
-  std::vector<StepSeries> out;
-  for (const SeriesData& s : data) {
-    const auto& t = s.timestamps;
-    const auto& v = s.values;
-    // The first sample after the first step's window start.
-    size_t j =
-        std::upper_bound(t.begin(), t.end(), first_ref - lookback) - t.begin();
-    ctx_.stats.samples_read +=
-        static_cast<int64_t>(std::upper_bound(t.begin(), t.end(), last_ref) -
-                             t.begin()) -
-        static_cast<int64_t>(j);
-    StepSeries series;
-    series.values.resize(steps_.count);
-    // With @ one window, repeated for every step.
-    const int64_t ref = fixed ? fixed_ref : steps_.start - offset;
-    const int64_t interval = fixed ? 0 : steps_.interval;
-    const int count = fixed ? 1 : steps_.count;
-    double* values = series.values.data();
-    int present =
-        vs.smoothed  ? InstantValues<Pick::kSmoothed>(t, v, j, ref, interval,
-                                                     count, lookback, values)
-        : timestamps ? InstantValues<Pick::kTimestamp>(t, v, j, ref, interval,
+  // Each chunk of series on its own (in parallel), then joined in order.
+  struct Chunk {
+    std::vector<StepSeries> out;
+    int64_t read = 0;
+    int64_t present = 0;
+  };
+  const size_t chunks = ctx_.Chunks(data.size());
+  std::vector<Chunk> parts(chunks);
+  const Steps& steps = steps_;
+  ctx_.ParallelFor(data.size(), chunks, [&](size_t c, size_t from, size_t to) {
+    Chunk& part = parts[c];
+    for (size_t k = from; k < to; ++k) {
+      const SeriesData& s = data[k];
+      const auto& t = s.timestamps;
+      const auto& v = s.values;
+      // The first sample after the first step's window start.
+      size_t j = std::upper_bound(t.begin(), t.end(), first_ref - lookback) -
+                 t.begin();
+      part.read +=
+          static_cast<int64_t>(std::upper_bound(t.begin(), t.end(), last_ref) -
+                               t.begin()) -
+          static_cast<int64_t>(j);
+      StepSeries series;
+      series.values.resize(steps.count);
+      // With @ one window, repeated for every step.
+      const int64_t ref = fixed ? fixed_ref : steps.start - offset;
+      const int64_t interval = fixed ? 0 : steps.interval;
+      const int count = fixed ? 1 : steps.count;
+      double* values = series.values.data();
+      int present =
+          vs.smoothed  ? InstantValues<Pick::kSmoothed>(t, v, j, ref, interval,
                                                        count, lookback, values)
-                     : InstantValues<Pick::kValue>(t, v, j, ref, interval,
-                                                   count, lookback, values);
-    if (fixed) {
-      series.values.assign(steps_.count, series.values[0]);
-      present *= steps_.count;
+          : timestamps ? InstantValues<Pick::kTimestamp>(
+                             t, v, j, ref, interval, count, lookback, values)
+                       : InstantValues<Pick::kValue>(t, v, j, ref, interval,
+                                                     count, lookback, values);
+      if (fixed) {
+        series.values.assign(steps.count, series.values[0]);
+        present *= steps.count;
+      }
+      if (present == 0) continue;
+      part.present += present;
+      series.labels = *s.labels;
+      part.out.push_back(std::move(series));
     }
-    if (present == 0) continue;
-    if (samples != nullptr) *samples += present;
-    series.labels = *s.labels;
-    out.push_back(std::move(series));
+  });
+  std::vector<StepSeries> out = std::move(parts[0].out);
+  for (size_t c = 0; c < chunks; ++c) {
+    ctx_.stats.samples_read += parts[c].read;
+    if (samples != nullptr) *samples += parts[c].present;
+    if (c == 0) continue;
+    for (StepSeries& s : parts[c].out) out.push_back(std::move(s));
   }
   return out;
 }

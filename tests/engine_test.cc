@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "promeval/loaders.h"
@@ -65,6 +66,63 @@ TEST_F(EngineTest, InstantSelectorIsSortedByLabels) {
           R"({__name__="http_requests_total", code="500", job="api"})"));
   EXPECT_EQ(r->vector[0].v, 50);
   EXPECT_EQ(r->vector[0].t, 5 * kMinute);
+}
+
+// Queries from several threads at once on an engine whose workers split
+// every loop: each gets the single-threaded result (run under TSan too).
+TEST_F(EngineTest, ConcurrentParallelQueriesMatchSerial) {
+  std::string script = "load 1m\n";
+  for (int i = 0; i < 200; ++i) {
+    absl::StrAppend(&script, "  load_total{i=\"", i, "\", g=\"", i % 7,
+                    "\"} 0+", i, "x60\n");
+  }
+  MemStorage storage;
+  ASSERT_TRUE(LoadSeriesScript(script, "data", storage).ok());
+  EngineOptions serial_options;
+  serial_options.workers = 1;
+  EngineOptions parallel_options;
+  parallel_options.workers = 4;
+  parallel_options.parallel_min_series = 1;
+  std::unique_ptr<Engine> serial = MakeEngine(serial_options);
+  std::unique_ptr<Engine> parallel = MakeEngine(parallel_options);
+  const std::vector<std::string> queries = {
+      "load_total", "rate(load_total[5m])",
+      "sum by (g) (increase(load_total[10m]))",
+      "max_over_time(load_total[7m]) - min_over_time(load_total[7m])",
+      "quantile_over_time(0.9, load_total[5m])"};
+  auto text = [](const QueryResult& r) {
+    std::string out;
+    for (const Series& s : r.matrix) {
+      absl::StrAppend(&out, s.labels.ToString());
+      for (const FPoint& p : s.points)
+        absl::StrAppend(&out, " ", p.t, "=", p.v);
+      out += "\n";
+    }
+    return out;
+  };
+  std::vector<std::string> want;
+  for (const std::string& q : queries) {
+    absl::StatusOr<QueryResult> r =
+        serial->RangeQuery(storage, q, 0, 60 * kMinute, kMinute);
+    ASSERT_TRUE(r.ok()) << r.status();
+    want.push_back(text(*r));
+  }
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) {
+        for (size_t k = 0; k < queries.size(); ++k) {
+          size_t q = (k + t) % queries.size();
+          absl::StatusOr<QueryResult> r = parallel->RangeQuery(
+              storage, queries[q], 0, 60 * kMinute, kMinute);
+          if (!r.ok() || text(*r) != want[q]) ++mismatches;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST_F(EngineTest, ScalarAndStringResults) {

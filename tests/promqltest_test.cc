@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/test_paths.h"
 
@@ -117,6 +119,42 @@ INSTANTIATE_TEST_SUITE_P(
                                   "prometheus/promqltest")),
     TestName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(UpstreamScriptTest);
+
+// Parallel evaluation gives exactly the single-threaded results: every
+// query of every script, ours and Prometheus's, runs on a one-worker engine
+// and on a three-worker one that splits even the smallest loops.
+class ParallelScriptTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ParallelScriptTest, MatchesSingleThreaded) {
+  ScriptOptions options;
+  options.engine.workers = 1;
+  EngineOptions parallel = options.engine;
+  parallel.workers = 3;
+  parallel.parallel_min_series = 1;
+  options.cross_check = parallel;
+  ScriptReport r =
+      RunPromqlTest(testing::ReadTestFile(GetParam()), GetParam(), options);
+  for (const EvalOutcome& e : r.evals) {
+    EXPECT_FALSE(absl::StartsWith(e.message, "cross-check"))
+        << r.file << ":" << e.line << ": " << e.command << ": " << e.message;
+  }
+}
+
+std::vector<std::string> AllScripts() {
+  std::vector<std::string> files =
+      ScriptsIn(fs::path(testing::kSourceDir) / "testdata/promqltest");
+  for (std::string& f :
+       ScriptsIn(fs::path(testing::kSharedDir) / "prometheus/promqltest")) {
+    files.push_back(std::move(f));
+  }
+  return files;
+}
+
+INSTANTIATE_TEST_SUITE_P(Scripts, ParallelScriptTest,
+                         ::testing::ValuesIn(AllScripts()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return absl::StrCat(info.index, "_", TestName(info));
+                         });
 
 }  // namespace
 }  // namespace promeval

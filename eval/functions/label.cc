@@ -284,7 +284,7 @@ absl::StatusOr<Value> AbsentOverTime(FunctionCall& c) {
   // Steps at which some series has a sample in its window.
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> present,
-      MapWindows(c, c.range(0), true,
+      MapWindows(c, c.range(0), true, Parallel::kYes,
                  [](const Window& w) -> std::optional<double> {
                    if (w.v.empty()) return std::nullopt;
                    return 1.0;

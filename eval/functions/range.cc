@@ -223,17 +223,17 @@ absl::StatusOr<Value> RateLike(FunctionCall& c, bool counter, bool rate,
   const RangeValue& range = c.range(0);
   if (IsExtended(range)) {
     const bool smoothed = range.selector->smoothed;
-    PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
-                              MapWindows(c, range, false, [&](const Window& w) {
-                                return ExtendedRate(w, range.range_ms, smoothed,
-                                                    counter, rate);
-                              }));
+    PROMEVAL_ASSIGN_OR_RETURN(
+        std::vector<StepSeries> out,
+        MapWindows(c, range, false, Parallel::kYes, [&](const Window& w) {
+          return ExtendedRate(w, range.range_ms, smoothed, counter, rate);
+        }));
     return Value::Vector(std::move(out));
   }
   std::vector<const RangeSeries*> produced;
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> out,
-      MapWindows(c, range, false,
+      MapWindows(c, range, false, Parallel::kYes,
                  ExtrapolatedRate(range.range_ms, counter, rate),
                  annotate ? &produced : nullptr));
   if (annotate) NonCounterInfo(c, produced);
@@ -336,13 +336,14 @@ double CompareOverTime(const Window& w, Take take, bool timestamp) {
 }
 
 template <typename F>
-absl::StatusOr<Value> OverTime(FunctionCall& c, bool keep_name, F f) {
-  PROMEVAL_ASSIGN_OR_RETURN(
-      std::vector<StepSeries> out,
-      MapWindows(c, c.range(0), keep_name, [&](const Window& w) -> Opt {
-        if (w.v.empty()) return std::nullopt;
-        return f(w);
-      }));
+absl::StatusOr<Value> OverTime(FunctionCall& c, bool keep_name,
+                               Parallel parallel, F f) {
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
+                            MapWindows(c, c.range(0), keep_name, parallel,
+                                       [&](const Window& w) -> Opt {
+                                         if (w.v.empty()) return std::nullopt;
+                                         return f(w);
+                                       }));
   return Value::Vector(std::move(out));
 }
 
@@ -361,17 +362,17 @@ absl::StatusOr<Value> Delta(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> Irate(FunctionCall& c) {
-  return OverTime(c, false,
+  return OverTime(c, false, Parallel::kYes,
                   [](const Window& w) { return InstantValue(w, true); });
 }
 
 absl::StatusOr<Value> Idelta(FunctionCall& c) {
-  return OverTime(c, false,
+  return OverTime(c, false, Parallel::kYes,
                   [](const Window& w) { return InstantValue(w, false); });
 }
 
 absl::StatusOr<Value> Deriv(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [](const Window& w) -> Opt {
     if (w.v.size() < 2) return std::nullopt;
     return LinearRegression(w, w.t[0]).first;
   });
@@ -379,7 +380,7 @@ absl::StatusOr<Value> Deriv(FunctionCall& c) {
 
 absl::StatusOr<Value> PredictLinear(FunctionCall& c) {
   const std::vector<double>& duration = c.scalar(1);
-  return OverTime(c, false, [&](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [&](const Window& w) -> Opt {
     if (w.v.size() < 2) return std::nullopt;
     auto [slope, intercept] = LinearRegression(w, w.step_time);
     return slope * duration[w.step] + intercept;
@@ -388,7 +389,7 @@ absl::StatusOr<Value> PredictLinear(FunctionCall& c) {
 
 absl::StatusOr<Value> Changes(FunctionCall& c) {
   const bool anchored = IsExtended(c.range(0));
-  return OverTime(c, false, [anchored](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [anchored](const Window& w) -> Opt {
     absl::Span<const double> v = anchored ? AnchoredSamples(w) : w.v;
     if (v.empty()) return std::nullopt;
     double changes = 0;
@@ -402,7 +403,7 @@ absl::StatusOr<Value> Changes(FunctionCall& c) {
 
 absl::StatusOr<Value> Resets(FunctionCall& c) {
   const bool anchored = IsExtended(c.range(0));
-  return OverTime(c, false, [anchored](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [anchored](const Window& w) -> Opt {
     absl::Span<const double> v = anchored ? AnchoredSamples(w) : w.v;
     if (v.empty()) return std::nullopt;
     double resets = 0;
@@ -414,12 +415,12 @@ absl::StatusOr<Value> Resets(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> AvgOverTime(FunctionCall& c) {
-  return OverTime(c, false,
+  return OverTime(c, false, Parallel::kYes,
                   [](const Window& w) -> Opt { return AverageOf(w.v); });
 }
 
 absl::StatusOr<Value> SumOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [](const Window& w) -> Opt {
     double sum = 0, comp = 0;
     for (double v : w.v) KahanInc(v, sum, comp);
     return std::isinf(sum) ? sum : sum + comp;
@@ -427,7 +428,7 @@ absl::StatusOr<Value> SumOverTime(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> CountOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [](const Window& w) -> Opt {
     return static_cast<double>(w.v.size());
   });
 }
@@ -472,21 +473,21 @@ class SlidingExtreme {
 };
 
 absl::StatusOr<Value> MinOverTime(FunctionCall& c) {
-  PROMEVAL_ASSIGN_OR_RETURN(
-      std::vector<StepSeries> out,
-      MapWindows(c, c.range(0), false, SlidingExtreme<false>()));
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
+                            MapWindows(c, c.range(0), false, Parallel::kYes,
+                                       SlidingExtreme<false>()));
   return Value::Vector(std::move(out));
 }
 
 absl::StatusOr<Value> MaxOverTime(FunctionCall& c) {
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> out,
-      MapWindows(c, c.range(0), false, SlidingExtreme<true>()));
+      MapWindows(c, c.range(0), false, Parallel::kYes, SlidingExtreme<true>()));
   return Value::Vector(std::move(out));
 }
 
 absl::StatusOr<Value> TsOfMinOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [](const Window& w) -> Opt {
     return CompareOverTime(
         w,
         [](double cur, double best) { return cur <= best || std::isnan(best); },
@@ -495,7 +496,7 @@ absl::StatusOr<Value> TsOfMinOverTime(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> TsOfMaxOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [](const Window& w) -> Opt {
     return CompareOverTime(
         w,
         [](double cur, double best) { return cur >= best || std::isnan(best); },
@@ -504,37 +505,40 @@ absl::StatusOr<Value> TsOfMaxOverTime(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> LastOverTime(FunctionCall& c) {
-  return OverTime(c, true, [](const Window& w) -> Opt { return w.v.back(); });
+  return OverTime(c, true, Parallel::kYes,
+                  [](const Window& w) -> Opt { return w.v.back(); });
 }
 
 absl::StatusOr<Value> FirstOverTime(FunctionCall& c) {
-  return OverTime(c, true, [](const Window& w) -> Opt { return w.v.front(); });
+  return OverTime(c, true, Parallel::kYes,
+                  [](const Window& w) -> Opt { return w.v.front(); });
 }
 
 absl::StatusOr<Value> TsOfLastOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [](const Window& w) -> Opt {
     return static_cast<double>(w.t.back()) / 1000;
   });
 }
 
 absl::StatusOr<Value> TsOfFirstOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [](const Window& w) -> Opt {
     return static_cast<double>(w.t.front()) / 1000;
   });
 }
 
 absl::StatusOr<Value> PresentOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window&) -> Opt { return 1.0; });
+  return OverTime(c, false, Parallel::kYes,
+                  [](const Window&) -> Opt { return 1.0; });
 }
 
 absl::StatusOr<Value> StddevOverTime(FunctionCall& c) {
-  return OverTime(c, false, [](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [](const Window& w) -> Opt {
     return std::sqrt(VarianceOf(w.v));
   });
 }
 
 absl::StatusOr<Value> StdvarOverTime(FunctionCall& c) {
-  return OverTime(c, false,
+  return OverTime(c, false, Parallel::kYes,
                   [](const Window& w) -> Opt { return VarianceOf(w.v); });
 }
 
@@ -543,19 +547,20 @@ absl::StatusOr<Value> QuantileOverTime(FunctionCall& c) {
   std::vector<double> buffer;
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> out,
-      MapWindows(c, c.range(1), false, [&](const Window& w) -> Opt {
-        if (w.v.empty()) return std::nullopt;
-        // Prometheus warns only about steps that have samples.
-        AnnotateInvalidQuantiles(c.ctx(), {q[w.step]}, c.call.args[0]->pos);
-        buffer.assign(w.v.begin(), w.v.end());
-        return Quantile(q[w.step], buffer);
-      }));
+      MapWindows(
+          c, c.range(1), false, Parallel::kNo, [&](const Window& w) -> Opt {
+            if (w.v.empty()) return std::nullopt;
+            // Prometheus warns only about steps that have samples.
+            AnnotateInvalidQuantiles(c.ctx(), {q[w.step]}, c.call.args[0]->pos);
+            buffer.assign(w.v.begin(), w.v.end());
+            return Quantile(q[w.step], buffer);
+          }));
   return Value::Vector(std::move(out));
 }
 
 absl::StatusOr<Value> MadOverTime(FunctionCall& c) {
   std::vector<double> buffer;
-  return OverTime(c, false, [&](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kNo, [&](const Window& w) -> Opt {
     // A NaN makes the median, and so the deviation, undefined.
     if (std::any_of(w.v.begin(), w.v.end(),
                     [](double v) { return std::isnan(v); })) {
@@ -583,7 +588,7 @@ absl::StatusOr<Value> DoubleExponentialSmoothing(FunctionCall& c) {
           "invalid trend factor. Expected: 0 < tf < 1, got: %f", tf));
     }
   }
-  return OverTime(c, false, [&](const Window& w) -> Opt {
+  return OverTime(c, false, Parallel::kYes, [&](const Window& w) -> Opt {
     size_t n = w.v.size();
     if (n < 2) return std::nullopt;
     double sf = sf_values[w.step], tf = tf_values[w.step];

@@ -48,6 +48,14 @@ struct EngineOptions {
   int64_t default_subquery_step_ms = 60 * 1000;
   // Experimental syntax and functions.
   ParseOptions parser;
+  // Threads that evaluate a query's independent series in parallel (the
+  // engine's own workers plus the querying thread). Zero: one per core;
+  // one: everything on the querying thread. Results are the same for any
+  // number.
+  int workers = 0;
+  // The fewest series a parallel task gets: smaller loops run on the
+  // querying thread alone.
+  int parallel_min_series = 64;
 };
 
 // Applies a Prometheus feature flag to the options (parser features and
@@ -68,8 +76,14 @@ struct QueryControl {
 // cancellation).
 std::optional<PositionRange> ErrorPosition(const absl::Status& status);
 
+namespace eval {
+class ThreadPool;
+}
+
 class Engine {
  public:
+  ~Engine();
+
   static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options);
 
   const EngineOptions& options() const { return options_; }
@@ -93,8 +107,9 @@ class Engine {
                                        const QueryControl& control = {}) const;
 
  private:
-  explicit Engine(EngineOptions options) : options_(std::move(options)) {}
+  explicit Engine(EngineOptions options);
   EngineOptions options_;
+  std::unique_ptr<eval::ThreadPool> pool_;  // Null with one worker.
 };
 
 }  // namespace promeval

@@ -15,6 +15,7 @@
 #ifndef PROMEVAL_PROMQLTEST_H_
 #define PROMEVAL_PROMQLTEST_H_
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,6 +60,10 @@ struct ScriptOptions {
   // Run skipped evals too, to find skip entries that are no longer needed
   // (EvalOutcome::skip_is_stale).
   bool run_skipped = false;
+  // Run every query also on an engine with these options and fail the eval
+  // if the two results (or errors) differ in any bit: e.g. to check that
+  // parallel evaluation gives exactly the single-threaded results.
+  std::optional<EngineOptions> cross_check;
 };
 
 struct EvalOutcome {
