@@ -9,6 +9,8 @@
 //
 //   build/bench/eval_benchmark --benchmark_repetitions=3
 //   build/bench/eval_benchmark --query='sum(http_requests_total)'  (others)
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,11 +67,19 @@ MemStorage& Storage() {
   return *storage;
 }
 
+// EngineOptions::workers: 1 (single-threaded figures) unless --workers=N.
+int& Workers() {
+  static int workers = 1;
+  return workers;
+}
+
 void BM_RangeQuery(benchmark::State& state) {
   const std::string& query = Queries()[state.range(0)];
   state.SetLabel(query);
   MemStorage& storage = Storage();
-  std::unique_ptr<Engine> engine = *Engine::Create(EngineOptions());
+  EngineOptions options;
+  options.workers = Workers();
+  std::unique_ptr<Engine> engine = *Engine::Create(options);
   size_t series = 0;
   for (auto _ : state) {
     absl::StatusOr<QueryResult> r =
@@ -87,21 +97,26 @@ void BM_RangeQuery(benchmark::State& state) {
 }  // namespace promeval
 
 int main(int argc, char** argv) {
-  // --query=EXPR (repeatable) replaces the built-in queries.
+  // --query=EXPR (repeatable) replaces the built-in queries; --workers=N
+  // evaluates with N threads (timed in wall-clock time then).
   std::vector<std::string> queries;
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--query=", 0) == 0) {
       queries.push_back(arg.substr(8));
+    } else if (arg.rfind("--workers=", 0) == 0) {
+      promeval::Workers() = std::max(1, std::atoi(arg.c_str() + 10));
     } else {
       rest.push_back(argv[i]);
     }
   }
   if (!queries.empty()) promeval::Queries() = queries;
-  benchmark::RegisterBenchmark("BM_RangeQuery", promeval::BM_RangeQuery)
-      ->DenseRange(0, static_cast<int>(promeval::Queries().size()) - 1)
-      ->Unit(benchmark::kMillisecond);
+  benchmark::internal::Benchmark* b =
+      benchmark::RegisterBenchmark("BM_RangeQuery", promeval::BM_RangeQuery)
+          ->DenseRange(0, static_cast<int>(promeval::Queries().size()) - 1)
+          ->Unit(benchmark::kMillisecond);
+  if (promeval::Workers() > 1) b->UseRealTime();
   int rest_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&rest_argc, rest.data());
   benchmark::RunSpecifiedBenchmarks();
