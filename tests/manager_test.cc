@@ -21,6 +21,7 @@
 #include "promeval/rules.h"
 #include "promeval/storage.h"
 #include "promeval/value.h"
+#include "tests/stored_samples.h"
 
 namespace promeval {
 namespace {
@@ -114,23 +115,9 @@ class ManagerTest : public ::testing::Test {
 
   // The samples stored for series named `name` as "labels@t=v", t in ms.
   std::vector<std::string> Raw(absl::string_view name) {
-    std::vector<std::string> out;
-    std::unique_ptr<Querier> q = *storage_.NewQuerier(0, 1LL << 50);
-    std::vector<Matcher> matchers;
-    matchers.push_back(*Matcher::Create(
-        MatchType::kEqual, std::string(kMetricName), std::string(name)));
-    absl::StatusOr<std::vector<SeriesData>> data =
-        q->Select(matchers, 0, 1LL << 50);
-    EXPECT_TRUE(data.ok()) << data.status();
-    if (!data.ok()) return out;
-    for (const SeriesData& s : *data) {
-      for (size_t i = 0; i < s.timestamps.size(); ++i) {
-        out.push_back(absl::StrCat(
-            s.labels->ToString(), "@", s.timestamps[i], "=",
-            IsStaleNaN(s.values[i]) ? "stale" : absl::StrCat(s.values[i])));
-      }
-    }
-    return out;
+    const Matcher m = *Matcher::Create(
+        MatchType::kEqual, std::string(kMetricName), std::string(name));
+    return testing::StoredSamples(storage_, {&m, 1});
   }
 
   // Moves the clock to the next deadline of the group threads and waits

@@ -15,6 +15,7 @@
 #include "promeval/rules.h"
 #include "promeval/storage.h"
 #include "promeval/value.h"
+#include "tests/stored_samples.h"
 
 namespace promeval {
 namespace {
@@ -264,26 +265,12 @@ TEST_F(RulesEvalTest, RangeEvaluationWritesWhatStepsWrite) {
   ASSERT_EQ(firing.size(), 61u);
   EXPECT_EQ(firing[10], 9u);  // 2 * (i + 10) > 60 for i = 21..29.
 
-  auto written = [](MemStorage& store) {
-    std::vector<std::string> out;
-    std::unique_ptr<Querier> q = *store.NewQuerier(0, 1LL << 40);
-    absl::StatusOr<std::vector<SeriesData>> data =
-        q->Select({*Matcher::Create(MatchType::kRegexp, "__name__",
-                                    "r|ALERTS|ALERTS_FOR_STATE")},
-                  0, 1LL << 40);
-    EXPECT_TRUE(data.ok()) << data.status();
-    if (!data.ok()) return out;
-    for (const SeriesData& s : *data) {
-      for (size_t i = 0; i < s.timestamps.size(); ++i) {
-        out.push_back(absl::StrCat(
-            s.labels->ToString(), "@", s.timestamps[i], "=",
-            IsStaleNaN(s.values[i]) ? "stale" : absl::StrCat(s.values[i])));
-      }
-    }
-    return out;
-  };
-  const std::vector<std::string> want = written(stepped);
-  const std::vector<std::string> got = written(storage_);
+  const Matcher outputs = *Matcher::Create(MatchType::kRegexp, "__name__",
+                                           "r|ALERTS|ALERTS_FOR_STATE");
+  const std::vector<std::string> want =
+      testing::StoredSamples(stepped, {&outputs, 1});
+  const std::vector<std::string> got =
+      testing::StoredSamples(storage_, {&outputs, 1});
   EXPECT_GT(want.size(), 1830u);
   EXPECT_EQ(got, want);
   EXPECT_THAT(Raw("r{i=\"3\"}"), ::testing::Contains("2700s=stale"));
