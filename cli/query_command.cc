@@ -25,6 +25,7 @@ struct QueryOptions {
   std::string start, end, step;
   std::string lookback_delta;
   int64_t max_samples = EngineOptions().max_samples;
+  int workers = 0;
   std::string max_bytes;
   std::string timeout;
   std::string format = "text";
@@ -215,6 +216,8 @@ int RunQuery(const QueryOptions& o, bool range) {
   }
   if (o.max_samples <= 0) return fail_usage("--max-samples must be positive");
   engine_options.max_samples = o.max_samples;
+  if (o.workers < 0) return fail_usage("--workers must not be negative");
+  engine_options.workers = o.workers;
   if (!o.max_bytes.empty()) {
     absl::StatusOr<int64_t> b = ParseByteSize(o.max_bytes);
     if (!b.ok())
@@ -351,6 +354,10 @@ void AddCommonOptions(CLI::App* cmd, QueryOptions& o) {
   cmd->add_option("--max-samples", o.max_samples,
                   "The most samples the query may hold in memory at once "
                   "(Prometheus's --query.max-samples; default 50000000).");
+  cmd->add_option("--workers", o.workers,
+                  "Threads that evaluate the query (0: one per core, the "
+                  "default; 1: single-threaded). Results do not depend on "
+                  "it.");
   cmd->add_option("--max-query-bytes", o.max_bytes,
                   "The most memory the query's values may take at once, "
                   "estimated as the engine allocates: bytes, or with a unit "

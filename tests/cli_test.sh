@@ -133,6 +133,8 @@ expect query-over-sample-limit 1 'promeval query: 1:7: query processing would lo
   query --data "$data/series.load" --time 120 --max-samples 1 'count(up)'
 expect query-no-timeout 0 '{} => 2 @[120]' -- \
   query --data "$data/series.load" --time 120 --timeout 0 'count(up)'
+expect query-single-worker 0 '{} => 2 @[120]' -- \
+  query --data "$data/series.load" --time 120 --workers 1 'count(up)'
 
 # promeval test: summary line and exit code.
 expect test-pass 0 'conformance: 2 passed, 0 failed, 0 skipped of 2' -- test "$data/passing.test"
