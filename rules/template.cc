@@ -1873,8 +1873,8 @@ std::string FormatIntVerb(int64_t v, char verb, const FmtFlags& fl) {
   }
   if (fl.prec >= 0) {
     if (fl.prec == 0 && v == 0) digits.clear();
-    while (static_cast<int>(digits.size()) < fl.prec) {
-      digits.insert(digits.begin(), '0');
+    if (static_cast<int>(digits.size()) < fl.prec) {
+      digits.insert(0, fl.prec - digits.size(), '0');
     }
   }
   if (fl.sharp) {
@@ -1994,7 +1994,14 @@ std::string GoSprintf(absl::string_view format,
       if (k < format.size() && format[k] >= '0' && format[k] <= '9') {
         int n = 0;
         while (k < format.size() && format[k] >= '0' && format[k] <= '9') {
-          n = std::min(n * 10 + (format[k] - '0'), 1000000);
+          if (n > 1000000) {
+            // Go's parsenum: a crazy long number ends the format (the
+            // verb is then missing).
+            k = format.size();
+            n = 0;
+            break;
+          }
+          n = n * 10 + (format[k] - '0');
           ++k;
         }
         dst = n;

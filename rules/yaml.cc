@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "promeval/status_macros.h"
@@ -14,32 +15,67 @@ namespace {
 constexpr int kMaxDepth = 1000;
 constexpr int64_t kMaxNodes = 10 * 1000 * 1000;
 
-// Whether the tree stays within the limits (aliases are shared nodes in
-// yaml-cpp; walking them counts every use).
-bool WithinLimits(const YAML::Node& n, int depth, int64_t& count) {
-  if (depth > kMaxDepth || ++count > kMaxNodes) return false;
+// A node's identity for walks: its position and kind (a mapping and its
+// first key start at the same place).
+uint64_t NodeKey(const YAML::Node& n, const YAML::Mark& m) {
+  return static_cast<uint64_t>(m.pos) * 8 + n.Type();
+}
+
+// go-yaml v3's limit on aliasing: the share of decoded nodes that come
+// through aliases may be 99% up to 400,000 nodes, falling to 10% at
+// 4,000,000.
+double AllowedAliasRatio(int64_t nodes) {
+  if (nodes <= 400000) return 0.99;
+  if (nodes >= 4000000) return 0.10;
+  return 0.99 - 0.89 * (static_cast<double>(nodes - 400000) / 3600000);
+}
+
+// A walk of the tree in which aliases (shared nodes in yaml-cpp) count at
+// every use.
+struct Walk {
+  int64_t nodes = 0;
+  int64_t aliased = 0;  // Visits of a node seen before: through an alias.
+  absl::flat_hash_set<uint64_t> seen;  // Position and kind of each node.
+};
+
+// Whether the tree stays within the limits: depth, size, and go-yaml's
+// "excessive aliasing" (a small document expanding into millions of nodes).
+absl::Status CheckLimits(const YAML::Node& n, int depth, Walk& w) {
+  if (depth > kMaxDepth || ++w.nodes > kMaxNodes) {
+    return absl::InvalidArgumentError(
+        "the YAML document is too deeply nested or too large");
+  }
+  const YAML::Mark m = n.Mark();
+  if (!m.is_null() && !w.seen.insert(NodeKey(n, m)).second &&
+      ++w.aliased > 100 && w.nodes > 1000 &&
+      static_cast<double>(w.aliased) / static_cast<double>(w.nodes) >
+          AllowedAliasRatio(w.nodes)) {
+    return absl::InvalidArgumentError(
+        "the YAML document contains excessive aliasing");
+  }
   if (n.IsSequence() || n.IsMap()) {
     for (auto it = n.begin(); it != n.end(); ++it) {
       if (n.IsMap()) {
-        if (!WithinLimits(it->first, depth + 1, count) ||
-            !WithinLimits(it->second, depth + 1, count)) {
-          return false;
-        }
-      } else if (!WithinLimits(*it, depth + 1, count)) {
-        return false;
+        PROMEVAL_RETURN_IF_ERROR(CheckLimits(it->first, depth + 1, w));
+        PROMEVAL_RETURN_IF_ERROR(CheckLimits(it->second, depth + 1, w));
+      } else {
+        PROMEVAL_RETURN_IF_ERROR(CheckLimits(*it, depth + 1, w));
       }
     }
   }
-  return true;
+  return absl::OkStatus();
 }
 
 // The start mark of the quoted scalar that starts last in the tree; only it
-// can run to the end of the input. Stops after kMaxNodes nodes.
-void LastQuotedScalar(const YAML::Node& n, int depth, int64_t& count,
+// can run to the end of the input. Each node is visited once, however many
+// aliases lead to it.
+void LastQuotedScalar(const YAML::Node& n, int depth,
+                      absl::flat_hash_set<uint64_t>& seen,
                       absl::string_view content, YAML::Mark& last) {
-  if (depth > kMaxDepth || ++count > kMaxNodes) return;
+  if (depth > kMaxDepth) return;
+  const YAML::Mark m = n.Mark();
+  if (!m.is_null() && !seen.insert(NodeKey(n, m)).second) return;
   if (n.IsScalar()) {
-    const YAML::Mark m = n.Mark();
     if (!m.is_null() && m.pos >= 0 &&
         static_cast<size_t>(m.pos) < content.size() &&
         (content[m.pos] == '"' || content[m.pos] == '\'') &&
@@ -51,10 +87,10 @@ void LastQuotedScalar(const YAML::Node& n, int depth, int64_t& count,
   if (n.IsSequence() || n.IsMap()) {
     for (auto it = n.begin(); it != n.end(); ++it) {
       if (n.IsMap()) {
-        LastQuotedScalar(it->first, depth + 1, count, content, last);
-        LastQuotedScalar(it->second, depth + 1, count, content, last);
+        LastQuotedScalar(it->first, depth + 1, seen, content, last);
+        LastQuotedScalar(it->second, depth + 1, seen, content, last);
       } else {
-        LastQuotedScalar(*it, depth + 1, count, content, last);
+        LastQuotedScalar(*it, depth + 1, seen, content, last);
       }
     }
   }
@@ -65,8 +101,8 @@ void LastQuotedScalar(const YAML::Node& n, int depth, int64_t& count,
 std::optional<std::pair<int, int>> UnterminatedQuote(
     const YAML::Node& root, absl::string_view content) {
   YAML::Mark last = YAML::Mark::null_mark();
-  int64_t count = 0;
-  LastQuotedScalar(root, 0, count, content, last);
+  absl::flat_hash_set<uint64_t> seen;
+  LastQuotedScalar(root, 0, seen, content, last);
   if (last.is_null()) return std::nullopt;
   const char quote = content[last.pos];
   for (size_t i = last.pos + 1; i < content.size(); ++i) {
@@ -176,10 +212,9 @@ absl::StatusOr<Document> Document::Parse(absl::string_view content,
   auto path_ptr = std::make_shared<const std::string>(path);
   try {
     YAML::Node root = YAML::Load(std::string(content));
-    int64_t count = 0;
-    if (!WithinLimits(root, 0, count)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": the YAML document is too deeply nested or too large"));
+    Walk walk;
+    if (absl::Status s = CheckLimits(root, 0, walk); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
     }
     if (auto quote = UnterminatedQuote(root, content)) {
       return absl::InvalidArgumentError(

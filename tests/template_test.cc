@@ -216,6 +216,9 @@ TEST(TemplateTest, Printf) {
       {"{{ printf \"%d\" 1 2 }}", "1%!(EXTRA int=2)"},
       {"{{ printf \"%v %v\" $value $labels.job }}", "0.25 node", false, 0.25},
       {"{{ printf \"%.1f%%\" 12.345 }}", "12.3%"},
+      {"{{ printf \"%.8d|%.3x\" 5 10 }}", "00000005|00a"},
+      // Go gives up on a width or precision past a million: no verb.
+      {"{{ printf \"%.12345678d\" 2 }}", "%!(NOVERB)%!(EXTRA int=2)"},
       {"{{ printf \"%T %T %T\" 1 1.5 \"s\" }}", "int float64 string"},
       {"{{ print 1 2 \"a\" \"b\" 3 }}", "1 2ab3"},
       {"{{ println 1 \"a\" }}", "1 a\n"},
