@@ -35,6 +35,41 @@ Labels GroupLabels(const Labels& labels, const AggregateExpr& a,
   return b.Build();
 }
 
+// Assigns series to groups in order of first appearance.
+class Grouper {
+ public:
+  explicit Grouper(const AggregateExpr& a) : a_(a) {}
+
+  // The group of a series (a new one if its group labels are new).
+  int Of(const StepSeries& s) {
+    Labels key = GroupLabels(s.labels, a_, nullptr);
+    auto& list = by_hash_[key.Hash()];
+    int id = -1;
+    for (int cand : list) {
+      if (labels_[cand] == key) id = cand;
+    }
+    if (id < 0) {
+      id = static_cast<int>(labels_.size());
+      list.push_back(id);
+      labels_.push_back(std::move(key));
+      drop_name_.push_back(false);
+    }
+    if (s.drop_name) drop_name_[id] = true;
+    return id;
+  }
+
+  int size() const { return static_cast<int>(labels_.size()); }
+  const Labels& labels(int g) const { return labels_[g]; }
+  // OR over the members.
+  bool drop_name(int g) const { return drop_name_[g]; }
+
+ private:
+  const AggregateExpr& a_;
+  absl::flat_hash_map<uint64_t, std::vector<int>> by_hash_;
+  std::vector<Labels> labels_;
+  std::vector<bool> drop_name_;
+};
+
 struct Groups {
   std::vector<Labels> labels;   // Per group.
   std::vector<bool> drop_name;  // Per group: OR over the members.
@@ -42,24 +77,13 @@ struct Groups {
 };
 
 Groups Group(const std::vector<StepSeries>& in, const AggregateExpr& a) {
+  Grouper grouper(a);
   Groups g;
-  absl::flat_hash_map<uint64_t, std::vector<int>> by_hash;
   g.of_series.reserve(in.size());
-  for (const StepSeries& s : in) {
-    Labels key = GroupLabels(s.labels, a, nullptr);
-    auto& list = by_hash[key.Hash()];
-    int id = -1;
-    for (int cand : list) {
-      if (g.labels[cand] == key) id = cand;
-    }
-    if (id < 0) {
-      id = static_cast<int>(g.labels.size());
-      list.push_back(id);
-      g.labels.push_back(std::move(key));
-      g.drop_name.push_back(false);
-    }
-    if (s.drop_name) g.drop_name[id] = true;
-    g.of_series.push_back(id);
+  for (const StepSeries& s : in) g.of_series.push_back(grouper.Of(s));
+  for (int i = 0; i < grouper.size(); ++i) {
+    g.labels.push_back(grouper.labels(i));
+    g.drop_name.push_back(grouper.drop_name(i));
   }
   return g;
 }
@@ -155,6 +179,55 @@ struct Accumulator {
   }
 };
 
+// sum, avg, count, group, min, max, stddev and stdvar over series fed one at
+// a time, in input order: one accumulator per (group, step), each series'
+// values added to its group's cells as it comes, as in Prometheus. A range
+// function streams its output series into it (SeriesSink), so they are
+// never all held at once.
+class Aggregation : public SeriesSink {
+ public:
+  Aggregation(const AggregateExpr& a, int steps)
+      : a_(a), steps_(steps), grouper_(a) {}
+
+  void Accept(StepSeries s) override {
+    const int g = grouper_.Of(s);
+    if (static_cast<size_t>(grouper_.size()) * steps_ > acc_.size()) {
+      acc_.resize(static_cast<size_t>(grouper_.size()) * steps_);
+    }
+    Accumulator* cells = &acc_[static_cast<size_t>(g) * steps_];
+    for (int i = 0; i < steps_; ++i) {
+      if (!IsAbsent(s.values[i])) cells[i].Add(a_.op, s.values[i]);
+    }
+  }
+
+  // The groups with a value at some step, in order of first appearance.
+  std::vector<StepSeries> Result() const {
+    std::vector<StepSeries> out;
+    for (int g = 0; g < grouper_.size(); ++g) {
+      const Accumulator* cells = &acc_[static_cast<size_t>(g) * steps_];
+      StepSeries o;
+      o.values.assign(steps_, Absent());
+      bool any = false;
+      for (int i = 0; i < steps_; ++i) {
+        if (!cells[i].seen) continue;
+        o.values[i] = cells[i].Result(a_.op);
+        any = true;
+      }
+      if (!any) continue;
+      o.labels = grouper_.labels(g);
+      o.drop_name = grouper_.drop_name(g);
+      out.push_back(std::move(o));
+    }
+    return out;
+  }
+
+ private:
+  const AggregateExpr& a_;
+  const int steps_;
+  Grouper grouper_;
+  std::vector<Accumulator> acc_;
+};
+
 // Prometheus's vectorByValueHeap order: NaN first, then ascending.
 bool LessNaNFirst(double a, double b) {
   if (std::isnan(a)) return !std::isnan(b);
@@ -247,76 +320,74 @@ absl::StatusOr<Value> Evaluator::EvalAggregate(const AggregateExpr& a) {
       PROMEVAL_ASSIGN_OR_RETURN(param, EvalScalar(*a.param));
     }
   }
-  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> in, EvalVector(*a.expr));
 
   switch (a.op) {
     case AggregateOp::kTopk:
     case AggregateOp::kBottomk:
     case AggregateOp::kLimitk:
-    case AggregateOp::kLimitRatio:
+    case AggregateOp::kLimitRatio: {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> in,
+                                EvalVector(*a.expr));
       return EvalAggregateK(a, param, std::move(in));
-    case AggregateOp::kCountValues:
+    }
+    case AggregateOp::kCountValues: {
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> in,
+                                EvalVector(*a.expr));
       return EvalCountValues(a, label_param, std::move(in));
-    default:
+    }
+    case AggregateOp::kQuantile:
       break;
+    default: {
+      // A range function (but absent_over_time, whose output is not one
+      // series per input series) streams its series into the aggregation.
+      Aggregation agg(a, steps);
+      const auto* call = As<Call>(a.expr.get());
+      const bool streams = call != nullptr &&
+                           LookupImplementation(call->func->name) != nullptr &&
+                           LookupImplementation(call->func->name)->shape ==
+                               FunctionShape::kRangeOverTime &&
+                           call->func->name != "absent_over_time";
+      PROMEVAL_ASSIGN_OR_RETURN(Value v,
+                                Eval(*a.expr, streams ? &agg : nullptr));
+      if (v.kind != Value::Kind::kVector) {
+        return absl::InternalError("expected an instant vector");
+      }
+      for (StepSeries& s : v.vector) agg.Accept(std::move(s));
+      return Value::Vector(agg.Result());
+    }
   }
 
-  if (a.op == AggregateOp::kQuantile) {
-    AnnotateInvalidQuantiles(ctx_, param, a.param->pos);
-  }
-
+  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> in, EvalVector(*a.expr));
+  AnnotateInvalidQuantiles(ctx_, param, a.param->pos);
   Groups g = Group(in, a);
   const int ngroups = static_cast<int>(g.labels.size());
-  std::vector<StepSeries> out(ngroups);
+  // The values of each (group, step) cell, in input order.
+  std::vector<std::vector<double>> values(static_cast<size_t>(ngroups) * steps);
+  for (size_t k = 0; k < in.size(); ++k) {
+    std::vector<double>* cells =
+        &values[static_cast<size_t>(g.of_series[k]) * steps];
+    const std::vector<double>& v = in[k].values;
+    for (int i = 0; i < steps; ++i) {
+      if (!IsAbsent(v[i])) cells[i].push_back(v[i]);
+    }
+  }
+  std::vector<StepSeries> out;
   for (int gi = 0; gi < ngroups; ++gi) {
-    out[gi].labels = g.labels[gi];
-    out[gi].drop_name = g.drop_name[gi];
-    out[gi].values.assign(steps, Absent());
+    StepSeries o;
+    o.values.assign(steps, Absent());
+    bool any = false;
+    for (int i = 0; i < steps; ++i) {
+      std::vector<double>& cell = values[static_cast<size_t>(gi) * steps + i];
+      if (cell.empty()) continue;
+      o.values[i] = Quantile(param[i], cell);
+      any = true;
+    }
+    if (!any) continue;
+    o.labels = g.labels[gi];
+    o.drop_name = g.drop_name[gi];
+    out.push_back(std::move(o));
   }
-  // One accumulator per (group, step); the input is read series by series,
-  // so each series' values and its group's cells are walked in order. Per
-  // cell the series still arrive in input order, as in Prometheus.
-  if (a.op == AggregateOp::kQuantile) {
-    std::vector<std::vector<double>> values(static_cast<size_t>(ngroups) *
-                                            steps);
-    for (size_t k = 0; k < in.size(); ++k) {
-      std::vector<double>* cells =
-          &values[static_cast<size_t>(g.of_series[k]) * steps];
-      const std::vector<double>& v = in[k].values;
-      for (int i = 0; i < steps; ++i) {
-        if (!IsAbsent(v[i])) cells[i].push_back(v[i]);
-      }
-    }
-    for (int gi = 0; gi < ngroups; ++gi) {
-      for (int i = 0; i < steps; ++i) {
-        std::vector<double>& cell = values[static_cast<size_t>(gi) * steps + i];
-        if (!cell.empty()) out[gi].values[i] = Quantile(param[i], cell);
-      }
-    }
-  } else {
-    std::vector<Accumulator> acc(static_cast<size_t>(ngroups) * steps);
-    for (size_t k = 0; k < in.size(); ++k) {
-      Accumulator* cells = &acc[static_cast<size_t>(g.of_series[k]) * steps];
-      const std::vector<double>& v = in[k].values;
-      for (int i = 0; i < steps; ++i) {
-        if (!IsAbsent(v[i])) cells[i].Add(a.op, v[i]);
-      }
-    }
-    for (int gi = 0; gi < ngroups; ++gi) {
-      const Accumulator* cells = &acc[static_cast<size_t>(gi) * steps];
-      for (int i = 0; i < steps; ++i) {
-        if (cells[i].seen) out[gi].values[i] = cells[i].Result(a.op);
-      }
-    }
-  }
-  std::vector<StepSeries> present;
-  for (StepSeries& s : out) {
-    if (std::any_of(s.values.begin(), s.values.end(),
-                    [](double v) { return !IsAbsent(v); })) {
-      present.push_back(std::move(s));
-    }
-  }
-  return Value::Vector(std::move(present));
+  return Value::Vector(std::move(out));
 }
 
 absl::StatusOr<Value> Evaluator::EvalAggregateK(

@@ -189,14 +189,19 @@ absl::Status MergeSameLabelsets(std::vector<StepSeries>& series) {
   return absl::OkStatus();
 }
 
+absl::Status UniqueLabelsets::Add(const StepSeries& s) {
+  std::vector<Labels>& list = seen_[s.labels.Hash()];
+  for (const Labels& other : list) {
+    if (other == s.labels) return SameLabelsetError();
+  }
+  list.push_back(s.labels);
+  return absl::OkStatus();
+}
+
 absl::Status RequireUniqueLabelsets(const std::vector<StepSeries>& series) {
-  absl::flat_hash_map<uint64_t, std::vector<const StepSeries*>> seen;
+  UniqueLabelsets unique;
   for (const StepSeries& s : series) {
-    auto& list = seen[s.labels.Hash()];
-    for (const StepSeries* other : list) {
-      if (other->labels == s.labels) return SameLabelsetError();
-    }
-    list.push_back(&s);
+    PROMEVAL_RETURN_IF_ERROR(unique.Add(s));
   }
   return absl::OkStatus();
 }
@@ -284,13 +289,17 @@ absl::StatusOr<int64_t> OffsetOf(const QueryContext& ctx, int64_t original_ms,
   return EvalDurationMs(ctx, *offset_expr);
 }
 
+int64_t CountPresent(const StepSeries& s) {
+  int64_t n = 0;
+  for (double x : s.values) n += IsAbsent(x) ? 0 : 1;
+  return n;
+}
+
 int64_t CountSamples(const Value& v) {
   int64_t n = 0;
   switch (v.kind) {
     case Value::Kind::kVector:
-      for (const StepSeries& s : v.vector) {
-        for (double x : s.values) n += IsAbsent(x) ? 0 : 1;
-      }
+      for (const StepSeries& s : v.vector) n += CountPresent(s);
       break;
     case Value::Kind::kMatrix:
       for (const RangeSeries& s : v.matrix.series) {
@@ -346,13 +355,13 @@ int64_t MaxWindowSamples(const RangeValue& range, const Steps& steps) {
   return most;
 }
 
-absl::StatusOr<Value> Evaluator::Eval(const Expr& e) {
+absl::StatusOr<Value> Evaluator::Eval(const Expr& e, SeriesSink* sink) {
   PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
   const int64_t held = ctx_.current_samples;
   const int64_t held_bytes = ctx_.current_bytes;
   absl::StatusOr<Value> v = steps_.count > 1 && ctx_.step_invariant.contains(&e)
                                 ? EvalStepInvariant(e)
-                                : EvalNode(e);
+                                : EvalNode(e, sink);
   if (!v.ok()) return WithErrorPosition(v.status(), e.pos);
   // A node that ran past the deadline fails the query before its parent
   // goes on.
@@ -383,7 +392,7 @@ absl::StatusOr<std::vector<double>> Evaluator::EvalScalar(const Expr& e) {
   return std::move(v.scalar);
 }
 
-absl::StatusOr<Value> Evaluator::EvalNode(const Expr& e) {
+absl::StatusOr<Value> Evaluator::EvalNode(const Expr& e, SeriesSink* sink) {
   switch (e.kind()) {
     case NodeKind::kNumberLiteral:
       return Value::Scalar(std::vector<double>(
@@ -427,7 +436,7 @@ absl::StatusOr<Value> Evaluator::EvalNode(const Expr& e) {
     case NodeKind::kAggregateExpr:
       return EvalAggregate(static_cast<const AggregateExpr&>(e));
     case NodeKind::kCall:
-      return EvalCall(static_cast<const Call&>(e));
+      return EvalCall(static_cast<const Call&>(e), sink);
   }
   return absl::InternalError("unknown node");
 }
@@ -435,7 +444,7 @@ absl::StatusOr<Value> Evaluator::EvalNode(const Expr& e) {
 absl::StatusOr<Value> Evaluator::EvalStepInvariant(const Expr& e) {
   // Evaluate once at the first step, then give every step that value.
   Evaluator once(ctx_, Steps{steps_.start, steps_.start, steps_.interval, 1});
-  PROMEVAL_ASSIGN_OR_RETURN(Value v, once.EvalNode(e));
+  PROMEVAL_ASSIGN_OR_RETURN(Value v, once.EvalNode(e, nullptr));
   switch (v.kind) {
     case Value::Kind::kScalar:
       v.scalar.assign(steps_.count, v.scalar[0]);
@@ -580,7 +589,7 @@ absl::Status CheckExtendedRangeUse(const Call& c) {
 
 }  // namespace
 
-absl::StatusOr<Value> Evaluator::EvalCall(const Call& c) {
+absl::StatusOr<Value> Evaluator::EvalCall(const Call& c, SeriesSink* sink) {
   const FunctionEntry* fn = LookupImplementation(c.func->name);
   if (fn == nullptr) {
     return absl::UnimplementedError(
@@ -624,7 +633,10 @@ absl::StatusOr<Value> Evaluator::EvalCall(const Call& c) {
     args.push_back(std::move(v));
   }
   FunctionCall call{*this, c, args};
-  return fn->impl(call);
+  call.sink = sink;
+  absl::StatusOr<Value> v = fn->impl(call);
+  if (v.ok() && call.streamed >= 0) v->samples = call.streamed;
+  return v;
 }
 
 }  // namespace promeval::eval

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
@@ -78,6 +79,16 @@ struct StepSeries {
 };
 
 // A range-vector series: samples sorted by time (stale markers included).
+// Receives a value's series one at a time, in order, instead of them being
+// collected: an aggregation over a range function takes the function's
+// output this way (Evaluator::Eval with a sink), so that the output is never
+// held whole.
+class SeriesSink {
+ public:
+  virtual ~SeriesSink() = default;
+  virtual void Accept(StepSeries series) = 0;
+};
+
 struct RangeSeries {
   Labels labels;
   bool drop_name = false;
@@ -209,7 +220,10 @@ class Evaluator {
  public:
   Evaluator(QueryContext& ctx, Steps steps) : ctx_(ctx), steps_(steps) {}
 
-  absl::StatusOr<Value> Eval(const Expr& e);
+  // With a sink, a range function may send its output series to it as it
+  // makes them (returning none of them); the value's sample count still
+  // counts them, as if they were held.
+  absl::StatusOr<Value> Eval(const Expr& e, SeriesSink* sink = nullptr);
 
   const Steps& steps() const { return steps_; }
   QueryContext& ctx() { return ctx_; }
@@ -228,7 +242,7 @@ class Evaluator {
   absl::StatusOr<RangeValue> EvalRange(const Expr& e);
 
  private:
-  absl::StatusOr<Value> EvalNode(const Expr& e);
+  absl::StatusOr<Value> EvalNode(const Expr& e, SeriesSink* sink);
   absl::StatusOr<Value> EvalStepInvariant(const Expr& e);
   absl::StatusOr<RangeValue> EvalMatrixSelector(const MatrixSelector& ms);
   absl::StatusOr<RangeValue> EvalSubquery(const SubqueryExpr& sq);
@@ -243,7 +257,7 @@ class Evaluator {
   absl::StatusOr<Value> EvalCountValues(const AggregateExpr& a,
                                         const std::string& label,
                                         std::vector<StepSeries> in);
-  absl::StatusOr<Value> EvalCall(const Call& c);
+  absl::StatusOr<Value> EvalCall(const Call& c, SeriesSink* sink);
 
   QueryContext& ctx_;
   Steps steps_;
@@ -271,6 +285,16 @@ absl::Status MergeSameLabelsets(std::vector<StepSeries>& series);
 // series have equal label sets (Prometheus's check of a whole matrix).
 absl::Status RequireUniqueLabelsets(const std::vector<StepSeries>& series);
 
+// The same check over series that come one at a time.
+class UniqueLabelsets {
+ public:
+  // Fails with SameLabelsetError() if an earlier series has its labels.
+  absl::Status Add(const StepSeries& s);
+
+ private:
+  absl::flat_hash_map<uint64_t, std::vector<Labels>> seen_;
+};
+
 // Drops the metric name of every series (then merges equal label sets), or
 // with delayed name removal marks it to be dropped at the end.
 absl::Status DropMetricNames(const QueryContext& ctx,
@@ -281,6 +305,8 @@ absl::Status SameLabelsetError();
 // The samples a value holds: its points (scalars and strings are not
 // counted, as in Prometheus).
 int64_t CountSamples(const Value& v);
+// The steps of a series with a value.
+int64_t CountPresent(const StepSeries& s);
 
 // The most samples one series of `range` has in one step's window.
 int64_t MaxWindowSamples(const RangeValue& range, const Steps& steps);

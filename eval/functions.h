@@ -9,6 +9,7 @@
 #ifndef PROMEVAL_EVAL_FUNCTIONS_H_
 #define PROMEVAL_EVAL_FUNCTIONS_H_
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -23,6 +24,11 @@ struct FunctionCall {
   Evaluator& ev;
   const Call& call;
   std::vector<Value>& args;
+  // Set by an aggregation over a range function whose result is what
+  // MapWindows makes: MapWindows then sends the series there and sets
+  // `streamed` to the samples it sent.
+  SeriesSink* sink = nullptr;
+  int64_t streamed = -1;
 
   const Steps& steps() const { return ev.steps(); }
   QueryContext& ctx() const { return ev.ctx(); }
@@ -80,88 +86,107 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
     Parallel parallel, F f,
     std::vector<const RangeSeries*>* produced = nullptr) {
   const Steps& steps = call.steps();
+  QueryContext& ctx = call.ctx();
+  const bool delayed = ctx.options->delayed_name_removal;
+  const size_t total = range.series.size();
+  // With a sink, the series go in blocks handed over in order, so that only
+  // one block's output exists at a time.
+  const size_t most_chunks = parallel == Parallel::kYes ? ctx.Chunks(total) : 1;
+  const size_t block =
+      call.sink == nullptr
+          ? total
+          : most_chunks * static_cast<size_t>(ctx.options->parallel_min_series);
   struct Chunk {
     std::vector<StepSeries> out;
     std::vector<const RangeSeries*> produced;
   };
-  const size_t chunks =
-      parallel == Parallel::kYes ? call.ctx().Chunks(range.series.size()) : 1;
-  std::vector<Chunk> parts(chunks);
-  call.ctx().ParallelFor(
-      range.series.size(), chunks, [&](size_t c, size_t from, size_t to) {
-        F fn = f;
-        Chunk& part = parts[c];
-        for (size_t k = from; k < to; ++k) {
-          const RangeSeries& s = range.series[k];
-          StepSeries o;
-          o.values.assign(steps.count, Absent());
-          bool any = false;
-          size_t lo = 0, hi = 0, ext_lo = 0, ext_hi = 0;
-          const size_t n = s.timestamps.size();
-          const bool extended = range.extend_before_ms != 0;
-          for (int i = 0; i < steps.count; ++i) {
-            int64_t ts = steps.At(i);
-            int64_t ref = range.RefTime(ts);
-            int64_t start = ref - range.range_ms;
-            while (lo < n && s.timestamps[lo] <= start) ++lo;
-            if (hi < lo) hi = lo;
-            while (hi < n && s.timestamps[hi] <= ref) ++hi;
-            Window w{s.timestamps.subspan(lo, hi - lo),
-                     s.values.subspan(lo, hi - lo),
-                     start,
-                     ref,
-                     ts,
-                     i,
-                     lo,
-                     {},
-                     {}};
-            if (extended) {
-              while (ext_lo < n &&
-                     s.timestamps[ext_lo] <= start - range.extend_before_ms) {
-                ++ext_lo;
-              }
-              if (ext_hi < ext_lo) ext_hi = ext_lo;
-              while (ext_hi < n &&
-                     s.timestamps[ext_hi] <= ref + range.extend_after_ms) {
-                ++ext_hi;
-              }
-              w.ext_t = s.timestamps.subspan(ext_lo, ext_hi - ext_lo);
-              w.ext_v = s.values.subspan(ext_lo, ext_hi - ext_lo);
+  std::vector<StepSeries> out;
+  UniqueLabelsets unique;  // Of a streamed output without metric names.
+  if (call.sink != nullptr) call.streamed = 0;
+  for (size_t first = 0; first < total; first += block) {
+    const size_t n = std::min(block, total - first);
+    const size_t chunks = parallel == Parallel::kYes ? ctx.Chunks(n) : 1;
+    std::vector<Chunk> parts(chunks);
+    ctx.ParallelFor(n, chunks, [&](size_t c, size_t from, size_t to) {
+      F fn = f;
+      Chunk& part = parts[c];
+      for (size_t k = first + from; k < first + to; ++k) {
+        const RangeSeries& s = range.series[k];
+        StepSeries o;
+        o.values.assign(steps.count, Absent());
+        bool any = false;
+        size_t lo = 0, hi = 0, ext_lo = 0, ext_hi = 0;
+        const size_t n = s.timestamps.size();
+        const bool extended = range.extend_before_ms != 0;
+        for (int i = 0; i < steps.count; ++i) {
+          int64_t ts = steps.At(i);
+          int64_t ref = range.RefTime(ts);
+          int64_t start = ref - range.range_ms;
+          while (lo < n && s.timestamps[lo] <= start) ++lo;
+          if (hi < lo) hi = lo;
+          while (hi < n && s.timestamps[hi] <= ref) ++hi;
+          Window w{s.timestamps.subspan(lo, hi - lo),
+                   s.values.subspan(lo, hi - lo),
+                   start,
+                   ref,
+                   ts,
+                   i,
+                   lo,
+                   {},
+                   {}};
+          if (extended) {
+            while (ext_lo < n &&
+                   s.timestamps[ext_lo] <= start - range.extend_before_ms) {
+              ++ext_lo;
             }
-            std::optional<double> v = fn(w);
-            if (v.has_value()) {
-              o.values[i] = *v;
-              any = true;
+            if (ext_hi < ext_lo) ext_hi = ext_lo;
+            while (ext_hi < n &&
+                   s.timestamps[ext_hi] <= ref + range.extend_after_ms) {
+              ++ext_hi;
             }
+            w.ext_t = s.timestamps.subspan(ext_lo, ext_hi - ext_lo);
+            w.ext_v = s.values.subspan(ext_lo, ext_hi - ext_lo);
           }
-          if (!any) continue;
-          part.produced.push_back(&s);
-          o.labels = s.labels;
-          o.drop_name = s.drop_name;
-          part.out.push_back(std::move(o));
+          std::optional<double> v = fn(w);
+          if (v.has_value()) {
+            o.values[i] = *v;
+            any = true;
+          }
         }
-      });
-  std::vector<StepSeries> out = std::move(parts[0].out);
-  for (size_t c = 0; c < chunks; ++c) {
-    if (produced != nullptr) {
-      produced->insert(produced->end(), parts[c].produced.begin(),
-                       parts[c].produced.end());
-    }
-    if (c == 0) continue;
-    for (StepSeries& s : parts[c].out) out.push_back(std::move(s));
-  }
-  if (!keep_name) {
-    for (StepSeries& s : out) {
-      if (call.ctx().options->delayed_name_removal) {
-        s.drop_name = true;
-      } else {
-        s.labels = s.labels.WithoutMetricName();
+        if (!any) continue;
+        part.produced.push_back(&s);
+        o.labels = s.labels;
+        o.drop_name = s.drop_name;
+        if (!keep_name) {
+          if (delayed) {
+            o.drop_name = true;
+          } else {
+            o.labels = o.labels.WithoutMetricName();
+          }
+        }
+        part.out.push_back(std::move(o));
+      }
+    });
+    for (Chunk& part : parts) {
+      if (produced != nullptr) {
+        produced->insert(produced->end(), part.produced.begin(),
+                         part.produced.end());
+      }
+      for (StepSeries& o : part.out) {
+        if (call.sink == nullptr) {
+          out.push_back(std::move(o));
+          continue;
+        }
+        // Prometheus checks the whole result of a range function.
+        if (!keep_name && !delayed) PROMEVAL_RETURN_IF_ERROR(unique.Add(o));
+        call.streamed += CountPresent(o);
+        call.sink->Accept(std::move(o));
       }
     }
-    if (!call.ctx().options->delayed_name_removal) {
-      // Prometheus checks the whole result of a range function.
-      PROMEVAL_RETURN_IF_ERROR(RequireUniqueLabelsets(out));
-    }
+  }
+  if (!keep_name && !delayed && call.sink == nullptr) {
+    // Prometheus checks the whole result of a range function.
+    PROMEVAL_RETURN_IF_ERROR(RequireUniqueLabelsets(out));
   }
   return out;
 }
