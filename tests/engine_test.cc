@@ -47,6 +47,19 @@ class EngineTest : public ::testing::Test {
   MemStorage storage_;
 };
 
+// `n` counters name{i="k", group="<k % groups>"} rising by k a minute, with
+// a sample every minute from 0 to `minutes`.
+void LoadCounters(MemStorage& storage, absl::string_view name,
+                  absl::string_view group, int n, int groups, int minutes) {
+  std::string script = "load 1m\n";
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&script, "  ", name, "{i=\"", i, "\", ", group, "=\"",
+                    i % groups, "\"} 0+", i, "x", minutes, "\n");
+  }
+  absl::StatusOr<LoadStats> loaded = LoadSeriesScript(script, "data", storage);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+}
+
 std::vector<std::string> LabelStrings(const Vector& v) {
   std::vector<std::string> out;
   for (const Sample& s : v) out.push_back(s.labels.ToString());
@@ -71,13 +84,8 @@ TEST_F(EngineTest, InstantSelectorIsSortedByLabels) {
 // Queries from several threads at once on an engine whose workers split
 // every loop: each gets the single-threaded result (run under TSan too).
 TEST_F(EngineTest, ConcurrentParallelQueriesMatchSerial) {
-  std::string script = "load 1m\n";
-  for (int i = 0; i < 200; ++i) {
-    absl::StrAppend(&script, "  load_total{i=\"", i, "\", g=\"", i % 7,
-                    "\"} 0+", i, "x60\n");
-  }
   MemStorage storage;
-  ASSERT_TRUE(LoadSeriesScript(script, "data", storage).ok());
+  LoadCounters(storage, "load_total", "g", 200, 7, 60);
   EngineOptions serial_options;
   serial_options.workers = 1;
   EngineOptions parallel_options;
@@ -130,13 +138,8 @@ TEST_F(EngineTest, ConcurrentParallelQueriesMatchSerial) {
 // query with the output materialised by `* 1`), gives the same result, and
 // still counts them against the sample limit as Prometheus does.
 TEST_F(EngineTest, AggregationOverARangeFunctionStreams) {
-  std::string script = "load 1m\n";
-  for (int i = 0; i < 500; ++i) {
-    absl::StrAppend(&script, "  req_total{i=\"", i, "\", pod=\"p", i % 5,
-                    "\"} 0+", i, "x300\n");
-  }
   MemStorage storage;
-  ASSERT_TRUE(LoadSeriesScript(script, "data", storage).ok());
+  LoadCounters(storage, "req_total", "pod", 500, 5, 300);
   EngineOptions options;
   options.workers = 1;
   std::unique_ptr<Engine> engine = MakeEngine(options);
@@ -147,7 +150,7 @@ TEST_F(EngineTest, AggregationOverARangeFunctionStreams) {
       storage, "sum by (pod) (rate(req_total[5m]) * 1)", 0, end, kMinute);
   ASSERT_TRUE(streamed.ok()) << streamed.status();
   ASSERT_TRUE(held.ok()) << held.status();
-  ASSERT_EQ(streamed->matrix.size(), 5u);
+  ASSERT_EQ(streamed->matrix.size(), 5u);  // pod="0".."4".
   for (size_t k = 0; k < 5; ++k) {
     EXPECT_EQ(streamed->matrix[k].labels, held->matrix[k].labels);
     ASSERT_EQ(streamed->matrix[k].points.size(), held->matrix[k].points.size());
