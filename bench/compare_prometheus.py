@@ -80,6 +80,29 @@ def promeval_seconds(binary, queries, index, min_time):
     return bench["real_time"] / 1000.0, int(bench["series"])
 
 
+def bandwidth(build=benchlib.DEFAULT_BUILD, min_time=0.5):
+    """How far the bare selector and rate() queries are from the memory
+    bandwidth: the bytes of samples each reads per second (16 per sample)
+    against memcpy's bytes per second on the same machine (eval_benchmark's
+    BM_Memcpy); a list of lines."""
+    binary = benchlib.require_binary(os.path.join(build, "bench", "eval_benchmark"),
+                                     "eval_benchmark")
+    out = subprocess.run(
+        [binary, "--benchmark_filter=BM_RangeQuery/(0|1)$|BM_Memcpy",
+         "--benchmark_format=json", f"--benchmark_min_time={min_time:g}"],
+        check=True, capture_output=True, text=True).stdout
+    benches = json.loads(out)["benchmarks"]
+    memcpy = next(b["bytes_per_second"] for b in benches if b["name"] == "BM_Memcpy")
+    lines = []
+    for b in benches:
+        if b["name"] == "BM_Memcpy":
+            continue
+        touched = b["touched_bytes_per_second"]
+        lines.append(f"bandwidth, `{b['label']}`: reads samples at {touched / 1e9:.2f} GB/s, "
+                     f"{100 * touched / memcpy:.0f}% of memcpy's {memcpy / 1e9:.2f} GB/s")
+    return lines
+
+
 def load_tsdb(work, tsdb):
     """Generates the datasets in work and writes them as TSDB blocks."""
     data = os.path.join(work, "thanos.om")

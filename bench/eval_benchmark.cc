@@ -11,6 +11,7 @@
 //   build/bench/eval_benchmark --query='sum(http_requests_total)'  (others)
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,6 +82,7 @@ void BM_RangeQuery(benchmark::State& state) {
   options.workers = Workers();
   std::unique_ptr<Engine> engine = *Engine::Create(options);
   size_t series = 0;
+  int64_t samples_read = 0;
   for (auto _ : state) {
     absl::StatusOr<QueryResult> r =
         engine->RangeQuery(storage, query, kStartMs, kEndMs, kStepMs);
@@ -89,9 +91,28 @@ void BM_RangeQuery(benchmark::State& state) {
       return;
     }
     series = r->matrix.size();
+    samples_read = r->stats.samples_read;
     benchmark::DoNotOptimize(r->matrix.data());
   }
   state.counters["series"] = static_cast<double>(series);
+  // The bytes of samples the query reads (16 per sample: time and value),
+  // per second: to compare with BM_Memcpy's bandwidth.
+  state.counters["touched_bytes_per_second"] =
+      benchmark::Counter(static_cast<double>(samples_read) * 16,
+                         benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The machine's memory bandwidth as memcpy sees it: 256 MB copied, far
+// larger than the caches.
+void BM_Memcpy(benchmark::State& state) {
+  const size_t n = size_t{256} << 20;
+  std::vector<char> from(n, 1), to(n, 0);
+  for (auto _ : state) {
+    std::memcpy(to.data(), from.data(), n);
+    benchmark::DoNotOptimize(to.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * n);
 }
 }  // namespace
 }  // namespace promeval
@@ -117,6 +138,8 @@ int main(int argc, char** argv) {
           ->DenseRange(0, static_cast<int>(promeval::Queries().size()) - 1)
           ->Unit(benchmark::kMillisecond);
   if (promeval::Workers() > 1) b->UseRealTime();
+  benchmark::RegisterBenchmark("BM_Memcpy", promeval::BM_Memcpy)
+      ->Unit(benchmark::kMillisecond);
   int rest_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&rest_argc, rest.data());
   benchmark::RunSpecifiedBenchmarks();
