@@ -102,7 +102,8 @@ void BM_SumRate(benchmark::State& state) {
       return;
     }
     peak_bytes = r->stats.peak_bytes;
-    rss_growth = std::max<int64_t>(0, PeakRss() - before);
+    // The first run's growth: later ones reuse what the allocator kept.
+    rss_growth = std::max(rss_growth, PeakRss() - before);
     benchmark::DoNotOptimize(r->matrix.data());
   }
   state.counters["peak_MB"] = static_cast<double>(peak_bytes) / 1e6;
