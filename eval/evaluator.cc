@@ -620,12 +620,13 @@ absl::StatusOr<Value> Evaluator::EvalCall(const Call& c, SeriesSink* sink) {
     if (As<MatrixSelector>(arg) != nullptr) {
       // Prometheus reads a function's range argument one series at a time:
       // what it holds is one window of one series, not the whole selection.
+      // MapWindows finds the largest window as it goes and accounts for it
+      // (FunctionCall::windows); a function that does not is accounted
+      // for below.
       PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
       Value v;
       v.kind = Value::Kind::kMatrix;
       PROMEVAL_ASSIGN_OR_RETURN(v.matrix, EvalRange(*arg));
-      PROMEVAL_RETURN_IF_ERROR(
-          ctx_.AddSamples(MaxWindowSamples(v.matrix, steps_)));
       args.push_back(std::move(v));
       continue;
     }
@@ -635,7 +636,15 @@ absl::StatusOr<Value> Evaluator::EvalCall(const Call& c, SeriesSink* sink) {
   FunctionCall call{*this, c, args};
   call.sink = sink;
   absl::StatusOr<Value> v = fn->impl(call);
-  if (v.ok() && call.streamed >= 0) v->samples = call.streamed;
+  if (!v.ok()) return v;
+  if (!call.windows_accounted) {
+    for (const Value& arg : args) {
+      if (arg.kind != Value::Kind::kMatrix) continue;
+      PROMEVAL_RETURN_IF_ERROR(
+          ctx_.AddSamples(MaxWindowSamples(arg.matrix, steps_)));
+    }
+  }
+  if (call.streamed >= 0) v->samples = call.streamed;
   return v;
 }
 

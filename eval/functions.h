@@ -29,6 +29,9 @@ struct FunctionCall {
   // `streamed` to the samples it sent.
   SeriesSink* sink = nullptr;
   int64_t streamed = -1;
+  // MapWindows has accounted for the largest window of its range argument
+  // (the samples a function holds at once, QueryContext::AddSamples).
+  bool windows_accounted = false;
 
   const Steps& steps() const { return ev.steps(); }
   QueryContext& ctx() const { return ev.ctx(); }
@@ -99,7 +102,9 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
   struct Chunk {
     std::vector<StepSeries> out;
     std::vector<const RangeSeries*> produced;
+    size_t widest = 0;  // The most samples in one window.
   };
+  size_t widest = 0;
   std::vector<StepSeries> out;
   UniqueLabelsets unique;  // Of a streamed output without metric names.
   if (call.sink != nullptr) call.streamed = 0;
@@ -125,6 +130,7 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           while (lo < n && s.timestamps[lo] <= start) ++lo;
           if (hi < lo) hi = lo;
           while (hi < n && s.timestamps[hi] <= ref) ++hi;
+          part.widest = std::max(part.widest, hi - lo);
           Window w{s.timestamps.subspan(lo, hi - lo),
                    s.values.subspan(lo, hi - lo),
                    start,
@@ -168,6 +174,7 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       }
     });
     for (Chunk& part : parts) {
+      widest = std::max(widest, part.widest);
       if (produced != nullptr) {
         produced->insert(produced->end(), part.produced.begin(),
                          part.produced.end());
@@ -183,6 +190,10 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
         call.sink->Accept(std::move(o));
       }
     }
+  }
+  if (!call.windows_accounted) {
+    call.windows_accounted = true;
+    PROMEVAL_RETURN_IF_ERROR(ctx.AddSamples(static_cast<int64_t>(widest)));
   }
   if (!keep_name && !delayed && call.sink == nullptr) {
     // Prometheus checks the whole result of a range function.
