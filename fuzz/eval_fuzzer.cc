@@ -1,6 +1,6 @@
 // Fuzzes query evaluation: the input is a PromQL expression, evaluated as an
 // instant and as a range query over a small fixed dataset with every
-// experimental feature on and tight limits. Errors are fine; crashes, hangs,
+// experimental feature on, tight limits and parallel evaluation. Errors are fine; crashes, hangs,
 // and results that ignore the limits are not.
 #include <cstddef>
 #include <cstdint>
@@ -49,6 +49,10 @@ const promeval::Engine& TheEngine() {
     o.timeout = absl::Seconds(2);
     o.parser = promeval::ParseOptions::AllEnabled();
     o.delayed_name_removal = true;
+    // Two threads that split even the smallest loops: the parallel paths
+    // are fuzzed too.
+    o.workers = 2;
+    o.parallel_min_series = 1;
     return promeval::Engine::Create(o)->release();
   }();
   return *engine;
