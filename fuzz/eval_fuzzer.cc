@@ -1,7 +1,7 @@
 // Fuzzes query evaluation: the input is a PromQL expression, evaluated as an
 // instant and as a range query over a small fixed dataset with every
-// experimental feature on, tight limits and parallel evaluation. Errors are fine; crashes, hangs,
-// and results that ignore the limits are not.
+// experimental feature on, tight limits and parallel evaluation. Errors are
+// fine; crashes, hangs, and results that ignore the limits are not.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
