@@ -1,6 +1,7 @@
 // Fuzzes the PromQL parser: any input parses or fails with a positioned
 // error, and an expression that parses prints (ExprToString) as text that
 // parses back to the same tree and prints the same again.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -46,6 +47,22 @@ bool HasInexactDuration(absl::string_view printed) {
   return false;
 }
 
+// Whether an infinite number literal is the base of a power. Prometheus
+// prints it with its sign (`+Inf ^ 2`), which parses back as a unary sign
+// over the power (`+(Inf ^ 2)`): the same value, another tree, and printing
+// that adds a sign each time (`++Inf ^ 2`). Only "printed text parses" is
+// checked for such trees: Prometheus's own round trip fails the same way.
+bool HasInfinitePowerBase(const promeval::Expr& e) {
+  bool found = false;
+  promeval::Inspect(e, [&](const promeval::Expr& n) {
+    const auto* b = promeval::As<promeval::BinaryExpr>(&n);
+    if (b == nullptr || b->op != promeval::BinaryOp::kPow) return;
+    const auto* lit = promeval::As<promeval::NumberLiteral>(b->lhs.get());
+    if (lit != nullptr && std::isinf(lit->value)) found = true;
+  });
+  return found;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -71,6 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Fail("printed expression does not parse", input, printed,
          std::string(again.status().message()));
   }
+  if (HasInfinitePowerBase(*outcome.expr)) return 0;
   if (!promeval::ExprEqual(*outcome.expr, **again)) {
     Fail("printed expression parses to a different tree", input, printed,
          promeval::ExprTreeString(*outcome.expr) + "---\n" +
