@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "promeval/engine.h"
@@ -59,28 +60,21 @@ MemStorage& Data(int series, int steps) {
   return *storage;
 }
 
-// The kernel's peak resident set (VmHWM), in bytes, and resetting it to
-// the current resident set (Linux: /proc/self/clear_refs).
-int64_t PeakRss() {
+// A memory figure of /proc/self/status ("VmHWM:" the kernel's peak resident
+// set, "VmRSS:" the current one), in bytes.
+int64_t StatusBytes(absl::string_view field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      return std::atoll(line.c_str() + 6) * 1024;
+    if (absl::StartsWith(line, field)) {
+      return std::atoll(line.c_str() + field.size()) * 1024;
     }
   }
   return 0;
 }
-int64_t CurrentRss() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      return std::atoll(line.c_str() + 6) * 1024;
-    }
-  }
-  return 0;
-}
+int64_t PeakRss() { return StatusBytes("VmHWM:"); }
+int64_t CurrentRss() { return StatusBytes("VmRSS:"); }
+// Resets the peak to the current resident set (Linux).
 void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 void BM_SumRate(benchmark::State& state) {
