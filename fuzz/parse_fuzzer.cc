@@ -1,6 +1,8 @@
 // Fuzzes the PromQL parser: any input parses or fails with a positioned
 // error, and an expression that parses prints (ExprToString) as text that
-// parses back to the same tree and prints the same again.
+// parses back to the same tree and prints the same again. The hand-written
+// token scanner must agree with the grammar's generated lexer at every
+// position of the input.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +11,10 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "parser/grammar_lexer.h"
+#include "parser/token_source.h"
 #include "promeval/ast.h"
 #include "promeval/parser.h"
 #include "promeval/text.h"
@@ -63,10 +68,26 @@ bool HasInfinitePowerBase(const promeval::Expr& e) {
   return found;
 }
 
+// Compares ScanRawToken() with the generated lexer at every code point.
+void CheckScanner(absl::string_view input) {
+  using promeval::parser_internal::GrammarLexer;
+  GrammarLexer grammar(input);
+  for (int pos : grammar.code_points()) {
+    std::string why;
+    if (!promeval::parser_internal::SameRawToken(
+            promeval::parser_internal::ScanRawToken(input, pos),
+            grammar.TokenAt(pos), input, &why)) {
+      Fail("the scanner and the grammar's lexer disagree", input, "",
+           absl::StrCat("at byte ", pos, ": ", why));
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input(reinterpret_cast<const char*>(data), size);
+  CheckScanner(input);
   static const promeval::ParseOptions options =
       promeval::ParseOptions::AllEnabled();
   promeval::ParseOutcome outcome =

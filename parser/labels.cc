@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "parser/go_regexp.h"
 #include "parser/utf8.h"
 #include "parser/xxhash.h"
@@ -60,29 +61,69 @@ absl::string_view MatchTypeString(MatchType type) {
   return "";
 }
 
-absl::StatusOr<Matcher> Matcher::Create(MatchType type, std::string name,
-                                        std::string value) {
-  std::shared_ptr<const RE2> re;
-  if (type == MatchType::kRegexp || type == MatchType::kNotRegexp) {
+// A fully anchored, dot-all regex. An alternation of plain strings is kept
+// as the sorted strings instead of an RE2 program.
+class CompiledRegex {
+ public:
+  // Fails with Go's regexp error text.
+  static absl::StatusOr<std::shared_ptr<const CompiledRegex>> Compile(
+      absl::string_view pattern) {
+    auto out = std::make_shared<CompiledRegex>();
+    if (IsLiteralAlternation(pattern)) {
+      for (absl::string_view s : absl::StrSplit(pattern, '|')) {
+        out->literals_.emplace_back(s);
+      }
+      std::sort(out->literals_.begin(), out->literals_.end());
+      return out;
+    }
     RE2::Options options;
     options.set_log_errors(false);
     options.set_max_mem(64 << 20);
-    // Prometheus checks the expression on its own (so "a)(b" is an error
-    // even though the anchored form would compile), then anchors it and lets
-    // "." match newlines.
-    RE2 plain(re2::StringPiece(value.data(), value.size()), options);
-    if (!plain.ok()) {
+    // "." matches newlines; Matches() anchors both ends. Compiling the
+    // pattern on its own (not inside "^(?s:...)$") keeps "a)(b" an error,
+    // as it is in Prometheus.
+    options.set_dot_nl(true);
+    out->re_ = std::make_unique<RE2>(
+        re2::StringPiece(pattern.data(), pattern.size()), options);
+    if (!out->re_->ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "error parsing regexp: ", GoRegexpErrorCode(plain.error_code()),
-          ": `", plain.error_arg(), "`"));
+          "error parsing regexp: ", GoRegexpErrorCode(out->re_->error_code()),
+          ": `", out->re_->error_arg(), "`"));
     }
-    auto anchored =
-        std::make_shared<RE2>(absl::StrCat("^(?s:", value, ")$"), options);
-    if (!anchored->ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "error parsing regexp: ", GoRegexpErrorCode(anchored->error_code())));
+    return out;
+  }
+
+  bool Matches(absl::string_view s) const {
+    if (re_ == nullptr) {
+      return std::binary_search(literals_.begin(), literals_.end(), s);
     }
-    re = std::move(anchored);
+    return RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *re_);
+  }
+
+ private:
+  // Valid UTF-8 without any regex syntax but '|'.
+  static bool IsLiteralAlternation(absl::string_view pattern) {
+    for (char c : pattern) {
+      if (absl::string_view("\\.+*?()[]{}^$").find(c) !=
+          absl::string_view::npos) {
+        return false;
+      }
+    }
+    return IsValidUtf8(pattern);
+  }
+
+  std::unique_ptr<RE2> re_;            // Null for a literal alternation,
+  std::vector<std::string> literals_;  // which matches one of these.
+};
+
+absl::StatusOr<Matcher> Matcher::Create(MatchType type, std::string name,
+                                        std::string value) {
+  std::shared_ptr<const CompiledRegex> re;
+  if (type == MatchType::kRegexp || type == MatchType::kNotRegexp) {
+    absl::StatusOr<std::shared_ptr<const CompiledRegex>> compiled =
+        CompiledRegex::Compile(value);
+    if (!compiled.ok()) return compiled.status();
+    re = *std::move(compiled);
   }
   return Matcher(type, std::move(name), std::move(value), std::move(re));
 }
@@ -94,11 +135,9 @@ bool Matcher::Matches(absl::string_view label_value) const {
     case MatchType::kNotEqual:
       return label_value != value_;
     case MatchType::kRegexp:
-      return RE2::PartialMatch(
-          re2::StringPiece(label_value.data(), label_value.size()), *re_);
+      return re_->Matches(label_value);
     case MatchType::kNotRegexp:
-      return !RE2::PartialMatch(
-          re2::StringPiece(label_value.data(), label_value.size()), *re_);
+      return !re_->Matches(label_value);
   }
   return false;
 }

@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include "ANTLRInputStream.h"
 #include "CommonToken.h"
 #include "PromQLLexer.h"
 #include "PromQLParser.h"
@@ -16,13 +15,6 @@ namespace {
 
 using antlr::PromQLLexer;
 
-// An input stream over already-decoded code points, so that invalid UTF-8
-// never reaches ANTLR's converter (which throws on it).
-class CodePointStream : public antlr4::ANTLRInputStream {
- public:
-  explicit CodePointStream(std::u32string data) { _data = std::move(data); }
-};
-
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) {
   return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -34,25 +26,73 @@ bool IsKeywordType(size_t type) {
   return type >= PromQLLexer::LAND && type <= PromQLLexer::MAX_OF;
 }
 
+// The keyword rules of the grammar, lower case; a word matching none of them
+// is an IDENTIFIER (or a NUMBER for Inf and NaN).
+struct Keyword {
+  absl::string_view word;
+  size_t type;
+};
+constexpr Keyword kKeywords[] = {
+    {"and", PromQLLexer::LAND},
+    {"or", PromQLLexer::LOR},
+    {"unless", PromQLLexer::LUNLESS},
+    {"atan2", PromQLLexer::ATAN2},
+    {"sum", PromQLLexer::SUM},
+    {"avg", PromQLLexer::AVG},
+    {"count", PromQLLexer::COUNT},
+    {"min", PromQLLexer::MIN},
+    {"max", PromQLLexer::MAX},
+    {"group", PromQLLexer::GROUP},
+    {"stddev", PromQLLexer::STDDEV},
+    {"stdvar", PromQLLexer::STDVAR},
+    {"topk", PromQLLexer::TOPK},
+    {"bottomk", PromQLLexer::BOTTOMK},
+    {"count_values", PromQLLexer::COUNT_VALUES},
+    {"quantile", PromQLLexer::QUANTILE},
+    {"limitk", PromQLLexer::LIMITK},
+    {"limit_ratio", PromQLLexer::LIMIT_RATIO},
+    {"offset", PromQLLexer::OFFSET},
+    {"smoothed", PromQLLexer::SMOOTHED},
+    {"anchored", PromQLLexer::ANCHORED},
+    {"by", PromQLLexer::BY},
+    {"without", PromQLLexer::WITHOUT},
+    {"on", PromQLLexer::ON},
+    {"ignoring", PromQLLexer::IGNORING},
+    {"group_left", PromQLLexer::GROUP_LEFT},
+    {"group_right", PromQLLexer::GROUP_RIGHT},
+    {"fill", PromQLLexer::FILL},
+    {"fill_left", PromQLLexer::FILL_LEFT},
+    {"fill_right", PromQLLexer::FILL_RIGHT},
+    {"bool", PromQLLexer::BOOL},
+    {"start", PromQLLexer::START},
+    {"end", PromQLLexer::END},
+    {"step", PromQLLexer::STEP},
+    {"range", PromQLLexer::RANGE},
+    {"min_of", PromQLLexer::MIN_OF},
+    {"max_of", PromQLLexer::MAX_OF},
+    {"inf", PromQLLexer::NUMBER},
+    {"nan", PromQLLexer::NUMBER},
+};
+
+size_t WordType(absl::string_view word) {
+  constexpr size_t kLongest = 12;  // count_values
+  if (word.size() > kLongest) return PromQLLexer::IDENTIFIER;
+  char lower[kLongest];
+  for (size_t i = 0; i < word.size(); ++i) {
+    lower[i] = absl::ascii_tolower(static_cast<unsigned char>(word[i]));
+  }
+  absl::string_view w(lower, word.size());
+  for (const Keyword& k : kKeywords) {
+    if (k.word == w) return k.type;
+  }
+  return PromQLLexer::IDENTIFIER;
+}
+
+bool IsMetricNameChar(char c) { return IsAlphaNumeric(c) || c == ':'; }
+
 class Tokenizer {
  public:
   explicit Tokenizer(absl::string_view input) : input_(input) {
-    std::u32string chars;
-    chars.reserve(input.size());
-    offsets_.reserve(input.size() + 1);
-    size_t i = 0;
-    while (i < input.size()) {
-      int width = 1;
-      char32_t r = static_cast<unsigned char>(input[i]);
-      if (r >= 0x80) r = DecodeUtf8(input.substr(i), width);
-      offsets_.push_back(static_cast<int>(i));
-      chars.push_back(r);
-      i += width;
-    }
-    offsets_.push_back(static_cast<int>(input.size()));
-    stream_ = std::make_unique<CodePointStream>(std::move(chars));
-    lexer_ = std::make_unique<PromQLLexer>(stream_.get());
-    lexer_->removeErrorListeners();
     frames_.push_back(0);
   }
 
@@ -63,33 +103,6 @@ class Tokenizer {
   }
 
  private:
-  struct RawToken {
-    size_t type;
-    int start;  // Byte offsets.
-    int end;
-  };
-
-  // The generated lexer's next token starting at byte `pos`.
-  RawToken Next(int pos) {
-    size_t index = CodePointIndex(pos);
-    if (stream_->index() != index) {
-      lexer_->reset();
-      stream_->seek(index);
-    }
-    std::unique_ptr<antlr4::Token> t = lexer_->nextToken();
-    if (t->getType() == antlr4::Token::EOF) {
-      int end = static_cast<int>(input_.size());
-      return {antlr4::Token::EOF, end, end};
-    }
-    return {t->getType(), offsets_[t->getStartIndex()],
-            offsets_[t->getStopIndex() + 1]};
-  }
-
-  size_t CodePointIndex(int pos) const {
-    auto it = std::lower_bound(offsets_.begin(), offsets_.end(), pos);
-    return static_cast<size_t>(it - offsets_.begin());
-  }
-
   char32_t RuneAt(int pos) const {
     if (static_cast<size_t>(pos) >= input_.size()) return kRuneError;
     int width = 0;
@@ -219,7 +232,7 @@ class Tokenizer {
 
   // One step of the state machine at byte `pos`; returns the next position.
   int Step(int pos) {
-    RawToken t = Next(pos);
+    RawToken t = ScanRawToken(input_, pos);
     int next = DispatchToken(t);
     if (!done_ && depth_exceeded_at_ >= 0) {
       // Drop the token that went too deep and stop there.
@@ -769,9 +782,6 @@ class Tokenizer {
   }
 
   absl::string_view input_;
-  std::vector<int> offsets_;  // Byte offset of each code point, plus end.
-  std::unique_ptr<CodePointStream> stream_;
-  std::unique_ptr<PromQLLexer> lexer_;
   LexedInput out_;
   bool done_ = false;
 
@@ -789,6 +799,101 @@ class Tokenizer {
 };
 
 }  // namespace
+
+RawToken ScanRawToken(absl::string_view input, int pos) {
+  const int size = static_cast<int>(input.size());
+  if (pos >= size) return {antlr4::Token::EOF, size, size};
+  auto at = [&](int i) { return i < size ? input[i] : '\0'; };
+  auto token = [&](size_t type, int end) { return RawToken{type, pos, end}; };
+  const char c = input[pos];
+  if (IsAlpha(c)) {
+    int end = pos + 1;
+    while (IsAlphaNumeric(at(end))) ++end;
+    if (at(end) != ':') {
+      return token(WordType(input.substr(pos, end - pos)), end);
+    }
+    while (IsMetricNameChar(at(end))) ++end;
+    return token(PromQLLexer::METRIC_IDENTIFIER, end);
+  }
+  if (IsDigit(c) || (c == '.' && IsDigit(at(pos + 1)))) {
+    return token(PromQLLexer::NUMBER, pos + 1);
+  }
+  auto two = [&](char next, size_t if_next, size_t otherwise) {
+    return at(pos + 1) == next ? token(if_next, pos + 2)
+                               : token(otherwise, pos + 1);
+  };
+  switch (c) {
+    case '"':
+    case '\'':
+    case '`':
+      return token(PromQLLexer::STRING, pos + 1);
+    case ':': {
+      int end = pos + 1;
+      while (IsMetricNameChar(at(end))) ++end;
+      return token(end > pos + 1 ? size_t{PromQLLexer::METRIC_IDENTIFIER}
+                                 : size_t{PromQLLexer::COLON},
+                   end);
+    }
+    case ' ':
+    case '\t':
+    case '\r':
+    case '\n': {
+      int end = pos + 1;
+      while (IsSpace(at(end))) ++end;
+      return token(PromQLLexer::WS, end);
+    }
+    case '#': {
+      int end = pos + 1;
+      while (end < size && input[end] != '\r' && input[end] != '\n') ++end;
+      return token(PromQLLexer::COMMENT, end);
+    }
+    case '(':
+      return token(PromQLLexer::LEFT_PAREN, pos + 1);
+    case ')':
+      return token(PromQLLexer::RIGHT_PAREN, pos + 1);
+    case '{':
+      return token(PromQLLexer::LEFT_BRACE, pos + 1);
+    case '}':
+      return token(PromQLLexer::RIGHT_BRACE, pos + 1);
+    case '[':
+      return token(PromQLLexer::LEFT_BRACKET, pos + 1);
+    case ']':
+      return token(PromQLLexer::RIGHT_BRACKET, pos + 1);
+    case ',':
+      return token(PromQLLexer::COMMA, pos + 1);
+    case '@':
+      return token(PromQLLexer::AT, pos + 1);
+    case '+':
+      return token(PromQLLexer::ADD, pos + 1);
+    case '-':
+      return token(PromQLLexer::SUB, pos + 1);
+    case '*':
+      return token(PromQLLexer::MUL, pos + 1);
+    case '/':
+      return token(PromQLLexer::DIV, pos + 1);
+    case '%':
+      return token(PromQLLexer::MOD, pos + 1);
+    case '^':
+      return token(PromQLLexer::POW, pos + 1);
+    case '=':
+      if (at(pos + 1) == '~') return token(PromQLLexer::EQL_REGEX, pos + 2);
+      return two('=', PromQLLexer::EQLC, PromQLLexer::EQL);
+    case '!':
+      if (at(pos + 1) == '~') return token(PromQLLexer::NEQ_REGEX, pos + 2);
+      return two('=', PromQLLexer::NEQ, PromQLLexer::BANG);
+    case '<':
+      if (at(pos + 1) == '/') return token(PromQLLexer::TRIM_UPPER, pos + 2);
+      return two('=', PromQLLexer::LTE, PromQLLexer::LSS);
+    case '>':
+      if (at(pos + 1) == '/') return token(PromQLLexer::TRIM_LOWER, pos + 2);
+      return two('=', PromQLLexer::GTE, PromQLLexer::GTR);
+    default: {
+      int width = 0;
+      DecodeUtf8(input.substr(pos), width);
+      return token(PromQLLexer::UNEXPECTED_CHAR, pos + width);
+    }
+  }
+}
 
 LexedInput Tokenize(absl::string_view input) { return Tokenizer(input).Run(); }
 

@@ -267,5 +267,47 @@ TEST(FunctionTableTest, ExperimentalFunctionsAreMarked) {
                   "ts_of_min_over_time"));
 }
 
+// An alternation of plain strings is matched without a regex engine; it must
+// match exactly what the same alternation does through RE2 (the group makes
+// the second pattern take the regex path).
+TEST(MatcherTest, PlainAlternationsMatchLikeTheRegex) {
+  const std::vector<std::string> patterns = {
+      "api|web", "api", "", "a|", "|", "x|x|y", "ä|日本", "a-b|c d|e#f"};
+  const std::vector<std::string> values = {
+      "",     "api",  "web", "apiweb", "api|web", "API", "ap",
+      "apix", "xapi", "a",   "x",      "y",       "ä",   "日本",
+      "a-b",  "c d",  "e#f", "|",      "api\n",   "ab"};
+  for (const std::string& pattern : patterns) {
+    for (MatchType type : {MatchType::kRegexp, MatchType::kNotRegexp}) {
+      absl::StatusOr<Matcher> plain = Matcher::Create(type, "l", pattern);
+      absl::StatusOr<Matcher> regex =
+          Matcher::Create(type, "l", absl::StrCat("(?:", pattern, ")"));
+      ASSERT_TRUE(plain.ok() && regex.ok()) << pattern;
+      for (const std::string& v : values) {
+        EXPECT_EQ(plain->Matches(v), regex->Matches(v))
+            << MatchTypeString(type) << " \"" << pattern << "\" on \"" << v
+            << "\"";
+      }
+    }
+  }
+  // Spot checks of the expected answers themselves.
+  const Matcher m = *Matcher::Create(MatchType::kRegexp, "l", "api|web");
+  EXPECT_TRUE(m.Matches("api"));
+  EXPECT_TRUE(m.Matches("web"));
+  EXPECT_FALSE(m.Matches("apiweb"));
+  EXPECT_FALSE(m.Matches(""));
+  EXPECT_TRUE(Matcher::Create(MatchType::kRegexp, "l", "a|")->Matches(""));
+  // Dot-all and anchored on the regex path.
+  const Matcher dot = *Matcher::Create(MatchType::kRegexp, "l", "a.c|x");
+  EXPECT_TRUE(dot.Matches("a\nc"));
+  EXPECT_FALSE(dot.Matches("xa\nc"));
+  // Invalid UTF-8 is an error, not a plain string.
+  absl::StatusOr<Matcher> bad = Matcher::Create(MatchType::kRegexp, "l",
+                                                "a\xff"
+                                                "b");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("invalid UTF-8"));
+}
+
 }  // namespace
 }  // namespace promeval

@@ -2,7 +2,9 @@
 //
 // A Matcher is one `name op "value"` term of a vector selector. Regular
 // expressions are RE2 (Go's syntax), fully anchored and dot-all, compiled
-// once when the matcher is created, as Prometheus's labels.NewMatcher does.
+// once when the matcher is created, as Prometheus's labels.NewMatcher does;
+// like its FastRegexMatcher, an alternation of plain strings ("api|web") is
+// matched by comparing strings, without a regex engine.
 //
 // Thread-safety: Matcher is immutable after creation; copies share the
 // compiled regex and may be used from any number of threads.
@@ -20,11 +22,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace re2 {
-class RE2;
-}  // namespace re2
-
 namespace promeval {
+
+class CompiledRegex;  // parser/labels.cc
 
 inline constexpr absl::string_view kMetricName = "__name__";
 
@@ -139,7 +139,7 @@ class Matcher {
 
  private:
   Matcher(MatchType type, std::string name, std::string value,
-          std::shared_ptr<const re2::RE2> re)
+          std::shared_ptr<const CompiledRegex> re)
       : type_(type),
         name_(std::move(name)),
         value_(std::move(value)),
@@ -148,7 +148,7 @@ class Matcher {
   MatchType type_;
   std::string name_;
   std::string value_;
-  std::shared_ptr<const re2::RE2> re_;  // Set for the regex types only.
+  std::shared_ptr<const CompiledRegex> re_;  // For the regex types only.
 };
 
 // [a-zA-Z_][a-zA-Z0-9_]*: names that need no quoting.
