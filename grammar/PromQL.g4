@@ -7,6 +7,9 @@
 // checks Prometheus performs in its grammar actions live there.
 //
 // Lexing: the lexer rules below recognise every PromQL token context-free.
+// At run time parser/token_source.cc scans them with a hand-written scanner
+// (several times faster than the generated lexer; tests/token_source_test.cc
+// and the parse fuzzer check that both agree at every position).
 // Prometheus's own lexer is stateful (keywords are plain identifiers inside
 // braces, only durations and a few keywords are allowed inside brackets,
 // `fill` is a keyword only before "("), and ANTLR combined grammars cannot
