@@ -161,8 +161,22 @@ absl::Status SameLabelsetError() {
       "vector cannot contain metrics with the same labelset");
 }
 
+namespace {
+
+// Whether no two series have the same label hash, so that no two have the
+// same labels: the common case, decided without a hash table.
+bool AllHashesDistinct(const std::vector<StepSeries>& series) {
+  std::vector<uint64_t> hashes;
+  hashes.reserve(series.size());
+  for (const StepSeries& s : series) hashes.push_back(s.labels.Hash());
+  std::sort(hashes.begin(), hashes.end());
+  return std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end();
+}
+
+}  // namespace
+
 absl::Status MergeSameLabelsets(std::vector<StepSeries>& series) {
-  if (series.size() < 2) return absl::OkStatus();
+  if (series.size() < 2 || AllHashesDistinct(series)) return absl::OkStatus();
   absl::flat_hash_map<uint64_t, std::vector<size_t>> by_hash;
   std::vector<StepSeries> out;
   out.reserve(series.size());
@@ -190,15 +204,19 @@ absl::Status MergeSameLabelsets(std::vector<StepSeries>& series) {
 }
 
 absl::Status UniqueLabelsets::Add(const StepSeries& s) {
-  std::vector<Labels>& list = seen_[s.labels.Hash()];
-  for (const Labels& other : list) {
-    if (other == s.labels) return SameLabelsetError();
+  const uint64_t hash = s.labels.Hash();
+  auto [it, inserted] = first_.try_emplace(hash, s.labels);
+  if (inserted) return absl::OkStatus();
+  if (it->second == s.labels) return SameLabelsetError();
+  for (const auto& [h, labels] : collisions_) {
+    if (h == hash && labels == s.labels) return SameLabelsetError();
   }
-  list.push_back(s.labels);
+  collisions_.emplace_back(hash, s.labels);
   return absl::OkStatus();
 }
 
 absl::Status RequireUniqueLabelsets(const std::vector<StepSeries>& series) {
+  if (series.size() < 2 || AllHashesDistinct(series)) return absl::OkStatus();
   UniqueLabelsets unique;
   for (const StepSeries& s : series) {
     PROMEVAL_RETURN_IF_ERROR(unique.Add(s));

@@ -292,7 +292,9 @@ class UniqueLabelsets {
   absl::Status Add(const StepSeries& s);
 
  private:
-  absl::flat_hash_map<uint64_t, std::vector<Labels>> seen_;
+  absl::flat_hash_map<uint64_t, Labels> first_;  // By label hash.
+  // Later label sets whose hash an earlier, different one has (rare).
+  std::vector<std::pair<uint64_t, Labels>> collisions_;
 };
 
 // Drops the metric name of every series (then merges equal label sets), or
