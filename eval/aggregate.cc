@@ -292,6 +292,69 @@ absl::StatusOr<int64_t> KParam(double f) {
   return static_cast<int64_t>(f);
 }
 
+// One step's topk (top) or bottomk heap: Prometheus's order, in which the
+// root is replaced first; NaN counts as the smallest for topk and the
+// largest for bottomk.
+struct KLess {
+  const std::vector<StepSeries>* in;
+  int step;
+  bool top;
+  bool operator()(int x, int y) const {
+    double vx = (*in)[x].values[step], vy = (*in)[y].values[step];
+    if (std::isnan(vx)) return true;
+    return top ? vx < vy : vx > vy;
+  }
+};
+
+// topk/bottomk of one group: marks the chosen series of each step in
+// `selected` and, for a single step, appends them to `order` in
+// Prometheus's result order. The group's series are visited one at a time
+// over all steps (each step's heap sees them in input order, as
+// Prometheus's does), so each series' values are read sequentially.
+void SelectTopK(bool top, const std::vector<int>& members,
+                const std::vector<int64_t>& ks,
+                const std::vector<StepSeries>& in,
+                std::vector<std::vector<char>>& selected,
+                std::vector<int>& order) {
+  const int steps = static_cast<int>(ks.size());
+  std::vector<Heap<KLess>> heaps;
+  heaps.reserve(steps);
+  for (int i = 0; i < steps; ++i) heaps.emplace_back(KLess{&in, i, top});
+  for (int m : members) {
+    const double* v = in[m].values.data();
+    for (int i = 0; i < steps; ++i) {
+      const double f = v[i];
+      if (ks[i] < 1 || IsAbsent(f)) continue;
+      std::vector<int>& items = heaps[i].items();
+      if (static_cast<int64_t>(items.size()) < ks[i]) {
+        heaps[i].Push(m);
+        continue;
+      }
+      const double root = in[items[0]].values[i];
+      const bool replace =
+          top ? (root < f || (std::isnan(root) && !std::isnan(f)))
+              : (root > f || (std::isnan(root) && !std::isnan(f)));
+      if (replace) {
+        items[0] = m;
+        if (ks[i] > 1) heaps[i].Fix0();
+      }
+    }
+  }
+  for (int i = 0; i < steps; ++i) {
+    std::vector<int>& chosen = heaps[i].items();
+    for (int m : chosen) selected[m][i] = 1;
+    if (steps != 1) continue;
+    // Prometheus reverses the heap order with Go's (unstable) sort.Sort;
+    // doing the same gives its order for ties.
+    const KLess less{&in, i, top};
+    GoSort(
+        static_cast<int>(chosen.size()),
+        [&](int x, int y) { return less(chosen[y], chosen[x]); },
+        [&](int x, int y) { std::swap(chosen[x], chosen[y]); });
+    order.insert(order.end(), chosen.begin(), chosen.end());
+  }
+}
+
 }  // namespace
 
 double Quantile(double q, std::vector<double>& values) {
@@ -399,16 +462,12 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(
   std::vector<std::vector<int>> members(ngroups);
   for (size_t k = 0; k < in.size(); ++k) members[g.of_series[k]].push_back(k);
 
-  // selected[k][i]: whether input series k is in the result at step i.
-  std::vector<std::vector<char>> selected(in.size(),
-                                          std::vector<char>(steps, 0));
-  // The order of the single-step result (instant queries).
-  std::vector<int> order;
+  // The parameter at each step, checked (and warned about) in step order.
+  std::vector<int64_t> ks(steps, 0);
+  std::vector<double> ratios(steps, 0);
   for (int i = 0; i < steps; ++i) {
-    int64_t k = 0;
-    double ratio = 0;
     if (a.op == AggregateOp::kLimitRatio) {
-      ratio = param[i];
+      double ratio = param[i];
       if (std::isnan(ratio))
         return absl::FailedPreconditionError("Ratio value is NaN");
       if (ratio < -1 || ratio > 1) {
@@ -420,19 +479,34 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(
             a.param->pos);
         ratio = std::clamp(ratio, -1.0, 1.0);
       }
+      ratios[i] = ratio;
     } else {
-      PROMEVAL_ASSIGN_OR_RETURN(k, KParam(param[i]));
-      if (k < 1) continue;
+      PROMEVAL_ASSIGN_OR_RETURN(ks[i], KParam(param[i]));
     }
-    for (int gi = 0; gi < ngroups; ++gi) {
+  }
+
+  // selected[k][i]: whether input series k is in the result at step i.
+  std::vector<std::vector<char>> selected(in.size(),
+                                          std::vector<char>(steps, 0));
+  // The order of the single-step result (instant queries).
+  std::vector<int> order;
+  for (int gi = 0; gi < ngroups; ++gi) {
+    if (a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk) {
+      SelectTopK(a.op == AggregateOp::kTopk, members[gi], ks, in, selected,
+                 order);
+      continue;
+    }
+    for (int i = 0; i < steps; ++i) {
       std::vector<int> chosen;
       if (a.op == AggregateOp::kLimitk) {
+        if (ks[i] < 1) continue;
         for (int m : members[gi]) {
           if (IsAbsent(in[m].values[i])) continue;
-          if (static_cast<int64_t>(chosen.size()) >= k) break;
+          if (static_cast<int64_t>(chosen.size()) >= ks[i]) break;
           chosen.push_back(m);
         }
-      } else if (a.op == AggregateOp::kLimitRatio) {
+      } else {
+        const double ratio = ratios[i];
         for (int m : members[gi]) {
           if (IsAbsent(in[m].values[i])) continue;
           double offset =
@@ -442,41 +516,6 @@ absl::StatusOr<Value> Evaluator::EvalAggregateK(
                       (ratio < 0 && offset >= 1.0 + ratio);
           if (keep) chosen.push_back(m);
         }
-      } else {
-        bool top = a.op == AggregateOp::kTopk;
-        auto value = [&](int m) { return in[m].values[i]; };
-        // The heap's "smallest" element is replaced first; NaN counts as
-        // the smallest for topk and the largest for bottomk.
-        auto less = [&](int x, int y) {
-          double vx = value(x), vy = value(y);
-          if (std::isnan(vx)) return true;
-          return top ? vx < vy : vx > vy;
-        };
-        Heap<decltype(less)> heap(less);
-        for (int m : members[gi]) {
-          double f = value(m);
-          if (IsAbsent(f)) continue;
-          auto& items = heap.items();
-          if (static_cast<int64_t>(items.size()) < k) {
-            heap.Push(m);
-            continue;
-          }
-          double root = value(items[0]);
-          bool replace =
-              top ? (root < f || (std::isnan(root) && !std::isnan(f)))
-                  : (root > f || (std::isnan(root) && !std::isnan(f)));
-          if (replace) {
-            items[0] = m;
-            if (k > 1) heap.Fix0();
-          }
-        }
-        chosen = heap.items();
-        // Prometheus reverses the heap order with Go's (unstable) sort.Sort;
-        // doing the same gives its order for ties.
-        GoSort(
-            static_cast<int>(chosen.size()),
-            [&](int x, int y) { return less(chosen[y], chosen[x]); },
-            [&](int x, int y) { std::swap(chosen[x], chosen[y]); });
       }
       for (int m : chosen) {
         selected[m][i] = 1;

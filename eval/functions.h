@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "eval/evaluator.h"
+#include "eval/samples.h"
 #include "promeval/status_macros.h"
 
 namespace promeval::eval {
@@ -117,6 +118,10 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       Chunk& part = parts[c];
       for (size_t k = first + from; k < first + to; ++k) {
         const RangeSeries& s = range.series[k];
+        if (k + 1 < first + to) {
+          PrefetchSamples(range.series[k + 1].timestamps,
+                          range.series[k + 1].values, 0);
+        }
         StepSeries o;
         o.values.assign(steps.count, Absent());
         bool any = false;

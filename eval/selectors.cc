@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "eval/evaluator.h"
+#include "eval/samples.h"
 #include "promeval/status_macros.h"
 
 namespace promeval::eval {
@@ -86,12 +87,12 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
       const auto& t = s.timestamps;
       const auto& v = s.values;
       // The first sample after the first step's window start.
-      size_t j = std::upper_bound(t.begin(), t.end(), first_ref - lookback) -
-                 t.begin();
-      part.read +=
-          static_cast<int64_t>(std::upper_bound(t.begin(), t.end(), last_ref) -
-                               t.begin()) -
-          static_cast<int64_t>(j);
+      size_t j = UpperBoundTime(t, first_ref - lookback);
+      if (k + 1 < to) {
+        PrefetchSamples(data[k + 1].timestamps, data[k + 1].values, j);
+      }
+      part.read += static_cast<int64_t>(UpperBoundTime(t, last_ref)) -
+                   static_cast<int64_t>(j);
       StepSeries series;
       series.values.resize(steps.count);
       // With @ one window, repeated for every step.
@@ -160,12 +161,10 @@ absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
       ctx_.querier->Select(vs.matchers, from_t + 1, to_t));
   int64_t in_range = 0;
   for (const SeriesData& s : data) {
-    auto begin =
-        std::upper_bound(s.timestamps.begin(), s.timestamps.end(), from_t);
-    auto end = std::upper_bound(begin, s.timestamps.end(), to_t);
-    if (begin == end) continue;
-    size_t from = begin - s.timestamps.begin();
-    size_t n = end - begin;
+    const size_t from = UpperBoundTime(s.timestamps, from_t);
+    const size_t to = UpperBoundTime(s.timestamps, to_t);
+    if (from == to) continue;
+    const size_t n = to - from;
     in_range += static_cast<int64_t>(n);
     RangeSeries r;
     r.labels = *s.labels;
