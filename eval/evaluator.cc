@@ -469,6 +469,8 @@ absl::StatusOr<Value> Evaluator::EvalStepInvariant(const Expr& e) {
       break;
     case Value::Kind::kVector:
       for (StepSeries& s : v.vector) s.values.assign(steps_.count, s.values[0]);
+      // Every step holds the first one's samples, as Prometheus counts them.
+      if (v.samples >= 0) v.samples *= steps_.count;
       break;
     case Value::Kind::kMatrix:
     case Value::Kind::kString:

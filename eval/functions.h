@@ -30,6 +30,8 @@ struct FunctionCall {
   // `streamed` to the samples it sent.
   SeriesSink* sink = nullptr;
   int64_t streamed = -1;
+  // The samples of MapWindows' last result (MapWindowsValue).
+  int64_t mapped_samples = 0;
   // MapWindows has accounted for the largest window of its range argument
   // (the samples a function holds at once, QueryContext::AddSamples).
   bool windows_accounted = false;
@@ -103,12 +105,14 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
   struct Chunk {
     std::vector<StepSeries> out;
     std::vector<const RangeSeries*> produced;
-    size_t widest = 0;  // The most samples in one window.
+    size_t widest = 0;    // The most samples in one window.
+    int64_t samples = 0;  // In `out`.
   };
   size_t widest = 0;
   std::vector<StepSeries> out;
   UniqueLabelsets unique;  // Of a streamed output without metric names.
   if (call.sink != nullptr) call.streamed = 0;
+  call.mapped_samples = 0;
   for (size_t first = 0; first < total; first += block) {
     const size_t n = std::min(block, total - first);
     const size_t chunks = parallel == Parallel::kYes ? ctx.Chunks(n) : 1;
@@ -162,6 +166,7 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           if (v.has_value()) {
             o.values[i] = *v;
             any = true;
+            ++part.samples;
           }
         }
         if (!any) continue;
@@ -180,6 +185,11 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
     });
     for (Chunk& part : parts) {
       widest = std::max(widest, part.widest);
+      if (call.sink == nullptr) {
+        call.mapped_samples += part.samples;
+      } else {
+        call.streamed += part.samples;
+      }
       if (produced != nullptr) {
         produced->insert(produced->end(), part.produced.begin(),
                          part.produced.end());
@@ -191,7 +201,6 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
         }
         // Prometheus checks the whole result of a range function.
         if (!keep_name && !delayed) PROMEVAL_RETURN_IF_ERROR(unique.Add(o));
-        call.streamed += CountPresent(o);
         call.sink->Accept(std::move(o));
       }
     }
@@ -205,6 +214,20 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
     PROMEVAL_RETURN_IF_ERROR(RequireUniqueLabelsets(out));
   }
   return out;
+}
+
+// MapWindows' result as the function's value, its samples already counted.
+template <typename F>
+absl::StatusOr<Value> MapWindowsValue(
+    FunctionCall& call, const RangeValue& range, bool keep_name,
+    Parallel parallel, F f,
+    std::vector<const RangeSeries*>* produced = nullptr) {
+  PROMEVAL_ASSIGN_OR_RETURN(
+      std::vector<StepSeries> out,
+      MapWindows(call, range, keep_name, parallel, std::move(f), produced));
+  Value v = Value::Vector(std::move(out));
+  v.samples = call.mapped_samples;
+  return v;
 }
 
 // Applies `f` to every present value of an instant vector; nullopt removes

@@ -256,6 +256,26 @@ TEST_F(EngineTest, TooManySamples) {
             "execution");
 }
 
+TEST_F(EngineTest, StepInvariantSamplesCountAtEveryStep) {
+  // `@` fixes the time: the 3 samples of one step are repeated at each of 3
+  // steps, 9 samples in all, as Prometheus counts them (its limit error
+  // comes from copying the points to every step).
+  EngineOptions options;
+  options.max_samples = 5;
+  std::unique_ptr<Engine> engine = MakeEngine(options);
+  for (const char* query :
+       {"http_requests_total @ 60", "rate(http_requests_total[2m] @ 60)"}) {
+    absl::StatusOr<QueryResult> r =
+        engine->RangeQuery(storage_, query, 0, 2 * kMinute, kMinute);
+    EXPECT_TRUE(absl::IsResourceExhausted(r.status())) << query << r.status();
+  }
+  options.max_samples = 9;
+  absl::StatusOr<QueryResult> fits = MakeEngine(options)->RangeQuery(
+      storage_, "http_requests_total @ 60", 0, 2 * kMinute, kMinute);
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(fits->stats.peak_samples, 9);
+}
+
 TEST_F(EngineTest, ByteLimit) {
   // 3 series over 11 steps: 3 x (96 + 11 x 8) = 552 bytes for the selector.
   // In `a * 2 + a` the left operand's 552 bytes are held while the right one

@@ -223,21 +223,19 @@ absl::StatusOr<Value> RateLike(FunctionCall& c, bool counter, bool rate,
   const RangeValue& range = c.range(0);
   if (IsExtended(range)) {
     const bool smoothed = range.selector->smoothed;
-    PROMEVAL_ASSIGN_OR_RETURN(
-        std::vector<StepSeries> out,
-        MapWindows(c, range, false, Parallel::kYes, [&](const Window& w) {
+    return MapWindowsValue(
+        c, range, false, Parallel::kYes, [&](const Window& w) {
           return ExtendedRate(w, range.range_ms, smoothed, counter, rate);
-        }));
-    return Value::Vector(std::move(out));
+        });
   }
   std::vector<const RangeSeries*> produced;
   PROMEVAL_ASSIGN_OR_RETURN(
-      std::vector<StepSeries> out,
-      MapWindows(c, range, false, Parallel::kYes,
-                 ExtrapolatedRate(range.range_ms, counter, rate),
-                 annotate ? &produced : nullptr));
+      Value out,
+      MapWindowsValue(c, range, false, Parallel::kYes,
+                      ExtrapolatedRate(range.range_ms, counter, rate),
+                      annotate ? &produced : nullptr));
   if (annotate) NonCounterInfo(c, produced);
-  return Value::Vector(std::move(out));
+  return out;
 }
 
 Opt InstantValue(const Window& w, bool rate) {
@@ -338,13 +336,11 @@ double CompareOverTime(const Window& w, Take take, bool timestamp) {
 template <typename F>
 absl::StatusOr<Value> OverTime(FunctionCall& c, bool keep_name,
                                Parallel parallel, F f) {
-  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
-                            MapWindows(c, c.range(0), keep_name, parallel,
-                                       [&](const Window& w) -> Opt {
-                                         if (w.v.empty()) return std::nullopt;
-                                         return f(w);
-                                       }));
-  return Value::Vector(std::move(out));
+  return MapWindowsValue(c, c.range(0), keep_name, parallel,
+                         [&](const Window& w) -> Opt {
+                           if (w.v.empty()) return std::nullopt;
+                           return f(w);
+                         });
 }
 
 }  // namespace
@@ -473,17 +469,13 @@ class SlidingExtreme {
 };
 
 absl::StatusOr<Value> MinOverTime(FunctionCall& c) {
-  PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> out,
-                            MapWindows(c, c.range(0), false, Parallel::kYes,
-                                       SlidingExtreme<false>()));
-  return Value::Vector(std::move(out));
+  return MapWindowsValue(c, c.range(0), false, Parallel::kYes,
+                         SlidingExtreme<false>());
 }
 
 absl::StatusOr<Value> MaxOverTime(FunctionCall& c) {
-  PROMEVAL_ASSIGN_OR_RETURN(
-      std::vector<StepSeries> out,
-      MapWindows(c, c.range(0), false, Parallel::kYes, SlidingExtreme<true>()));
-  return Value::Vector(std::move(out));
+  return MapWindowsValue(c, c.range(0), false, Parallel::kYes,
+                         SlidingExtreme<true>());
 }
 
 absl::StatusOr<Value> TsOfMinOverTime(FunctionCall& c) {
@@ -545,17 +537,14 @@ absl::StatusOr<Value> StdvarOverTime(FunctionCall& c) {
 absl::StatusOr<Value> QuantileOverTime(FunctionCall& c) {
   const std::vector<double>& q = c.scalar(0);
   std::vector<double> buffer;
-  PROMEVAL_ASSIGN_OR_RETURN(
-      std::vector<StepSeries> out,
-      MapWindows(
-          c, c.range(1), false, Parallel::kNo, [&](const Window& w) -> Opt {
-            if (w.v.empty()) return std::nullopt;
-            // Prometheus warns only about steps that have samples.
-            AnnotateInvalidQuantiles(c.ctx(), {q[w.step]}, c.call.args[0]->pos);
-            buffer.assign(w.v.begin(), w.v.end());
-            return Quantile(q[w.step], buffer);
-          }));
-  return Value::Vector(std::move(out));
+  return MapWindowsValue(
+      c, c.range(1), false, Parallel::kNo, [&](const Window& w) -> Opt {
+        if (w.v.empty()) return std::nullopt;
+        // Prometheus warns only about steps that have samples.
+        AnnotateInvalidQuantiles(c.ctx(), {q[w.step]}, c.call.args[0]->pos);
+        buffer.assign(w.v.begin(), w.v.end());
+        return Quantile(q[w.step], buffer);
+      });
 }
 
 absl::StatusOr<Value> MadOverTime(FunctionCall& c) {
