@@ -17,7 +17,7 @@ void ExpectLikeUpperBound(const std::vector<int64_t>& t, int64_t x) {
   ASSERT_EQ(UpperBoundTime(t, x), want) << "x=" << x << " n=" << t.size();
 }
 
-TEST(TimeSearchTest, MatchesUpperBound) {
+TEST(UpperBoundTimeTest, MatchesUpperBound) {
   std::mt19937_64 rng(7);
   for (int round = 0; round < 2000; ++round) {
     const size_t n = rng() % 40;
@@ -51,7 +51,7 @@ TEST(TimeSearchTest, MatchesUpperBound) {
   }
 }
 
-TEST(TimeSearchTest, ExtremeTimes) {
+TEST(UpperBoundTimeTest, ExtremeTimes) {
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   const std::vector<int64_t> t = {kMin, -1, 0, 1, kMax};
