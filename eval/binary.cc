@@ -441,7 +441,7 @@ absl::StatusOr<Value> Evaluator::EvalBinary(const BinaryExpr& b) {
     PROMEVAL_ASSIGN_OR_RETURN(acc, CombineBinary(*spine[k], std::move(acc)));
     // As Eval accounts a node: its operands are released, its value held.
     ctx_.current_samples = held;
-    PROMEVAL_RETURN_IF_ERROR(ctx_.AddSamples(CountSamples(acc)));
+    PROMEVAL_RETURN_IF_ERROR(ctx_.AddSamples(HeldSamples(acc)));
   }
   return CombineBinary(b, std::move(acc));
 }

@@ -227,12 +227,12 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
   ctx.querier = querier.get();
 
   if (!instant) {
-    PROMEVAL_RETURN_IF_ERROR(
-        ctx.CheckSteps(eval::Steps::Count(start, end, step)));
+    PROMEVAL_RETURN_IF_ERROR(ctx.CheckSteps(
+        eval::Steps::Count(start, end, step), control.sample_limit_per_step));
   }
   eval::Steps steps = instant ? eval::Steps{start, start, 1, 1}
                               : eval::Steps::Range(start, end, step);
-  eval::Evaluator ev(ctx, steps);
+  eval::Evaluator ev(ctx, steps, !instant && control.sample_limit_per_step);
   PROMEVAL_ASSIGN_OR_RETURN(Value value, ev.Eval(expr));
 
   QueryResult result;

@@ -122,8 +122,8 @@ absl::Status QueryContext::AddBytes(int64_t n) {
   return absl::OkStatus();
 }
 
-absl::Status QueryContext::CheckSteps(int64_t count) {
-  if (count > options->max_samples || count > INT32_MAX) {
+absl::Status QueryContext::CheckSteps(int64_t count, bool per_step) {
+  if ((!per_step && count > options->max_samples) || count > INT32_MAX) {
     return AddSamples(count);  // Fails with the sample limit's error.
   }
   if (options->max_bytes > 0) {
@@ -313,22 +313,40 @@ int64_t CountPresent(const StepSeries& s) {
   return n;
 }
 
-int64_t CountSamples(const Value& v) {
-  int64_t n = 0;
-  switch (v.kind) {
-    case Value::Kind::kVector:
-      for (const StepSeries& s : v.vector) n += CountPresent(s);
-      break;
-    case Value::Kind::kMatrix:
-      for (const RangeSeries& s : v.matrix.series) {
-        n += static_cast<int64_t>(s.timestamps.size());
-      }
-      break;
-    case Value::Kind::kScalar:
-    case Value::Kind::kString:
-      break;
+int64_t Evaluator::HeldSamples(const Value& v) const {
+  if (v.kind != Value::Kind::kVector && v.kind != Value::Kind::kMatrix) {
+    return 0;  // Scalars and strings are not counted, as in Prometheus.
   }
-  return n;
+  if (!per_step_) {
+    int64_t n = 0;
+    for (const StepSeries& s : v.vector) n += CountPresent(s);
+    for (const RangeSeries& s : v.matrix.series) {
+      n += static_cast<int64_t>(s.timestamps.size());
+    }
+    return n;
+  }
+  std::vector<int64_t> at(steps_.count, 0);
+  for (const StepSeries& s : v.vector) {
+    for (int i = 0; i < steps_.count; ++i)
+      at[i] += IsAbsent(s.values[i]) ? 0 : 1;
+  }
+  // A step's instant query holds each series' samples of its window (with
+  // the anchored / smoothed extensions).
+  const RangeValue& r = v.matrix;
+  for (const RangeSeries& s : r.series) {
+    const absl::Span<const int64_t> t = s.timestamps;
+    size_t lo = 0, hi = 0;
+    for (int i = 0; i < steps_.count; ++i) {
+      const int64_t ref = r.RefTime(steps_.At(i));
+      while (lo < t.size() && t[lo] <= ref - r.range_ms - r.extend_before_ms) {
+        ++lo;
+      }
+      hi = std::max(hi, lo);
+      while (hi < t.size() && t[hi] <= ref + r.extend_after_ms) ++hi;
+      at[i] += static_cast<int64_t>(hi - lo);
+    }
+  }
+  return *std::max_element(at.begin(), at.end());
 }
 
 // The bytes a value holds, as allocated: per-step slots, points, and a
@@ -388,7 +406,7 @@ absl::StatusOr<Value> Evaluator::Eval(const Expr& e, SeriesSink* sink) {
   ctx_.current_samples = held;
   ctx_.current_bytes = held_bytes;
   absl::Status held_ok =
-      ctx_.AddSamples(v->samples >= 0 ? v->samples : CountSamples(*v));
+      ctx_.AddSamples(v->samples >= 0 ? v->samples : HeldSamples(*v));
   if (held_ok.ok()) held_ok = ctx_.AddBytes(ValueBytes(*v));
   if (!held_ok.ok()) return WithErrorPosition(std::move(held_ok), e.pos);
   return v;
@@ -437,7 +455,7 @@ absl::StatusOr<Value> Evaluator::EvalNode(const Expr& e, SeriesSink* sink) {
           EvalVectorSelector(static_cast<const VectorSelector&>(e), false,
                              &samples));
       Value out = Value::Vector(std::move(v));
-      out.samples = samples;
+      if (!per_step_) out.samples = samples;
       return out;
     }
     case NodeKind::kMatrixSelector:
@@ -470,7 +488,7 @@ absl::StatusOr<Value> Evaluator::EvalStepInvariant(const Expr& e) {
     case Value::Kind::kVector:
       for (StepSeries& s : v.vector) s.values.assign(steps_.count, s.values[0]);
       // Every step holds the first one's samples, as Prometheus counts them.
-      if (v.samples >= 0) v.samples *= steps_.count;
+      if (v.samples >= 0 && !per_step_) v.samples *= steps_.count;
       break;
     case Value::Kind::kMatrix:
     case Value::Kind::kString:

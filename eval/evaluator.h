@@ -127,8 +127,9 @@ struct Value {
   std::vector<StepSeries> vector;
   RangeValue matrix;
   std::string string;
-  // The points held (for the sample limit), when the producer counted them;
-  // -1: Eval counts.
+  // The points held (for the sample limit; the most at one step if the
+  // evaluator counts per step), when the producer counted them; -1: Eval
+  // counts.
   int64_t samples = -1;
 
   static Value Scalar(std::vector<double> v) {
@@ -195,9 +196,10 @@ struct QueryContext {
   // Accounts `n` more bytes held; fails past max_bytes.
   absl::Status AddBytes(int64_t n);
   // Before evaluating over `count` steps: every series of a vector holds a
-  // slot per step, so more steps than max_samples (or than fit the byte
-  // limit) fail with the limit's error before anything is allocated.
-  absl::Status CheckSteps(int64_t count);
+  // slot per step, so more steps than max_samples (unless the limit is per
+  // step) or than fit the byte limit fail with the limit's error before
+  // anything is allocated.
+  absl::Status CheckSteps(int64_t count, bool per_step = false);
   absl::Status CheckCancelled() const;
 
   // How many chunks a loop over `n` independent series is split into for
@@ -218,7 +220,11 @@ absl::Status WithErrorPosition(absl::Status status, PositionRange pos);
 
 class Evaluator {
  public:
-  Evaluator(QueryContext& ctx, Steps steps) : ctx_(ctx), steps_(steps) {}
+  // With `per_step`, the sample limit applies to each step's samples on
+  // their own (QueryControl::sample_limit_per_step): producers that count
+  // their samples count the most at any one step.
+  Evaluator(QueryContext& ctx, Steps steps, bool per_step = false)
+      : ctx_(ctx), steps_(steps), per_step_(per_step) {}
 
   // With a sink, a range function may send its output series to it as it
   // makes them (returning none of them); the value's sample count still
@@ -226,6 +232,10 @@ class Evaluator {
   absl::StatusOr<Value> Eval(const Expr& e, SeriesSink* sink = nullptr);
 
   const Steps& steps() const { return steps_; }
+  bool per_step() const { return per_step_; }
+  // The samples `v` holds for the sample limit: all of them, or with
+  // per_step() the most at one step.
+  int64_t HeldSamples(const Value& v) const;
   QueryContext& ctx() { return ctx_; }
 
   // Evaluates `e` and requires an instant vector (scalars are not
@@ -261,6 +271,7 @@ class Evaluator {
 
   QueryContext& ctx_;
   Steps steps_;
+  bool per_step_;
 };
 
 // The offset in ms of a selector or subquery, evaluating a duration
@@ -304,9 +315,6 @@ absl::Status DropMetricNames(const QueryContext& ctx,
 
 absl::Status SameLabelsetError();
 
-// The samples a value holds: its points (scalars and strings are not
-// counted, as in Prometheus).
-int64_t CountSamples(const Value& v);
 // The steps of a series with a value.
 int64_t CountPresent(const StepSeries& s);
 

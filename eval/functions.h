@@ -30,7 +30,8 @@ struct FunctionCall {
   // `streamed` to the samples it sent.
   SeriesSink* sink = nullptr;
   int64_t streamed = -1;
-  // The samples of MapWindows' last result (MapWindowsValue).
+  // The samples of MapWindows' last result (MapWindowsValue). Both counts
+  // are the most at one step when the evaluator counts per step.
   int64_t mapped_samples = 0;
   // MapWindows has accounted for the largest window of its range argument
   // (the samples a function holds at once, QueryContext::AddSamples).
@@ -105,9 +106,12 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
   struct Chunk {
     std::vector<StepSeries> out;
     std::vector<const RangeSeries*> produced;
-    size_t widest = 0;    // The most samples in one window.
-    int64_t samples = 0;  // In `out`.
+    size_t widest = 0;        // The most samples in one window.
+    int64_t samples = 0;      // In `out`.
+    std::vector<int64_t> at;  // In `out` per step, if counted per step.
   };
+  const bool per_step = call.ev.per_step();
+  std::vector<int64_t> at(per_step ? steps.count : 0, 0);
   size_t widest = 0;
   std::vector<StepSeries> out;
   UniqueLabelsets unique;  // Of a streamed output without metric names.
@@ -120,6 +124,7 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
     ctx.ParallelFor(n, chunks, [&](size_t c, size_t from, size_t to) {
       F fn = f;
       Chunk& part = parts[c];
+      part.at.assign(at.size(), 0);
       for (size_t k = first + from; k < first + to; ++k) {
         const RangeSeries& s = range.series[k];
         if (k + 1 < first + to) {
@@ -167,6 +172,7 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
             o.values[i] = *v;
             any = true;
             ++part.samples;
+            if (per_step) ++part.at[i];
           }
         }
         if (!any) continue;
@@ -190,6 +196,7 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       } else {
         call.streamed += part.samples;
       }
+      for (size_t i = 0; i < at.size(); ++i) at[i] += part.at[i];
       if (produced != nullptr) {
         produced->insert(produced->end(), part.produced.begin(),
                          part.produced.end());
@@ -204,6 +211,10 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
         call.sink->Accept(std::move(o));
       }
     }
+  }
+  if (per_step) {
+    (call.sink == nullptr ? call.mapped_samples : call.streamed) =
+        *std::max_element(at.begin(), at.end());
   }
   if (!call.windows_accounted) {
     call.windows_accounted = true;

@@ -203,7 +203,8 @@ class GroupEvaluator::Impl {
     PROMEVAL_ASSIGN_OR_RETURN(
         QueryResult res,
         engine_.Evaluate(storage_, *rule.parsed, rule.expr, from, to, interval,
-                         /*instant=*/false));
+                         /*instant=*/false,
+                         QueryControl{.sample_limit_per_step = true}));
     if (res.type != ValueType::kMatrix) {
       // A scalar expression: a rule takes its value without labels.
       return absl::InvalidArgumentError(

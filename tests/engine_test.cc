@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "promeval/loaders.h"
+#include "promeval/parser.h"
 
 namespace promeval {
 namespace {
@@ -254,6 +255,67 @@ TEST_F(EngineTest, TooManySamples) {
   EXPECT_EQ(r.status().message(),
             "query processing would load too many samples into memory in query "
             "execution");
+}
+
+// With the limit per step, a range query counts at each step what that
+// step's instant query holds (more for subqueries, whose inner range is
+// counted whole), so it fails exactly when some step would on its own.
+TEST_F(EngineTest, PerStepSampleLimitCountsWhatEachStepHolds) {
+  std::unique_ptr<Engine> engine = MakeEngine();
+  const QueryControl per_step{.sample_limit_per_step = true};
+  struct Case {
+    const char* query;
+    bool exact;  // Subqueries count at least as much.
+  };
+  for (const Case& c : std::vector<Case>{
+           {"http_requests_total", true},
+           {"temperature", true},
+           {"http_requests_total @ 120", true},
+           {"rate(http_requests_total[3m])", true},
+           {"sum by (job) (rate(http_requests_total[3m]))", true},
+           {"http_requests_total * 2 + on (job, code) http_requests_total",
+            true},
+           {"max_over_time(temperature[3m:1m])", false},
+           {"count_over_time(http_requests_total[5m:1m])", false}}) {
+    ExprPtr expr = *ParseExpr(c.query);
+    int64_t most = 0;
+    for (int64_t t = 0; t <= 10 * kMinute; t += kMinute) {
+      absl::StatusOr<QueryResult> at =
+          engine->Evaluate(storage_, *expr, c.query, t, t, 1, true);
+      ASSERT_TRUE(at.ok()) << c.query << at.status();
+      most = std::max(most, at->stats.peak_samples);
+    }
+    absl::StatusOr<QueryResult> range = engine->Evaluate(
+        storage_, *expr, c.query, 0, 10 * kMinute, kMinute, false, per_step);
+    ASSERT_TRUE(range.ok()) << c.query << range.status();
+    EXPECT_GT(most, 0) << c.query;
+    if (c.exact) {
+      EXPECT_EQ(range->stats.peak_samples, most) << c.query;
+    } else {
+      EXPECT_GE(range->stats.peak_samples, most) << c.query;
+    }
+  }
+
+  // Each step selects 3 samples, all 11 steps 33.
+  EngineOptions options;
+  options.max_samples = 3;
+  std::unique_ptr<Engine> limited = MakeEngine(options);
+  ExprPtr expr = *ParseExpr("http_requests_total");
+  EXPECT_TRUE(limited
+                  ->Evaluate(storage_, *expr, "http_requests_total", 0,
+                             10 * kMinute, kMinute, false, per_step)
+                  .ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      limited
+          ->Evaluate(storage_, *expr, "http_requests_total", 0, 10 * kMinute,
+                     kMinute, false)
+          .status()));
+  options.max_samples = 2;
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      MakeEngine(options)
+          ->Evaluate(storage_, *expr, "http_requests_total", 0, 10 * kMinute,
+                     kMinute, false, per_step)
+          .status()));
 }
 
 TEST_F(EngineTest, StepInvariantSamplesCountAtEveryStep) {

@@ -222,8 +222,9 @@ TEST_F(RulesEvalTest, FailingEvaluationWritesNoStaleMarkers) {
 }
 
 // Over a range, a rule writes what evaluating it at each time writes:
-// samples, stale markers, ALERTS; a range query that goes over the sample
-// limit is split into shorter ones.
+// samples, stale markers, ALERTS. The sample limit applies to each step;
+// a range query that still goes over it (a subquery counts its whole inner
+// range) is split into shorter ones.
 TEST_F(RulesEvalTest, RangeEvaluationWritesWhatStepsWrite) {
   // 30 series x 61 steps: 1830 output samples; each step holds 30. Gone
   // from 41m to 50m: stale at 45m, when the (left-open) lookback window no
@@ -241,17 +242,26 @@ TEST_F(RulesEvalTest, RangeEvaluationWritesWhatStepsWrite) {
   g.rules.push_back(Recording("r", "m * 2"));
   g.rules.push_back(Alerting("A", "r > 60"));
   g.rules[1].for_ms = 2 * kMinute;
+  // Its inner range over all 61 steps holds 30 x 64 samples; one step's,
+  // 30 x 4.
+  g.rules.push_back(Recording("s", "max_over_time(m[3m:1m])"));
   MemStorage stepped;
   ASSERT_TRUE(LoadSeriesScript(script, "test", stepped).ok());
   Load(script);
   EXPECT_FALSE(
       engine->RangeQuery(storage_, "m * 2", 0, 60 * kMinute, kMinute).ok());
+  // The subquery rule's whole range goes over the limit even per step.
+  EXPECT_FALSE(engine
+                   ->Evaluate(storage_, *g.rules[2].parsed, g.rules[2].expr, 0,
+                              60 * kMinute, kMinute, false,
+                              QueryControl{.sample_limit_per_step = true})
+                   .ok());
 
   GroupEvaluator by_step(g, *engine, stepped);
   for (int64_t ts = 0; ts <= 60 * kMinute; ts += kMinute) by_step.Eval(ts);
   GroupEvaluator by_range(g, *engine, storage_);
   std::vector<size_t> firing;
-  for (size_t rule = 0; rule < 2; ++rule) {
+  for (size_t rule = 0; rule < 3; ++rule) {
     ASSERT_TRUE(by_range
                     .EvalRuleOverRange(rule, 0, 60 * kMinute, kMinute,
                                        [&](int64_t) {
@@ -266,12 +276,12 @@ TEST_F(RulesEvalTest, RangeEvaluationWritesWhatStepsWrite) {
   EXPECT_EQ(firing[10], 9u);  // 2 * (i + 10) > 60 for i = 21..29.
 
   const Matcher outputs = *Matcher::Create(MatchType::kRegexp, "__name__",
-                                           "r|ALERTS|ALERTS_FOR_STATE");
+                                           "r|s|ALERTS|ALERTS_FOR_STATE");
   const std::vector<std::string> want =
       testing::StoredSamples(stepped, {&outputs, 1});
   const std::vector<std::string> got =
       testing::StoredSamples(storage_, {&outputs, 1});
-  EXPECT_GT(want.size(), 1830u);
+  EXPECT_GT(want.size(), 2 * 1830u);
   EXPECT_EQ(got, want);
   EXPECT_THAT(Raw("r{i=\"3\"}"), ::testing::Contains("2700s=stale"));
 }

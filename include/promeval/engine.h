@@ -68,6 +68,12 @@ absl::Status EnableEngineFeature(absl::string_view flag,
 struct QueryControl {
   // Set to true (from any thread) to cancel the query.
   const std::atomic<bool>* cancelled = nullptr;
+  // For a range query: apply max_samples to each step on its own, as if
+  // the step were an instant query, instead of to all steps' samples
+  // together (rules evaluated over many times at once). A subquery still
+  // counts its whole inner range, so a step never counts less than its
+  // instant query would.
+  bool sample_limit_per_step = false;
 };
 
 // The byte range in the query of the subexpression whose evaluation failed,
