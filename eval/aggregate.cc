@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -90,26 +91,26 @@ Groups Group(const std::vector<StepSeries>& in, const AggregateExpr& a) {
 
 // Accumulates sum, avg, count, group, min, max, stddev and stdvar exactly
 // as Prometheus does (Kahan-Neumaier sums, incremental mean on overflow,
-// Welford variance).
+// Welford variance). 32 bytes: there is one per (group, step).
 struct Accumulator {
-  bool seen = false;
-  double value = 0;  // sum / min / max / mean
+  // sum / min / max; avg: the sum, or the mean once kept incrementally;
+  // stddev / stdvar: the mean.
+  double value = 0;
   double c = 0;      // Kahan compensation.
-  double count = 0;
-  double m2 = 0;  // Variance.
-  bool incremental = false;
-  double mean = 0;
+  double count = 0;  // The values added; 0: none yet.
+  // avg: 1 once the sum overflowed and the mean is kept incrementally;
+  // stddev / stdvar: the sum of squared deviations.
+  double aux = 0;
+
+  bool seen() const { return count > 0; }
 
   void Add(AggregateOp op, double f) {
-    if (!seen) {
-      seen = true;
+    if (count == 0) {
       count = 1;
       value = f;
-      c = 0;
-      mean = f;
-      m2 = (std::isnan(f) || std::isinf(f)) ? std::nan("") : 0;
-      if (op == AggregateOp::kStddev || op == AggregateOp::kStdvar) {
-        value = f;
+      if ((op == AggregateOp::kStddev || op == AggregateOp::kStdvar) &&
+          (std::isnan(f) || std::isinf(f))) {
+        aux = std::nan("");
       }
       return;
     }
@@ -119,7 +120,7 @@ struct Accumulator {
         KahanInc(f, value, c);
         break;
       case AggregateOp::kAvg:
-        if (!incremental) {
+        if (aux == 0) {
           double sum = value, comp = c;
           KahanInc(f, sum, comp);
           if (!std::isinf(sum)) {
@@ -128,15 +129,15 @@ struct Accumulator {
             break;
           }
           // The sum overflowed: continue with an incremental mean.
-          incremental = true;
-          mean = value / (count - 1);
+          aux = 1;
+          value /= (count - 1);
           c /= (count - 1);
         }
         {
           double q = (count - 1) / count;
-          double m = q * mean, comp = q * c;
+          double m = q * value, comp = q * c;
           KahanInc(f / count, m, comp);
-          mean = m;
+          value = m;
           c = comp;
         }
         break;
@@ -150,7 +151,7 @@ struct Accumulator {
       case AggregateOp::kStdvar: {
         double delta = f - value;
         value += delta / count;
-        m2 += delta * (f - value);
+        aux += delta * (f - value);
         break;
       }
       default:
@@ -163,16 +164,16 @@ struct Accumulator {
       case AggregateOp::kSum:
         return std::isinf(value) ? value : value + c;
       case AggregateOp::kAvg:
-        if (incremental) return mean + c;
+        if (aux != 0) return value + c;
         return value / count + c / count;
       case AggregateOp::kCount:
         return count;
       case AggregateOp::kGroup:
         return 1;
       case AggregateOp::kStdvar:
-        return m2 / count;
+        return aux / count;
       case AggregateOp::kStddev:
-        return std::sqrt(m2 / count);
+        return std::sqrt(aux / count);
       default:
         return value;
     }
@@ -183,35 +184,52 @@ struct Accumulator {
 // a time, in input order: one accumulator per (group, step), each series'
 // values added to its group's cells as it comes, as in Prometheus. A range
 // function streams its output series into it (SeriesSink), so they are
-// never all held at once.
+// never all held at once. A group keeps its first member's values as they
+// are until a second member comes (often none does: `sum by` every label),
+// then its accumulators are allocated at their final size.
 class Aggregation : public SeriesSink {
  public:
   Aggregation(const AggregateExpr& a, int steps)
       : a_(a), steps_(steps), grouper_(a) {}
 
   void Accept(StepSeries s) override {
-    const int g = grouper_.Of(s);
-    if (static_cast<size_t>(grouper_.size()) * steps_ > acc_.size()) {
-      acc_.resize(static_cast<size_t>(grouper_.size()) * steps_);
+    const size_t g = grouper_.Of(s);
+    if (g == groups_.size()) {
+      groups_.push_back(GroupCells{std::move(s.values), nullptr});
+      return;
     }
-    Accumulator* cells = &acc_[static_cast<size_t>(g) * steps_];
-    for (int i = 0; i < steps_; ++i) {
-      if (!IsAbsent(s.values[i])) cells[i].Add(a_.op, s.values[i]);
+    GroupCells& group = groups_[g];
+    if (group.cells == nullptr) {
+      group.cells = std::make_unique<Accumulator[]>(steps_);
+      Add(group.cells.get(), group.first);
+      std::vector<double>().swap(group.first);
     }
+    Add(group.cells.get(), s.values);
   }
 
   // The groups with a value at some step, in order of first appearance.
-  std::vector<StepSeries> Result() const {
+  std::vector<StepSeries> Result() && {
     std::vector<StepSeries> out;
-    for (int g = 0; g < grouper_.size(); ++g) {
-      const Accumulator* cells = &acc_[static_cast<size_t>(g) * steps_];
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      GroupCells& group = groups_[g];
       StepSeries o;
-      o.values.assign(steps_, Absent());
       bool any = false;
-      for (int i = 0; i < steps_; ++i) {
-        if (!cells[i].seen) continue;
-        o.values[i] = cells[i].Result(a_.op);
-        any = true;
+      if (group.cells == nullptr) {
+        o.values = std::move(group.first);
+        for (double& f : o.values) {
+          if (IsAbsent(f)) continue;
+          Accumulator one;
+          one.Add(a_.op, f);
+          f = one.Result(a_.op);
+          any = true;
+        }
+      } else {
+        o.values.assign(steps_, Absent());
+        for (int i = 0; i < steps_; ++i) {
+          if (!group.cells[i].seen()) continue;
+          o.values[i] = group.cells[i].Result(a_.op);
+          any = true;
+        }
       }
       if (!any) continue;
       o.labels = grouper_.labels(g);
@@ -222,10 +240,21 @@ class Aggregation : public SeriesSink {
   }
 
  private:
+  struct GroupCells {
+    std::vector<double> first;             // Until there is a second member.
+    std::unique_ptr<Accumulator[]> cells;  // From then on.
+  };
+
+  void Add(Accumulator* cells, const std::vector<double>& values) const {
+    for (int i = 0; i < steps_; ++i) {
+      if (!IsAbsent(values[i])) cells[i].Add(a_.op, values[i]);
+    }
+  }
+
   const AggregateExpr& a_;
   const int steps_;
   Grouper grouper_;
-  std::vector<Accumulator> acc_;
+  std::vector<GroupCells> groups_;
 };
 
 // Prometheus's vectorByValueHeap order: NaN first, then ascending.
@@ -416,7 +445,7 @@ absl::StatusOr<Value> Evaluator::EvalAggregate(const AggregateExpr& a) {
         return absl::InternalError("expected an instant vector");
       }
       for (StepSeries& s : v.vector) agg.Accept(std::move(s));
-      return Value::Vector(agg.Result());
+      return Value::Vector(std::move(agg).Result());
     }
   }
 
