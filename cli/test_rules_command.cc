@@ -70,6 +70,7 @@ CLI::App* RegisterTestRules(CLI::App& test, int& exit_code) {
     std::vector<std::string> features;
     std::string junit;
     bool ignore_unknown_fields = false;
+    int workers = 0;
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = test.add_subcommand(
@@ -84,12 +85,22 @@ CLI::App* RegisterTestRules(CLI::App& test, int& exit_code) {
                   "Also write the results as JUnit XML to this file.");
   cmd->add_flag("--ignore-unknown-fields", options->ignore_unknown_fields,
                 "Ignore unknown fields in test and rule files.");
+  cmd->add_option("--workers", options->workers,
+                  "Threads that evaluate each query (0: one per core, the "
+                  "default; 1: single-threaded). Results do not depend on "
+                  "it.");
   AddFeatureOption(*cmd, options->features);
   cmd->add_option("files", options->files, "The unit-test files.")->required();
   cmd->callback([options, &exit_code] {
     RuleTestOptions test_options;
     test_options.run = options->run;
     test_options.ignore_unknown_fields = options->ignore_unknown_fields;
+    if (options->workers < 0) {
+      std::cerr << "promeval test rules: --workers must not be negative\n";
+      exit_code = 2;
+      return;
+    }
+    test_options.engine.workers = options->workers;
     if (!ApplyFeatures("promeval test rules", options->features,
                        test_options.engine)) {
       exit_code = 2;

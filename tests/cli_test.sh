@@ -223,6 +223,9 @@ expect test-rules-fail 1 "Unit Testing:  $data/rules/failing.test.yml
         - {__name__=\"errors_total\", instance=\"a\"} 4
         + {__name__=\"errors_total\", instance=\"a\"} 3" -- test rules "$data/rules/failing.test.yml"
 
+expect test-rules-single-threaded 0 "Unit Testing:  $unit/alerts.test.yml
+  SUCCESS" -- test rules --workers 1 "$unit/alerts.test.yml"
+
 expect test-rules-example 0 "Unit Testing:  $data/../../examples/batchsql/rules.test.yml
   SUCCESS" -- test rules "$data/../../examples/batchsql/rules.test.yml"
 
