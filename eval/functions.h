@@ -133,20 +133,26 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
         }
         StepSeries o;
         o.values.assign(steps.count, Absent());
-        bool any = false;
+        double* values = o.values.data();
+        // Kept in registers: the loop writes only `values` and the window
+        // function's state.
+        int64_t samples = 0;
+        size_t widest = part.widest;
         size_t lo = 0, hi = 0, ext_lo = 0, ext_hi = 0;
+        const int64_t* t = s.timestamps.data();
+        const double* v = s.values.data();
         const size_t n = s.timestamps.size();
         const bool extended = range.extend_before_ms != 0;
-        for (int i = 0; i < steps.count; ++i) {
-          int64_t ts = steps.At(i);
-          int64_t ref = range.RefTime(ts);
-          int64_t start = ref - range.range_ms;
-          while (lo < n && s.timestamps[lo] <= start) ++lo;
+        int64_t ts = steps.start;
+        for (int i = 0; i < steps.count; ++i, ts += steps.interval) {
+          const int64_t ref = range.RefTime(ts);
+          const int64_t start = ref - range.range_ms;
+          while (lo < n && t[lo] <= start) ++lo;
           if (hi < lo) hi = lo;
-          while (hi < n && s.timestamps[hi] <= ref) ++hi;
-          part.widest = std::max(part.widest, hi - lo);
-          Window w{s.timestamps.subspan(lo, hi - lo),
-                   s.values.subspan(lo, hi - lo),
+          while (hi < n && t[hi] <= ref) ++hi;
+          widest = std::max(widest, hi - lo);
+          Window w{absl::Span<const int64_t>(t + lo, hi - lo),
+                   absl::Span<const double>(v + lo, hi - lo),
                    start,
                    ref,
                    ts,
@@ -155,27 +161,26 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
                    {},
                    {}};
           if (extended) {
-            while (ext_lo < n &&
-                   s.timestamps[ext_lo] <= start - range.extend_before_ms) {
+            while (ext_lo < n && t[ext_lo] <= start - range.extend_before_ms) {
               ++ext_lo;
             }
             if (ext_hi < ext_lo) ext_hi = ext_lo;
-            while (ext_hi < n &&
-                   s.timestamps[ext_hi] <= ref + range.extend_after_ms) {
+            while (ext_hi < n && t[ext_hi] <= ref + range.extend_after_ms) {
               ++ext_hi;
             }
-            w.ext_t = s.timestamps.subspan(ext_lo, ext_hi - ext_lo);
-            w.ext_v = s.values.subspan(ext_lo, ext_hi - ext_lo);
+            w.ext_t = absl::Span<const int64_t>(t + ext_lo, ext_hi - ext_lo);
+            w.ext_v = absl::Span<const double>(v + ext_lo, ext_hi - ext_lo);
           }
-          std::optional<double> v = fn(w);
-          if (v.has_value()) {
-            o.values[i] = *v;
-            any = true;
-            ++part.samples;
+          std::optional<double> r = fn(w);
+          if (r.has_value()) {
+            values[i] = *r;
+            ++samples;
             if (per_step) ++part.at[i];
           }
         }
-        if (!any) continue;
+        part.widest = widest;
+        part.samples += samples;
+        if (samples == 0) continue;
         part.produced.push_back(&s);
         o.labels = s.labels;
         o.drop_name = s.drop_name;

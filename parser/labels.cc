@@ -227,8 +227,10 @@ void Labels::Finish(std::vector<Label> labels) {
   labels.erase(std::remove_if(labels.begin(), labels.end(),
                               [](const Label& l) { return l.value.empty(); }),
                labels.end());
-  // The hash Prometheus computes: xxhash64 of the stringlabels encoding.
-  std::string encoded;
+  // The hash Prometheus computes: xxhash64 of the stringlabels encoding
+  // (built in a buffer each thread reuses).
+  thread_local std::string encoded;
+  encoded.clear();
   for (const Label& l : labels) {
     AppendSize(encoded, l.name.size());
     encoded += l.name;
@@ -268,7 +270,14 @@ Labels Labels::WithoutMetricName() const {
                    [](const Label& l) { return IsMetadataLabel(l.name); })) {
     return *this;
   }
-  return LabelsBuilder(*this).DropMetadata().Build();
+  std::vector<Label> kept;
+  kept.reserve(size());
+  for (const Label& l : list()) {
+    if (!IsMetadataLabel(l.name)) kept.push_back(l);
+  }
+  Labels out;
+  out.Finish(std::move(kept));
+  return out;
 }
 
 int CompareLabels(const Labels& a, const Labels& b) {
