@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -89,6 +90,30 @@ Groups Group(const std::vector<StepSeries>& in, const AggregateExpr& a) {
   return g;
 }
 
+// Calls fn(std::integral_constant<AggregateOp, op>()) for the accumulating
+// aggregation `op` (count and group as count), so that fn's loop is compiled
+// for that operation alone.
+template <typename Fn>
+void WithAccumulatingOp(AggregateOp op, Fn fn) {
+  using Op = AggregateOp;
+  switch (op) {
+    case Op::kSum:
+      return fn(std::integral_constant<Op, Op::kSum>());
+    case Op::kAvg:
+      return fn(std::integral_constant<Op, Op::kAvg>());
+    case Op::kMin:
+      return fn(std::integral_constant<Op, Op::kMin>());
+    case Op::kMax:
+      return fn(std::integral_constant<Op, Op::kMax>());
+    case Op::kStddev:
+      return fn(std::integral_constant<Op, Op::kStddev>());
+    case Op::kStdvar:
+      return fn(std::integral_constant<Op, Op::kStdvar>());
+    default:
+      return fn(std::integral_constant<Op, Op::kCount>());
+  }
+}
+
 // Accumulates sum, avg, count, group, min, max, stddev and stdvar exactly
 // as Prometheus does (Kahan-Neumaier sums, incremental mean on overflow,
 // Welford variance). 32 bytes: there is one per (group, step).
@@ -104,58 +129,49 @@ struct Accumulator {
 
   bool seen() const { return count > 0; }
 
-  void Add(AggregateOp op, double f) {
+  // Adds `f` for the aggregation `kOp` (see WithAccumulatingOp).
+  template <AggregateOp kOp>
+  void Add(double f) {
     if (count == 0) {
       count = 1;
       value = f;
-      if ((op == AggregateOp::kStddev || op == AggregateOp::kStdvar) &&
+      if ((kOp == AggregateOp::kStddev || kOp == AggregateOp::kStdvar) &&
           (std::isnan(f) || std::isinf(f))) {
         aux = std::nan("");
       }
       return;
     }
     count += 1;
-    switch (op) {
-      case AggregateOp::kSum:
-        KahanInc(f, value, c);
-        break;
-      case AggregateOp::kAvg:
-        if (aux == 0) {
-          double sum = value, comp = c;
-          KahanInc(f, sum, comp);
-          if (!std::isinf(sum)) {
-            value = sum;
-            c = comp;
-            break;
-          }
-          // The sum overflowed: continue with an incremental mean.
-          aux = 1;
-          value /= (count - 1);
-          c /= (count - 1);
-        }
-        {
-          double q = (count - 1) / count;
-          double m = q * value, comp = q * c;
-          KahanInc(f / count, m, comp);
-          value = m;
+    if constexpr (kOp == AggregateOp::kSum) {
+      KahanInc(f, value, c);
+    } else if constexpr (kOp == AggregateOp::kAvg) {
+      if (aux == 0) {
+        double sum = value, comp = c;
+        KahanInc(f, sum, comp);
+        if (!std::isinf(sum)) {
+          value = sum;
           c = comp;
+          return;
         }
-        break;
-      case AggregateOp::kMin:
-        if (value > f || std::isnan(value)) value = f;
-        break;
-      case AggregateOp::kMax:
-        if (value < f || std::isnan(value)) value = f;
-        break;
-      case AggregateOp::kStddev:
-      case AggregateOp::kStdvar: {
-        double delta = f - value;
-        value += delta / count;
-        aux += delta * (f - value);
-        break;
+        // The sum overflowed: continue with an incremental mean.
+        aux = 1;
+        value /= (count - 1);
+        c /= (count - 1);
       }
-      default:
-        break;
+      double q = (count - 1) / count;
+      double m = q * value, comp = q * c;
+      KahanInc(f / count, m, comp);
+      value = m;
+      c = comp;
+    } else if constexpr (kOp == AggregateOp::kMin) {
+      if (value > f || std::isnan(value)) value = f;
+    } else if constexpr (kOp == AggregateOp::kMax) {
+      if (value < f || std::isnan(value)) value = f;
+    } else if constexpr (kOp == AggregateOp::kStddev ||
+                         kOp == AggregateOp::kStdvar) {
+      double delta = f - value;
+      value += delta / count;
+      aux += delta * (f - value);
     }
   }
 
@@ -219,7 +235,8 @@ class Aggregation : public SeriesSink {
         for (double& f : o.values) {
           if (IsAbsent(f)) continue;
           Accumulator one;
-          one.Add(a_.op, f);
+          WithAccumulatingOp(a_.op,
+                             [&](auto op) { one.Add<decltype(op)::value>(f); });
           f = one.Result(a_.op);
           any = true;
         }
@@ -246,9 +263,11 @@ class Aggregation : public SeriesSink {
   };
 
   void Add(Accumulator* cells, const std::vector<double>& values) const {
-    for (int i = 0; i < steps_; ++i) {
-      if (!IsAbsent(values[i])) cells[i].Add(a_.op, values[i]);
-    }
+    WithAccumulatingOp(a_.op, [&](auto op) {
+      for (int i = 0; i < steps_; ++i) {
+        if (!IsAbsent(values[i])) cells[i].Add<decltype(op)::value>(values[i]);
+      }
+    });
   }
 
   const AggregateExpr& a_;

@@ -83,10 +83,12 @@ struct Window {
 enum class Parallel { kNo, kYes };
 
 // Applies `f` to each series' window at each step. `f` returns the value or
-// nullopt for no output. Series without any output are dropped (`produced`,
-// if given, receives the input series that had output). The metric name is
-// dropped unless `keep_name`. With Parallel::kYes, chunks of series run on
-// the engine's workers (QueryContext::ParallelFor); the result is the same.
+// nullopt for no output; if it has BeginSeries(values), that is called with
+// all samples the series' windows hold before its first window. Series without
+// any output are dropped (`produced`, if given, receives the input series that
+// had output). The metric name is dropped unless `keep_name`. With
+// Parallel::kYes, chunks of series run on the engine's workers
+// (QueryContext::ParallelFor); the result is the same.
 template <typename F>
 absl::StatusOr<std::vector<StepSeries>> MapWindows(
     FunctionCall& call, const RangeValue& range, bool keep_name,
@@ -143,6 +145,9 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
         const double* v = s.values.data();
         const size_t n = s.timestamps.size();
         const bool extended = range.extend_before_ms != 0;
+        if constexpr (requires { fn.BeginSeries(s.values); }) {
+          fn.BeginSeries(s.values);
+        }
         int64_t ts = steps.start;
         for (int i = 0; i < steps.count; ++i, ts += steps.interval) {
           const int64_t ref = range.RefTime(ts);

@@ -75,11 +75,16 @@ class ExtrapolatedRate {
         counter_(counter),
         rate_(rate) {}
 
+  // A counter without a reset in all its samples has none in any window.
+  void BeginSeries(absl::Span<const double> v) {
+    may_reset_ = counter_ && HasDecrease(v);
+  }
+
   Opt operator()(const Window& w) {
     const size_t n = w.v.size();
     if (n < 2) return std::nullopt;
     double result = w.v[n - 1] - w.v[0];
-    if (counter_ && HasDecrease(w.v)) {
+    if (may_reset_ && HasDecrease(w.v)) {
       double prev = w.v[0];
       for (size_t i = 1; i < n; ++i) {
         if (w.v[i] < prev) result += prev;
@@ -141,6 +146,7 @@ class ExtrapolatedRate {
 
   const double range_seconds_;
   const bool counter_, rate_;
+  bool may_reset_ = true;
   bool cached_ = false;
   int64_t to_start_ms_ = 0, to_end_ms_ = 0, sampled_ms_ = 0;
   size_t n_ = 0;
