@@ -180,7 +180,11 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           if (r.has_value()) {
             values[i] = *r;
             ++samples;
-            if (per_step) ++part.at[i];
+          }
+        }
+        if (per_step) {
+          for (int i = 0; i < steps.count; ++i) {
+            part.at[i] += IsAbsent(values[i]) ? 0 : 1;
           }
         }
         part.widest = widest;
