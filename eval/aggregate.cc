@@ -368,23 +368,32 @@ void SelectTopK(bool top, const std::vector<int>& members,
   std::vector<Heap<KLess>> heaps;
   heaps.reserve(steps);
   for (int i = 0; i < steps; ++i) heaps.emplace_back(KLess{&in, i, top});
+  // Per step, once its heap holds k series: the root's value, which most
+  // values only need to be compared with.
+  std::vector<char> full(steps, 0);
+  std::vector<double> root(steps, 0);
   for (int m : members) {
     const double* v = in[m].values.data();
     for (int i = 0; i < steps; ++i) {
       const double f = v[i];
-      if (ks[i] < 1 || IsAbsent(f)) continue;
-      std::vector<int>& items = heaps[i].items();
-      if (static_cast<int64_t>(items.size()) < ks[i]) {
-        heaps[i].Push(m);
-        continue;
-      }
-      const double root = in[items[0]].values[i];
-      const bool replace =
-          top ? (root < f || (std::isnan(root) && !std::isnan(f)))
-              : (root > f || (std::isnan(root) && !std::isnan(f)));
-      if (replace) {
+      if (IsAbsent(f)) continue;
+      if (full[i]) {
+        const double r = root[i];
+        const bool replace = top ? (r < f || (std::isnan(r) && !std::isnan(f)))
+                                 : (r > f || (std::isnan(r) && !std::isnan(f)));
+        if (!replace) continue;
+        std::vector<int>& items = heaps[i].items();
         items[0] = m;
         if (ks[i] > 1) heaps[i].Fix0();
+        root[i] = in[items[0]].values[i];
+        continue;
+      }
+      if (ks[i] < 1) continue;
+      std::vector<int>& items = heaps[i].items();
+      heaps[i].Push(m);
+      if (static_cast<int64_t>(items.size()) == ks[i]) {
+        full[i] = 1;
+        root[i] = in[items[0]].values[i];
       }
     }
   }
