@@ -26,15 +26,13 @@ namespace {
 // The output labels of a series' group.
 Labels GroupLabels(const Labels& labels, const AggregateExpr& a,
                    const std::string* extra_by_label) {
-  LabelsBuilder b(labels);
   if (a.without) {
-    b.Del(a.grouping).DropMetadata();
-  } else {
-    std::vector<std::string> keep = a.grouping;
-    if (extra_by_label != nullptr) keep.push_back(*extra_by_label);
-    b.Keep(keep);
+    return LabelsBuilder(labels).Del(a.grouping).DropMetadata().Build();
   }
-  return b.Build();
+  if (extra_by_label == nullptr) return labels.Keep(a.grouping);
+  std::vector<std::string> keep = a.grouping;
+  keep.push_back(*extra_by_label);
+  return labels.Keep(keep);
 }
 
 // Assigns series to groups in order of first appearance.

@@ -96,13 +96,8 @@ std::string Signature(const Labels& labels, const VectorMatching& m) {
 
 // Prometheus's Labels.MatchLabels: the labels a match group is made of.
 Labels MatchLabels(const Labels& labels, const VectorMatching& m) {
-  LabelsBuilder b(labels);
-  if (m.on) {
-    b.Keep(m.matching_labels);
-  } else {
-    b.Del(m.matching_labels).DropMetadata();
-  }
-  return b.Build();
+  if (m.on) return labels.Keep(m.matching_labels);
+  return LabelsBuilder(labels).Del(m.matching_labels).DropMetadata().Build();
 }
 
 // Prometheus's resultMetric.

@@ -280,6 +280,18 @@ Labels Labels::WithoutMetricName() const {
   return out;
 }
 
+Labels Labels::Keep(absl::Span<const std::string> names) const {
+  std::vector<Label> kept;
+  for (const Label& l : list()) {
+    if (std::find(names.begin(), names.end(), l.name) != names.end()) {
+      kept.push_back(l);
+    }
+  }
+  Labels out;
+  out.Finish(std::move(kept));
+  return out;
+}
+
 int CompareLabels(const Labels& a, const Labels& b) {
   size_t n = std::min(a.size(), b.size());
   for (size_t i = 0; i < n; ++i) {

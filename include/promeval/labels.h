@@ -63,6 +63,8 @@ class Labels {
 
   // Without __name__ (and the other metadata labels __type__, __unit__).
   Labels WithoutMetricName() const;
+  // Only the labels named in `names`.
+  Labels Keep(absl::Span<const std::string> names) const;
 
   friend bool operator==(const Labels& a, const Labels& b) {
     return a.hash_ == b.hash_ && (a.rep_ == b.rep_ || a.list() == b.list());
