@@ -32,19 +32,25 @@ int InstantValues(absl::Span<const int64_t> t, absl::Span<const double> v,
                   size_t j, int64_t ref, int64_t interval, int count,
                   int64_t lookback, double* out) {
   const size_t n = t.size();
+  const int64_t* tp = t.data();
+  const double* vp = v.data();
   int present = 0;
   for (int i = 0; i < count; ++i, ref += interval) {
-    while (j < n && t[j] <= ref) ++j;
+    while (j < n && tp[j] <= ref) ++j;
     double x = Absent();
-    if (j > 0 && t[j - 1] > ref - lookback && !IsStaleNaN(v[j - 1])) {
-      x = kPick == Pick::kTimestamp ? static_cast<double>(t[j - 1]) / 1000.0
-                                    : v[j - 1];
-      if (kPick == Pick::kSmoothed && t[j - 1] < ref && j < n &&
-          t[j] <= ref + lookback && !IsStaleNaN(v[j])) {
-        x += (v[j] - x) * static_cast<double>(ref - t[j - 1]) /
-             static_cast<double>(t[j] - t[j - 1]);
+    if (j > 0) {
+      const int64_t last_t = tp[j - 1];
+      const double last_v = vp[j - 1];
+      if (last_t > ref - lookback && !IsStaleNaN(last_v)) {
+        x = kPick == Pick::kTimestamp ? static_cast<double>(last_t) / 1000.0
+                                      : last_v;
+        if (kPick == Pick::kSmoothed && last_t < ref && j < n &&
+            tp[j] <= ref + lookback && !IsStaleNaN(vp[j])) {
+          x += (vp[j] - x) * static_cast<double>(ref - last_t) /
+               static_cast<double>(tp[j] - last_t);
+        }
+        ++present;
       }
-      ++present;
     }
     out[i] = x;
   }
