@@ -2,6 +2,7 @@
 #include "promeval/engine.h"
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
@@ -22,6 +23,46 @@ namespace {
 
 using eval::IsAbsent;
 using eval::QueryContext;
+
+// The points of a series with a value at every step, as a random-access
+// range: a vector constructed from it is filled in one pass, without first
+// being zeroed or growing.
+class DensePoints {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = FPoint;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const FPoint*;
+  using reference = FPoint;
+
+  DensePoints(const eval::Steps& steps, const double* values, int i)
+      : start_(steps.start),
+        interval_(steps.interval),
+        values_(values),
+        i_(i) {}
+  FPoint operator*() const {
+    return FPoint{start_ + i_ * interval_, values_[i_]};
+  }
+  DensePoints& operator++() {
+    ++i_;
+    return *this;
+  }
+  DensePoints& operator--() {
+    --i_;
+    return *this;
+  }
+  DensePoints& operator+=(difference_type n) {
+    i_ += n;
+    return *this;
+  }
+  difference_type operator-(const DensePoints& o) const { return i_ - o.i_; }
+  bool operator==(const DensePoints& o) const { return i_ == o.i_; }
+
+ private:
+  int64_t start_, interval_;
+  const double* values_;
+  int64_t i_;
+};
 using eval::StepSeries;
 using eval::Value;
 
@@ -271,10 +312,15 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
         for (StepSeries& s : value.vector) {
           Series out;
           out.labels = std::move(s.labels);
-          out.points.reserve(steps.count);
-          for (int i = 0; i < steps.count; ++i) {
-            if (!IsAbsent(s.values[i])) {
-              out.points.push_back(FPoint{steps.At(i), s.values[i]});
+          const double* v = s.values.data();
+          if (std::none_of(v, v + steps.count, IsAbsent)) {
+            out.points.assign(DensePoints(steps, v, 0),
+                              DensePoints(steps, v, steps.count));
+          } else {
+            out.points.reserve(steps.count);
+            for (int i = 0; i < steps.count; ++i) {
+              if (!IsAbsent(v[i]))
+                out.points.push_back(FPoint{steps.At(i), v[i]});
             }
           }
           if (!out.points.empty()) result.matrix.push_back(std::move(out));

@@ -64,8 +64,8 @@ const FunctionEntry* LookupImplementation(absl::string_view name);
 
 // The samples of one series' window at a step: (ref - range, ref].
 struct Window {
-  absl::Span<const int64_t> t;
-  absl::Span<const double> v;
+  SampleView<int64_t> t;
+  SampleView<double> v;
   int64_t range_start;  // Exclusive.
   int64_t range_end;    // Inclusive (the reference time).
   int64_t step_time;    // The evaluation time of the step.
@@ -73,8 +73,8 @@ struct Window {
   size_t begin;         // The index of t[0] among the series' samples.
   // With anchored / smoothed (RangeValue::extend_*): the samples of the
   // window widened by the extensions; otherwise empty.
-  absl::Span<const int64_t> ext_t;
-  absl::Span<const double> ext_v;
+  SampleView<int64_t> ext_t;
+  SampleView<double> ext_v;
 };
 
 // Whether a window function may run on several threads at once, each
@@ -156,8 +156,8 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           if (hi < lo) hi = lo;
           while (hi < n && t[hi] <= ref) ++hi;
           widest = std::max(widest, hi - lo);
-          Window w{absl::Span<const int64_t>(t + lo, hi - lo),
-                   absl::Span<const double>(v + lo, hi - lo),
+          Window w{SampleView<int64_t>(t + lo, hi - lo),
+                   SampleView<double>(v + lo, hi - lo),
                    start,
                    ref,
                    ts,
@@ -173,8 +173,8 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
             while (ext_hi < n && t[ext_hi] <= ref + range.extend_after_ms) {
               ++ext_hi;
             }
-            w.ext_t = absl::Span<const int64_t>(t + ext_lo, ext_hi - ext_lo);
-            w.ext_v = absl::Span<const double>(v + ext_lo, ext_hi - ext_lo);
+            w.ext_t = SampleView<int64_t>(t + ext_lo, ext_hi - ext_lo);
+            w.ext_v = SampleView<double>(v + ext_lo, ext_hi - ext_lo);
           }
           std::optional<double> r = fn(w);
           if (r.has_value()) {

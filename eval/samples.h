@@ -10,6 +10,40 @@
 
 namespace promeval::eval {
 
+// A view of contiguous samples, converting to and from absl::Span. Unlike
+// absl::Span its operator[] does not check the bounds: Debian builds Abseil
+// hardened, which checks every Span index, and the window functions index
+// these views in their innermost loops.
+template <typename T>
+class SampleView {
+ public:
+  SampleView() = default;
+  SampleView(const T* data, size_t size) : data_(data), size_(size) {}
+  SampleView(absl::Span<const T> s)  // NOLINT: implicit, as a Span.
+      : data_(s.data()), size_(s.size()) {}
+  operator absl::Span<const T>() const {  // NOLINT
+    return absl::Span<const T>(data_, size_);
+  }
+
+  const T* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const T* begin() const { return data_; }
+  const T* end() const { return data_ + size_; }
+  // REQUIRES: i < size() (or !empty()).
+  const T& operator[](size_t i) const { return data_[i]; }
+  const T& front() const { return data_[0]; }
+  const T& back() const { return data_[size_ - 1]; }
+  // REQUIRES: pos <= size().
+  SampleView subspan(size_t pos) const {
+    return SampleView(data_ + pos, size_ - pos);
+  }
+
+ private:
+  const T* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 // std::upper_bound(t, x): the index of the first timestamp after `x`.
 // Scraped samples are nearly evenly spaced, so the search starts where `x`
 // would be if they were exactly so and widens from there: a few adjacent

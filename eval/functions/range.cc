@@ -58,7 +58,7 @@ double GoDurationSeconds(int64_t ms) {
 
 // Whether some value is below its predecessor (a counter reset). A
 // branch-free scan the compiler vectorizes: resets are rare.
-bool HasDecrease(absl::Span<const double> v) {
+bool HasDecrease(SampleView<double> v) {
   bool any = false;
   for (size_t i = 1; i < v.size(); ++i) any |= v[i] < v[i - 1];
   return any;
@@ -76,31 +76,33 @@ class ExtrapolatedRate {
         rate_(rate) {}
 
   // A counter without a reset in all its samples has none in any window.
-  void BeginSeries(absl::Span<const double> v) {
+  void BeginSeries(SampleView<double> v) {
     may_reset_ = counter_ && HasDecrease(v);
   }
 
   Opt operator()(const Window& w) {
     const size_t n = w.v.size();
     if (n < 2) return std::nullopt;
-    double result = w.v[n - 1] - w.v[0];
+    const SampleView<double> v = w.v;
+    const SampleView<int64_t> t = w.t;
+    double result = v[n - 1] - v[0];
     if (may_reset_ && HasDecrease(w.v)) {
-      double prev = w.v[0];
+      double prev = v[0];
       for (size_t i = 1; i < n; ++i) {
-        if (w.v[i] < prev) result += prev;
-        prev = w.v[i];
+        if (v[i] < prev) result += prev;
+        prev = v[i];
       }
     }
-    const int64_t to_start_ms = w.t[0] - w.range_start;
-    const int64_t to_end_ms = w.range_end - w.t[n - 1];
-    const int64_t sampled_ms = w.t[n - 1] - w.t[0];
+    const int64_t to_start_ms = t[0] - w.range_start;
+    const int64_t to_end_ms = w.range_end - t[n - 1];
+    const int64_t sampled_ms = t[n - 1] - t[0];
     if (!cached_ || to_start_ms != to_start_ms_ || to_end_ms != to_end_ms_ ||
         sampled_ms != sampled_ms_ || n != n_) {
       Shape(to_start_ms, to_end_ms, sampled_ms, n);
     }
-    if (counter_ && result > 0 && w.v[0] >= 0 && MayHitZero(w.v[0], result)) {
+    if (counter_ && result > 0 && v[0] >= 0 && MayHitZero(v[0], result)) {
       // Extrapolating to the start would take the counter below zero.
-      double duration_to_zero = sampled_ * (w.v[0] / result);
+      double duration_to_zero = sampled_ * (v[0] / result);
       if (duration_to_zero < duration_to_start_) {
         return result * Factor(duration_to_zero);
       }
@@ -162,8 +164,8 @@ class ExtrapolatedRate {
 // extrapolation.
 Opt ExtendedRate(const Window& w, int64_t range_ms, bool smoothed, bool counter,
                  bool rate) {
-  absl::Span<const int64_t> t = w.ext_t;
-  absl::Span<const double> v = w.ext_v;
+  SampleView<int64_t> t = w.ext_t;
+  SampleView<double> v = w.ext_v;
   if (t.empty()) return std::nullopt;
   const int64_t start = w.range_start, end = w.range_end;
   size_t last = t.size() - 1;
@@ -210,7 +212,7 @@ Opt ExtendedRate(const Window& w, int64_t range_ms, bool smoothed, bool counter,
 // The samples changes() and resets() read with anchored: from the last
 // sample at or before the window start (within the lookback delta) to the
 // end; nothing when no sample is inside the window.
-absl::Span<const double> AnchoredSamples(const Window& w) {
+SampleView<double> AnchoredSamples(const Window& w) {
   size_t after =
       std::upper_bound(w.ext_t.begin(), w.ext_t.end(), w.range_start) -
       w.ext_t.begin();
@@ -287,7 +289,7 @@ std::pair<double, double> LinearRegression(const Window& w,
 }
 
 // Mean with Kahan summation, switching to an incremental mean on overflow.
-double AverageOf(absl::Span<const double> v) {
+double AverageOf(SampleView<double> v) {
   double sum = v[0], c = 0, mean = 0, count = 1;
   bool incremental = false;
   for (size_t i = 1; i < v.size(); ++i) {
@@ -314,7 +316,7 @@ double AverageOf(absl::Span<const double> v) {
   return sum / count + c / count;
 }
 
-double VarianceOf(absl::Span<const double> v) {
+double VarianceOf(SampleView<double> v) {
   double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
   for (double f : v) {
     count++;
@@ -392,7 +394,7 @@ absl::StatusOr<Value> PredictLinear(FunctionCall& c) {
 absl::StatusOr<Value> Changes(FunctionCall& c) {
   const bool anchored = IsExtended(c.range(0));
   return OverTime(c, false, Parallel::kYes, [anchored](const Window& w) -> Opt {
-    absl::Span<const double> v = anchored ? AnchoredSamples(w) : w.v;
+    SampleView<double> v = anchored ? AnchoredSamples(w) : w.v;
     if (v.empty()) return std::nullopt;
     double changes = 0;
     for (size_t i = 1; i < v.size(); ++i) {
@@ -406,7 +408,7 @@ absl::StatusOr<Value> Changes(FunctionCall& c) {
 absl::StatusOr<Value> Resets(FunctionCall& c) {
   const bool anchored = IsExtended(c.range(0));
   return OverTime(c, false, Parallel::kYes, [anchored](const Window& w) -> Opt {
-    absl::Span<const double> v = anchored ? AnchoredSamples(w) : w.v;
+    SampleView<double> v = anchored ? AnchoredSamples(w) : w.v;
     if (v.empty()) return std::nullopt;
     double resets = 0;
     for (size_t i = 1; i < v.size(); ++i) {
