@@ -290,30 +290,32 @@ std::pair<double, double> LinearRegression(const Window& w,
 
 // Mean with Kahan summation, switching to an incremental mean on overflow.
 double AverageOf(SampleView<double> v) {
-  double sum = v[0], c = 0, mean = 0, count = 1;
-  bool incremental = false;
-  for (size_t i = 1; i < v.size(); ++i) {
-    count = static_cast<double>(i + 1);
-    if (!incremental) {
-      double new_sum = sum, new_c = c;
-      KahanInc(v[i], new_sum, new_c);
-      if (!std::isinf(new_sum)) {
-        sum = new_sum;
-        c = new_c;
-        continue;
-      }
-      incremental = true;
-      mean = sum / (count - 1);
-      c /= (count - 1);
-    }
+  const size_t n = v.size();
+  double sum = v[0], c = 0;
+  size_t i = 1;
+  for (; i < n; ++i) {
+    double new_sum = sum, new_c = c;
+    KahanInc(v[i], new_sum, new_c);
+    if (std::isinf(new_sum)) break;
+    sum = new_sum;
+    c = new_c;
+  }
+  if (i == n) {
+    const double count = static_cast<double>(n);
+    return sum / count + c / count;
+  }
+  // The sum overflowed at v[i]: an incremental mean from there.
+  double mean = sum / static_cast<double>(i);
+  c /= static_cast<double>(i);
+  for (; i < n; ++i) {
+    const double count = static_cast<double>(i + 1);
     double q = (count - 1) / count;
     double m = q * mean, cc = q * c;
     KahanInc(v[i] / count, m, cc);
     mean = m;
     c = cc;
   }
-  if (incremental) return mean + c;
-  return sum / count + c / count;
+  return mean + c;
 }
 
 double VarianceOf(SampleView<double> v) {
