@@ -12,6 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const promeval::ScriptOptions options = [] {
     promeval::ScriptOptions o;
     o.engine.timeout = absl::Seconds(1);
+    // No thread pool per script (the eval fuzzer covers parallel paths).
+    o.engine.workers = 1;
     return o;
   }();
   absl::string_view content(reinterpret_cast<const char*>(data), size);
