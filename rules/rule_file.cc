@@ -1,5 +1,5 @@
 // Rule file loading and validation: Prometheus's model/rulefmt (Parse,
-// RuleGroups.Validate, Rule.Validate) over yaml-cpp.
+// RuleGroups.Validate, Rule.Validate) over libyaml (rules/yaml.h).
 //
 // Prometheus decodes a rule file twice with go-yaml v3: strictly into data
 // structs (unknown fields are errors unless ignored) and loosely into yaml.Node
@@ -42,8 +42,6 @@
 #include "promeval/text.h"
 #include "rules/template.h"
 #include "rules/yaml.h"
-#include "yaml-cpp/depthguard.h"
-#include "yaml-cpp/yaml.h"
 
 namespace promeval {
 namespace {
@@ -82,68 +80,6 @@ std::string FormatError(absl::string_view path, const FileError& e) {
   if (e.alt.line > 0) out += FormatPosition(e.alt);
   out += e.text;
   return out;
-}
-
-// The checks of libyaml's reader, which go-yaml runs over the whole input
-// before any parsing: valid UTF-8 and no control characters. yaml-cpp would
-// silently accept (or drop) such bytes.
-std::optional<FileError> CheckCharacters(absl::string_view s) {
-  int line = 1;
-  int column = 1;
-  size_t i = 0;
-  auto error = [&](absl::string_view text) {
-    return FileError{{line, column}, {}, absl::StrCat("yaml: ", text)};
-  };
-  if (absl::StartsWith(s, "\xFF\xFE") || absl::StartsWith(s, "\xFE\xFF")) {
-    return error("UTF-16 input is not supported");
-  }
-  if (absl::StartsWith(s, "\xEF\xBB\xBF")) i = 3;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t width;
-    char32_t cp;
-    if (c < 0x80) {
-      width = 1;
-      cp = c;
-    } else if ((c & 0xE0) == 0xC0) {
-      width = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      width = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      width = 4;
-      cp = c & 0x07;
-    } else {
-      return error("invalid leading UTF-8 octet");
-    }
-    if (i + width > s.size()) return error("incomplete UTF-8 octet sequence");
-    for (size_t k = 1; k < width; ++k) {
-      unsigned char t = static_cast<unsigned char>(s[i + k]);
-      if ((t & 0xC0) != 0x80) return error("invalid trailing UTF-8 octet");
-      cp = (cp << 6) | (t & 0x3F);
-    }
-    if ((width == 2 && cp < 0x80) || (width == 3 && cp < 0x800) ||
-        (width == 4 && cp < 0x10000)) {
-      return error("invalid length of a UTF-8 sequence");
-    }
-    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-      return error("invalid Unicode character");
-    }
-    bool printable =
-        cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) ||
-        cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
-        (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-    if (!printable) return error("control characters are not allowed");
-    if (cp == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-    i += width;
-  }
-  return std::nullopt;
 }
 
 // UTF-8 validity as Go's utf8.ValidString (model.LabelValue.IsValid).
@@ -269,8 +205,8 @@ struct GroupNode {
 
 // A mapping entry after merge keys are applied.
 struct Entry {
-  YAML::Node key;
-  YAML::Node value;
+  const yaml::Value* key;
+  const yaml::Value* value;
   std::string name;
 };
 
@@ -280,31 +216,14 @@ class Decoder {
  public:
   Decoder(absl::string_view content, const RuleLoadOptions& options,
           std::vector<FileError>& errors)
-      : content_(content), options_(options), errors_(errors) {
+      : options_(options), errors_(errors) {
     // Without aliases every node costs at least a byte of input. Aliases may
     // repeat a subtree (yaml.v3 allows moderate aliasing); this budget lets
     // ordinary reuse through but stops alias bombs.
     budget_ = 4 * 1024 * 1024 + 8 * static_cast<int64_t>(content.size());
-    size_t start = 0;
-    line_starts_.push_back(0);
-    while ((start = content.find('\n', start)) != absl::string_view::npos) {
-      line_starts_.push_back(++start);
-    }
-    // Columns count characters: with non-ASCII input, the number of UTF-8
-    // continuation bytes before each offset.
-    if (std::any_of(content.begin(), content.end(),
-                    [](char c) { return (c & 0x80) != 0; })) {
-      continuation_before_.resize(content.size() + 1);
-      uint32_t n = 0;
-      for (size_t i = 0; i < content.size(); ++i) {
-        continuation_before_[i] = n;
-        if ((static_cast<unsigned char>(content[i]) & 0xC0) == 0x80) ++n;
-      }
-      continuation_before_[content.size()] = n;
-    }
   }
 
-  std::vector<GroupNode> DecodeRoot(const YAML::Node& root) {
+  std::vector<GroupNode> DecodeRoot(const yaml::Value& root) {
     std::vector<GroupNode> groups;
     if (!Spend(root) || root.IsNull()) return groups;
     if (!root.IsMap()) {
@@ -315,7 +234,7 @@ class Decoder {
     if (!Entries(root, entries, 0)) return groups;
     for (const Entry& e : entries) {
       if (e.name == "groups") {
-        DecodeGroups(e.value, groups);
+        DecodeGroups(*e.value, groups);
       } else {
         UnknownField(e, kRuleGroupsType);
       }
@@ -323,43 +242,7 @@ class Decoder {
     return groups;
   }
 
-  FilePosition Pos(const YAML::Node& n) const {
-    YAML::Mark mark = n.Mark();
-    if (mark.line < 0 || mark.column < 0) return {};
-    size_t offset = content_.size();
-    if (static_cast<size_t>(mark.line) < line_starts_.size()) {
-      offset = std::min(content_.size(), line_starts_[mark.line] + mark.column);
-    }
-    if (n.IsNull() && (n.Tag().empty() || n.Tag() == "?")) {
-      // yaml-cpp marks an empty (implicit) null where the next token starts;
-      // go-yaml where the value would be: right after the `-` or `:` before
-      // it. (An explicit `~` or `null` starts at the mark itself.)
-      bool implicit = offset >= content_.size() ||
-                      (content_[offset] != '~' && content_[offset] != 'n' &&
-                       content_[offset] != 'N');
-      if (implicit) {
-        while (offset > 0 && absl::ascii_isspace(static_cast<unsigned char>(
-                                 content_[offset - 1]))) {
-          --offset;
-        }
-      }
-    }
-    return PositionOf(offset);
-  }
-
-  // The 1-based line and column (in characters, as go-yaml counts; yaml-cpp
-  // counts bytes) of byte `offset`.
-  FilePosition PositionOf(size_t offset) const {
-    size_t line =
-        std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) -
-        line_starts_.begin();
-    size_t start = line_starts_[line - 1];
-    size_t column = offset - start + 1;
-    if (!continuation_before_.empty()) {
-      column -= continuation_before_[offset] - continuation_before_[start];
-    }
-    return {static_cast<int>(line), static_cast<int>(column)};
-  }
+  static FilePosition Pos(const yaml::Value& n) { return n.pos(); }
 
  private:
   void Error(FilePosition pos, std::string text) {
@@ -368,10 +251,10 @@ class Decoder {
 
   // Charges a visit of `n`. False once the budget is exhausted (the error is
   // reported once and decoding stops).
-  bool Spend(const YAML::Node& n) {
+  bool Spend(const yaml::Value& n) {
     if (exhausted_) return false;
     budget_ -= 1;
-    if (n.IsScalar()) budget_ -= static_cast<int64_t>(n.Scalar().size());
+    if (n.IsScalar()) budget_ -= static_cast<int64_t>(n.scalar().size());
     if (budget_ < 0) {
       exhausted_ = true;
       Error(Pos(n), "yaml: document contains excessive aliasing");
@@ -381,8 +264,8 @@ class Decoder {
   }
 
   // yaml.v3's short tag of a node: "!!str", "!!int", "!!seq", ...
-  static std::string ShortTag(const YAML::Node& n) {
-    const std::string& tag = n.Tag();
+  static std::string ShortTag(const yaml::Value& n) {
+    const std::string& tag = n.tag();
     constexpr absl::string_view kPrefix = "tag:yaml.org,2002:";
     if (absl::StartsWith(tag, kPrefix)) {
       return absl::StrCat("!!", absl::string_view(tag).substr(kPrefix.size()));
@@ -392,7 +275,7 @@ class Decoder {
     if (n.IsMap()) return "!!map";
     if (tag == "!") return "!!str";
     if (tag != "?" && !tag.empty()) return tag;
-    const std::string& v = n.Scalar();
+    const std::string& v = n.scalar();
     if (v == "true" || v == "True" || v == "TRUE" || v == "false" ||
         v == "False" || v == "FALSE") {
       return "!!bool";
@@ -406,11 +289,11 @@ class Decoder {
   }
 
   // yaml.v3's "cannot unmarshal !!str `abc` into int".
-  void TypeError(const YAML::Node& n, absl::string_view into) {
+  void TypeError(const yaml::Value& n, absl::string_view into) {
     std::string tag = ShortTag(n);
     std::string value;
     if (tag != "!!seq" && tag != "!!map") {
-      std::string v = n.IsScalar() ? n.Scalar() : "";
+      std::string v = n.IsScalar() ? n.scalar() : "";
       if (v.size() > 10) v = absl::StrCat(v.substr(0, 7), "...");
       value = absl::StrCat(" `", v, "`");
     }
@@ -420,74 +303,75 @@ class Decoder {
 
   void UnknownField(const Entry& e, absl::string_view type) {
     if (options_.ignore_unknown_fields) return;
-    Error(Pos(e.key),
+    Error(Pos(*e.key),
           absl::StrCat("field ", e.name, " not found in type ", type));
   }
 
-  static bool IsMergeKey(const YAML::Node& key) {
-    return key.IsScalar() && key.Scalar() == "<<" &&
-           (key.Tag() == "?" || key.Tag() == "tag:yaml.org,2002:merge");
+  static bool IsMergeKey(const yaml::Value& key) {
+    return key.IsScalar() && key.scalar() == "<<" &&
+           (key.tag() == "?" || key.tag() == "tag:yaml.org,2002:merge");
   }
 
   // The entries of mapping `n` in file order, the entries of merged mappings
   // (`<<`) after them unless set explicitly; a later merged mapping overrides
   // an earlier one, as in yaml.v3. Duplicate keys are errors and make the
   // whole mapping fail, as in yaml.v3.
-  bool Entries(const YAML::Node& n, std::vector<Entry>& out, int depth) {
+  bool Entries(const yaml::Value& n, std::vector<Entry>& out, int depth) {
     std::vector<Entry> own;
-    std::vector<YAML::Node> merges;
+    std::vector<const yaml::Value*> merges;
     absl::flat_hash_map<std::string, int> first_line;
     bool ok = true;
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      if (!Spend(it->first)) return false;
-      if (IsMergeKey(it->first)) {
-        merges.push_back(it->second);
+    for (size_t i = 0; i < n.pairs(); ++i) {
+      const yaml::Value& key = n.key(i);
+      if (!Spend(key)) return false;
+      if (IsMergeKey(key)) {
+        merges.push_back(&n.value(i));
         continue;
       }
       std::string name;
-      if (it->first.IsScalar()) {
-        name = it->first.Scalar();
-      } else if (!it->first.IsNull()) {
-        TypeError(it->first, kStringType);
+      if (key.IsScalar()) {
+        name = key.scalar();
+      } else if (!key.IsNull()) {
+        TypeError(key, kStringType);
         ok = false;
         continue;
       }
-      auto [pos, inserted] = first_line.try_emplace(name, Pos(it->first).line);
+      auto [pos, inserted] = first_line.try_emplace(name, Pos(key).line);
       if (!inserted) {
-        Error(Pos(it->first),
+        Error(Pos(key),
               absl::StrFormat("mapping key %s already defined at line %d",
                               GoQuote(name), pos->second));
         ok = false;
         continue;
       }
-      own.push_back(Entry{it->first, it->second, std::move(name)});
+      own.push_back(Entry{&key, &n.value(i), std::move(name)});
     }
     if (!ok) return false;
     std::vector<Entry> merged;
-    for (const YAML::Node& m : merges) {
+    for (const yaml::Value* m : merges) {
       if (depth >= kMaxMergeDepth) {
-        Error(Pos(m), "yaml: merge keys nested too deeply");
+        Error(Pos(*m), "yaml: merge keys nested too deeply");
         return false;
       }
-      std::vector<YAML::Node> sources;
-      if (m.IsMap()) {
+      std::vector<const yaml::Value*> sources;
+      if (m->IsMap()) {
         sources.push_back(m);
-      } else if (m.IsSequence()) {
-        for (const YAML::Node& item : m) sources.push_back(item);
+      } else if (m->IsSequence()) {
+        sources = m->items();
       }
-      if (sources.empty() && !m.IsSequence()) {
-        Error(Pos(m),
+      if (sources.empty() && !m->IsSequence()) {
+        Error(Pos(*m),
               "map merge requires map or sequence of maps as the value");
         return false;
       }
-      for (const YAML::Node& source : sources) {
-        if (!source.IsMap()) {
-          Error(Pos(source),
+      for (const yaml::Value* source : sources) {
+        if (!source->IsMap()) {
+          Error(Pos(*source),
                 "map merge requires map or sequence of maps as the value");
           return false;
         }
         std::vector<Entry> entries;
-        if (!Entries(source, entries, depth + 1)) return false;
+        if (!Entries(*source, entries, depth + 1)) return false;
         for (Entry& e : entries) {
           if (first_line.contains(e.name)) continue;
           auto same =
@@ -507,7 +391,7 @@ class Decoder {
   }
 
   // A scalar into a Go string: its text whatever its type; null is "".
-  bool String(const YAML::Node& n, std::string& out) {
+  bool String(const yaml::Value& n, std::string& out) {
     if (!Spend(n)) return false;
     if (n.IsNull()) {
       out.clear();
@@ -517,12 +401,12 @@ class Decoder {
       TypeError(n, kStringType);
       return false;
     }
-    out = n.Scalar();
+    out = n.scalar();
     return true;
   }
 
   // A model.Duration. Null leaves `out` unset.
-  bool Duration(const YAML::Node& n, std::optional<int64_t>& out) {
+  bool Duration(const yaml::Value& n, std::optional<int64_t>& out) {
     if (n.IsNull()) {
       out.reset();
       return Spend(n);
@@ -538,7 +422,7 @@ class Decoder {
     return true;
   }
 
-  bool Duration(const YAML::Node& n, int64_t& out) {
+  bool Duration(const yaml::Value& n, int64_t& out) {
     std::optional<int64_t> d;
     if (!Duration(n, d)) return false;
     out = d.value_or(0);
@@ -546,7 +430,7 @@ class Decoder {
   }
 
   // A Go int: yaml.v3 accepts ints and truncates floats.
-  bool Int(const YAML::Node& n, int& out) {
+  bool Int(const yaml::Value& n, int& out) {
     if (!Spend(n)) return false;
     if (n.IsNull()) {
       out = 0;
@@ -554,7 +438,7 @@ class Decoder {
     }
     std::string tag = ShortTag(n);
     if (n.IsScalar() && (tag == "!!int" || tag == "!!float")) {
-      std::string plain = absl::StrReplaceAll(n.Scalar(), {{"_", ""}});
+      std::string plain = absl::StrReplaceAll(n.scalar(), {{"_", ""}});
       int64_t i = 0;
       bool overflow = false;
       double f = 0;
@@ -577,7 +461,7 @@ class Decoder {
   }
 
   // A map[string]string, in file order.
-  void StringMap(const YAML::Node& n, std::vector<PairNode>& out) {
+  void StringMap(const yaml::Value& n, std::vector<PairNode>& out) {
     if (!Spend(n) || n.IsNull()) return;
     if (!n.IsMap()) {
       TypeError(n, kStringMapType);
@@ -588,19 +472,20 @@ class Decoder {
     for (const Entry& e : entries) {
       PairNode pair;
       pair.name = e.name;
-      pair.name_pos = Pos(e.key);
-      pair.value_pos = Pos(e.value);
-      if (String(e.value, pair.value)) out.push_back(std::move(pair));
+      pair.name_pos = Pos(*e.key);
+      pair.value_pos = Pos(*e.value);
+      if (String(*e.value, pair.value)) out.push_back(std::move(pair));
     }
   }
 
-  void DecodeGroups(const YAML::Node& n, std::vector<GroupNode>& groups) {
+  void DecodeGroups(const yaml::Value& n, std::vector<GroupNode>& groups) {
     if (!Spend(n) || n.IsNull()) return;
     if (!n.IsSequence()) {
       TypeError(n, kRuleGroupListType);
       return;
     }
-    for (const YAML::Node& item : n) {
+    for (const yaml::Value* p : n.items()) {
+      const yaml::Value& item = *p;
       GroupNode group;
       group.pos = Pos(item);
       if (!Spend(item)) return;
@@ -614,17 +499,17 @@ class Decoder {
       if (!Entries(item, entries, 0)) continue;
       for (const Entry& e : entries) {
         if (e.name == "name") {
-          String(e.value, group.name);
+          String(*e.value, group.name);
         } else if (e.name == "interval") {
-          Duration(e.value, group.interval_ms);
+          Duration(*e.value, group.interval_ms);
         } else if (e.name == "query_offset") {
-          Duration(e.value, group.query_offset_ms);
+          Duration(*e.value, group.query_offset_ms);
         } else if (e.name == "limit") {
-          Int(e.value, group.limit);
+          Int(*e.value, group.limit);
         } else if (e.name == "labels") {
-          StringMap(e.value, group.labels);
+          StringMap(*e.value, group.labels);
         } else if (e.name == "rules") {
-          DecodeRules(e.value, group.rules);
+          DecodeRules(*e.value, group.rules);
         } else {
           UnknownField(e, kRuleGroupType);
         }
@@ -633,13 +518,14 @@ class Decoder {
     }
   }
 
-  void DecodeRules(const YAML::Node& n, std::vector<RuleNode>& rules) {
+  void DecodeRules(const yaml::Value& n, std::vector<RuleNode>& rules) {
     if (!Spend(n) || n.IsNull()) return;
     if (!n.IsSequence()) {
       TypeError(n, kRuleListType);
       return;
     }
-    for (const YAML::Node& item : n) {
+    for (const yaml::Value* p : n.items()) {
+      const yaml::Value& item = *p;
       RuleNode rule;
       rule.pos = Pos(item);
       if (!Spend(item)) return;
@@ -652,24 +538,24 @@ class Decoder {
       std::vector<Entry> entries;
       if (!Entries(item, entries, 0)) continue;
       for (const Entry& e : entries) {
-        FilePosition value_pos = Pos(e.value);
+        FilePosition value_pos = Pos(*e.value);
         if (e.name == "record") {
           rule.record_pos = value_pos;
-          String(e.value, rule.record);
+          String(*e.value, rule.record);
         } else if (e.name == "alert") {
           rule.alert_pos = value_pos;
-          String(e.value, rule.alert);
+          String(*e.value, rule.alert);
         } else if (e.name == "expr") {
           rule.expr_pos = value_pos;
-          String(e.value, rule.expr);
+          String(*e.value, rule.expr);
         } else if (e.name == "for") {
-          Duration(e.value, rule.for_ms);
+          Duration(*e.value, rule.for_ms);
         } else if (e.name == "keep_firing_for") {
-          Duration(e.value, rule.keep_firing_for_ms);
+          Duration(*e.value, rule.keep_firing_for_ms);
         } else if (e.name == "labels") {
-          StringMap(e.value, rule.labels);
+          StringMap(*e.value, rule.labels);
         } else if (e.name == "annotations") {
-          StringMap(e.value, rule.annotations);
+          StringMap(*e.value, rule.annotations);
         } else {
           UnknownField(e, kRuleType);
         }
@@ -678,11 +564,8 @@ class Decoder {
     }
   }
 
-  absl::string_view content_;
   const RuleLoadOptions& options_;
   std::vector<FileError>& errors_;
-  std::vector<size_t> line_starts_;
-  std::vector<uint32_t> continuation_before_;
   int64_t budget_ = 0;
   bool exhausted_ = false;
 };
@@ -825,34 +708,15 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view content,
                                        const RuleLoadOptions& options) {
   std::vector<FileError> errors;
   std::vector<GroupNode> groups;
-  if (std::optional<FileError> e = CheckCharacters(content)) {
-    errors.push_back(*std::move(e));
+  // Only the first document counts, as with go-yaml's Decode and Unmarshal:
+  // later documents are not even parsed.
+  yaml::SyntaxError syntax;
+  absl::StatusOr<yaml::Tree> tree = yaml::Tree::Parse(content, &syntax);
+  if (!tree.ok()) {
+    errors.push_back(FileError{syntax.pos, {}, std::move(syntax.message)});
   } else {
-    try {
-      // Only the first document counts, as with go-yaml's Decode and
-      // Unmarshal: later documents are not even parsed.
-      YAML::Node root = YAML::Load(std::string(content));
-      if (auto quote = yaml::UnterminatedQuote(root, content)) {
-        errors.push_back(FileError{
-            {quote->first, quote->second},
-            {},
-            "yaml: found unexpected end of stream in a quoted scalar"});
-      } else {
-        Decoder decoder(content, options, errors);
-        groups = decoder.DecodeRoot(root);
-      }
-    } catch (const YAML::DeepRecursion& e) {
-      errors.push_back(
-          FileError{{e.mark.line + 1, e.mark.column + 1},
-                    {},
-                    absl::StrCat("yaml: exceeded max depth of ", e.depth())});
-    } catch (const YAML::Exception& e) {
-      errors.push_back(FileError{{e.mark.line + 1, e.mark.column + 1},
-                                 {},
-                                 absl::StrCat("yaml: ", e.msg)});
-    } catch (const std::exception& e) {
-      errors.push_back(FileError{{}, {}, absl::StrCat("yaml: ", e.what())});
-    }
+    Decoder decoder(content, options, errors);
+    groups = decoder.DecodeRoot(tree->root());
   }
 
   RuleFile file;

@@ -1,25 +1,144 @@
 #include "rules/yaml.h"
 
+#include <yaml.h>
+
+#include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
-#include "yaml-cpp/yaml.h"
 
 namespace promeval::yaml {
 namespace {
 
-constexpr int kMaxDepth = 1000;
+// go-yaml's limits of nesting (max_flow_level and max_indents).
+constexpr int kMaxDepth = 10000;
+// What a rule unit-test document may expand to through aliases.
 constexpr int64_t kMaxNodes = 10 * 1000 * 1000;
 
-// A node's identity for walks: its position and kind (a mapping and its
-// first key start at the same place).
-uint64_t NodeKey(const YAML::Node& n, const YAML::Mark& m) {
-  return static_cast<uint64_t>(m.pos) * 8 + n.Type();
+constexpr absl::string_view kNullTag = "tag:yaml.org,2002:null";
+
+// The checks of libyaml's reader, which go-yaml runs over the whole input
+// before parsing: valid UTF-8 and no control characters; with the position
+// of the first offending character.
+std::optional<SyntaxError> CheckCharacters(absl::string_view s) {
+  int line = 1;
+  int column = 1;
+  size_t i = 0;
+  auto error = [&](absl::string_view text) {
+    return SyntaxError{{line, column}, absl::StrCat("yaml: ", text)};
+  };
+  if (absl::StartsWith(s, "\xFF\xFE") || absl::StartsWith(s, "\xFE\xFF")) {
+    return error("UTF-16 input is not supported");
+  }
+  if (absl::StartsWith(s, "\xEF\xBB\xBF")) i = 3;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t width;
+    char32_t cp;
+    if (c < 0x80) {
+      width = 1;
+      cp = c;
+    } else if ((c & 0xE0) == 0xC0) {
+      width = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      width = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      width = 4;
+      cp = c & 0x07;
+    } else {
+      return error("invalid leading UTF-8 octet");
+    }
+    if (i + width > s.size()) return error("incomplete UTF-8 octet sequence");
+    for (size_t k = 1; k < width; ++k) {
+      unsigned char t = static_cast<unsigned char>(s[i + k]);
+      if ((t & 0xC0) != 0x80) return error("invalid trailing UTF-8 octet");
+      cp = (cp << 6) | (t & 0x3F);
+    }
+    if ((width == 2 && cp < 0x80) || (width == 3 && cp < 0x800) ||
+        (width == 4 && cp < 0x10000)) {
+      return error("invalid length of a UTF-8 sequence");
+    }
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return error("invalid Unicode character");
+    }
+    bool printable =
+        cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) ||
+        cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
+        (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+    if (!printable) return error("control characters are not allowed");
+    if (cp == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += width;
+  }
+  return std::nullopt;
 }
+
+FilePosition PositionOf(const yaml_mark_t& m) {
+  return {static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
+}
+
+std::string Text(const yaml_char_t* s) {
+  return s == nullptr ? std::string() : reinterpret_cast<const char*>(s);
+}
+
+// Owns a libyaml parser or event for the scope.
+class Parser {
+ public:
+  explicit Parser(absl::string_view content) {
+    ok_ = yaml_parser_initialize(&parser_) != 0;
+    if (ok_) {
+      yaml_parser_set_input_string(
+          &parser_, reinterpret_cast<const unsigned char*>(content.data()),
+          content.size());
+    }
+  }
+  ~Parser() {
+    if (ok_) yaml_parser_delete(&parser_);
+  }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  bool ok() const { return ok_; }
+  yaml_parser_t* get() { return &parser_; }
+
+ private:
+  yaml_parser_t parser_;
+  bool ok_;
+};
+
+class Event {
+ public:
+  Event() = default;
+  ~Event() {
+    if (filled_) yaml_event_delete(&event_);
+  }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  // The next event, or false on a syntax error.
+  bool Next(yaml_parser_t* parser) {
+    filled_ = yaml_parser_parse(parser, &event_) != 0;
+    return filled_;
+  }
+  const yaml_event_t& operator*() const { return event_; }
+  const yaml_event_t* operator->() const { return &event_; }
+
+ private:
+  yaml_event_t event_;
+  bool filled_ = false;
+};
 
 // go-yaml v3's limit on aliasing: the share of decoded nodes that come
 // through aliases may be 99% up to 400,000 nodes, falling to 10% at
@@ -30,108 +149,153 @@ double AllowedAliasRatio(int64_t nodes) {
   return 0.99 - 0.89 * (static_cast<double>(nodes - 400000) / 3600000);
 }
 
-// A walk of the tree in which aliases (shared nodes in yaml-cpp) count at
-// every use.
-struct Walk {
+// Whether decoding the whole tree stays within the limits: at most
+// kMaxNodes nodes with aliases counted at every use, and not go-yaml's
+// "excessive aliasing" (a small document expanding into millions of nodes).
+absl::Status CheckLimits(const Value& root) {
   int64_t nodes = 0;
   int64_t aliased = 0;  // Visits of a node seen before: through an alias.
-  absl::flat_hash_set<uint64_t> seen;  // Position and kind of each node.
-};
-
-// Whether the tree stays within the limits: depth, size, and go-yaml's
-// "excessive aliasing" (a small document expanding into millions of nodes).
-absl::Status CheckLimits(const YAML::Node& n, int depth, Walk& w) {
-  if (depth > kMaxDepth || ++w.nodes > kMaxNodes) {
-    return absl::InvalidArgumentError(
-        "the YAML document is too deeply nested or too large");
-  }
-  const YAML::Mark m = n.Mark();
-  if (!m.is_null() && !w.seen.insert(NodeKey(n, m)).second &&
-      ++w.aliased > 100 && w.nodes > 1000 &&
-      static_cast<double>(w.aliased) / static_cast<double>(w.nodes) >
-          AllowedAliasRatio(w.nodes)) {
-    return absl::InvalidArgumentError(
-        "the YAML document contains excessive aliasing");
-  }
-  if (n.IsSequence() || n.IsMap()) {
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      if (n.IsMap()) {
-        PROMEVAL_RETURN_IF_ERROR(CheckLimits(it->first, depth + 1, w));
-        PROMEVAL_RETURN_IF_ERROR(CheckLimits(it->second, depth + 1, w));
-      } else {
-        PROMEVAL_RETURN_IF_ERROR(CheckLimits(*it, depth + 1, w));
-      }
+  absl::flat_hash_set<const Value*> seen;
+  std::vector<const Value*> stack = {&root};
+  while (!stack.empty()) {
+    const Value* v = stack.back();
+    stack.pop_back();
+    if (++nodes > kMaxNodes) {
+      return absl::InvalidArgumentError("the YAML document is too large");
     }
+    if (!seen.insert(v).second && ++aliased > 100 && nodes > 1000 &&
+        static_cast<double>(aliased) / static_cast<double>(nodes) >
+            AllowedAliasRatio(nodes)) {
+      return absl::InvalidArgumentError(
+          "the YAML document contains excessive aliasing");
+    }
+    stack.insert(stack.end(), v->items().rbegin(), v->items().rend());
   }
   return absl::OkStatus();
 }
 
-// The start mark of the quoted scalar that starts last in the tree; only it
-// can run to the end of the input. Each node is visited once, however many
-// aliases lead to it.
-void LastQuotedScalar(const YAML::Node& n, int depth,
-                      absl::flat_hash_set<uint64_t>& seen,
-                      absl::string_view content, YAML::Mark& last) {
-  if (depth > kMaxDepth) return;
-  const YAML::Mark m = n.Mark();
-  if (!m.is_null() && !seen.insert(NodeKey(n, m)).second) return;
-  if (n.IsScalar()) {
-    if (!m.is_null() && m.pos >= 0 &&
-        static_cast<size_t>(m.pos) < content.size() &&
-        (content[m.pos] == '"' || content[m.pos] == '\'') &&
-        (last.is_null() || m.pos > last.pos)) {
-      last = m;
-    }
-    return;
-  }
-  if (n.IsSequence() || n.IsMap()) {
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      if (n.IsMap()) {
-        LastQuotedScalar(it->first, depth + 1, seen, content, last);
-        LastQuotedScalar(it->second, depth + 1, seen, content, last);
-      } else {
-        LastQuotedScalar(*it, depth + 1, seen, content, last);
-      }
-    }
-  }
-}
-
 }  // namespace
 
-std::optional<std::pair<int, int>> UnterminatedQuote(
-    const YAML::Node& root, absl::string_view content) {
-  YAML::Mark last = YAML::Mark::null_mark();
-  absl::flat_hash_set<uint64_t> seen;
-  LastQuotedScalar(root, 0, seen, content, last);
-  if (last.is_null()) return std::nullopt;
-  const char quote = content[last.pos];
-  for (size_t i = last.pos + 1; i < content.size(); ++i) {
-    if (quote == '"' && content[i] == '\\') {
-      ++i;
-    } else if (content[i] == quote) {
-      // In single quotes, '' is an escaped quote.
-      if (quote == '\'' && i + 1 < content.size() && content[i + 1] == '\'') {
-        ++i;
-      } else {
-        return std::nullopt;
-      }
-    }
-  }
-  return std::make_pair(last.line + 1, last.column + 1);
+bool Value::IsNull() const {
+  if (tag_ == kNullTag) return true;
+  return kind_ == Kind::kScalar && plain_ && tag_ == "?" &&
+         (scalar_.empty() || scalar_ == "~" || scalar_ == "null" ||
+          scalar_ == "Null" || scalar_ == "NULL");
 }
 
-Node::Node(std::shared_ptr<const YAML::Node> node,
+absl::StatusOr<Tree> Tree::Parse(absl::string_view content,
+                                 SyntaxError* error) {
+  auto fail = [&](FilePosition pos, std::string message) {
+    absl::Status status = absl::InvalidArgumentError(message);
+    if (error != nullptr) *error = SyntaxError{pos, std::move(message)};
+    return status;
+  };
+  if (std::optional<SyntaxError> e = CheckCharacters(content)) {
+    return fail(e->pos, std::move(e->message));
+  }
+  Parser parser(content);
+  if (!parser.ok()) return fail({}, "yaml: out of memory");
+  Tree tree;
+  std::vector<Value*> open;  // The collections being read, outermost first.
+  absl::flat_hash_map<std::string, const Value*> anchors;
+  absl::flat_hash_set<const Value*> unfinished;  // Started, not yet ended.
+  auto add = [&](Value::Kind kind, const yaml_event_t& e,
+                 const yaml_char_t* anchor, const yaml_char_t* tag) -> Value& {
+    Value& v = tree.values_->emplace_back();
+    v.kind_ = kind;
+    v.pos_ = PositionOf(e.start_mark);
+    if (tag != nullptr) v.tag_ = Text(tag);
+    if (anchor != nullptr) anchors[Text(anchor)] = &v;
+    if (open.empty()) {
+      if (tree.root_ == nullptr) tree.root_ = &v;
+    } else {
+      open.back()->children_.push_back(&v);
+    }
+    return v;
+  };
+  for (bool done = false; !done;) {
+    Event event;
+    if (!event.Next(parser.get())) {
+      const yaml_parser_t* p = parser.get();
+      // go-yaml names the context's place when there is one (e.g. where
+      // an unclosed quote opens), else the problem's.
+      const yaml_mark_t& mark =
+          p->context != nullptr ? p->context_mark : p->problem_mark;
+      return fail(PositionOf(mark),
+                  absl::StrCat("yaml: ", p->problem != nullptr
+                                             ? p->problem
+                                             : "unknown problem parsing YAML "
+                                               "content"));
+    }
+    const yaml_event_t& e = *event;
+    switch (e.type) {
+      case YAML_SCALAR_EVENT: {
+        Value& v = add(Value::Kind::kScalar, e, e.data.scalar.anchor,
+                       e.data.scalar.tag);
+        v.plain_ = e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        if (e.data.scalar.tag == nullptr && !v.plain_) v.tag_ = "!";
+        v.scalar_.assign(reinterpret_cast<const char*>(e.data.scalar.value),
+                         e.data.scalar.length);
+        break;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+      case YAML_MAPPING_START_EVENT: {
+        if (static_cast<int>(open.size()) >= kMaxDepth) {
+          return fail(PositionOf(e.start_mark),
+                      absl::StrCat("yaml: exceeded max depth of ", kMaxDepth));
+        }
+        const bool seq = e.type == YAML_SEQUENCE_START_EVENT;
+        Value& v = add(
+            seq ? Value::Kind::kSequence : Value::Kind::kMapping, e,
+            seq ? e.data.sequence_start.anchor : e.data.mapping_start.anchor,
+            seq ? e.data.sequence_start.tag : e.data.mapping_start.tag);
+        open.push_back(&v);
+        unfinished.insert(&v);
+        break;
+      }
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        unfinished.erase(open.back());
+        open.pop_back();
+        break;
+      case YAML_ALIAS_EVENT: {
+        const std::string name = Text(e.data.alias.anchor);
+        auto it = anchors.find(name);
+        if (it == anchors.end()) {
+          return fail(
+              PositionOf(e.start_mark),
+              absl::StrCat("yaml: unknown anchor '", name, "' referenced"));
+        }
+        if (unfinished.contains(it->second)) {
+          return fail(
+              PositionOf(e.start_mark),
+              absl::StrCat("yaml: anchor '", name, "' value contains itself"));
+        }
+        if (open.empty()) {
+          if (tree.root_ == nullptr) tree.root_ = it->second;
+        } else {
+          open.back()->children_.push_back(it->second);
+        }
+        break;
+      }
+      case YAML_DOCUMENT_END_EVENT:
+      case YAML_STREAM_END_EVENT:
+        done = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (tree.root_ == nullptr) tree.root_ = &tree.values_->emplace_back();
+  return tree;
+}
+
+Node::Node(std::shared_ptr<const Tree> tree, const Value* value,
            std::shared_ptr<const std::string> path)
-    : node_(std::move(node)), path_(std::move(path)) {}
-
-bool Node::IsNull() const { return !node_->IsDefined() || node_->IsNull(); }
-
-int Node::line() const { return node_->Mark().line + 1; }
-
-int Node::column() const { return node_->Mark().column + 1; }
+    : tree_(std::move(tree)), value_(value), path_(std::move(path)) {}
 
 absl::Status Node::Error(absl::string_view message) const {
-  if (node_->Mark().is_null()) {
+  if (line() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(*path_, ": ", message));
   }
   return absl::InvalidArgumentError(
@@ -140,11 +304,11 @@ absl::Status Node::Error(absl::string_view message) const {
 
 absl::StatusOr<std::string> Node::Scalar() const {
   if (IsNull()) return std::string();
-  if (!node_->IsScalar()) {
-    return Error(node_->IsSequence() ? "expected a scalar, got a sequence"
-                                     : "expected a scalar, got a mapping");
+  if (!value_->IsScalar()) {
+    return Error(value_->IsSequence() ? "expected a scalar, got a sequence"
+                                      : "expected a scalar, got a mapping");
   }
-  return node_->Scalar();
+  return value_->scalar();
 }
 
 absl::StatusOr<bool> Node::Bool() const {
@@ -160,21 +324,19 @@ absl::StatusOr<bool> Node::Bool() const {
 absl::StatusOr<std::vector<Node>> Node::Items() const {
   std::vector<Node> out;
   if (IsNull()) return out;
-  if (!node_->IsSequence()) return Error("expected a sequence");
-  for (auto it = node_->begin(); it != node_->end(); ++it) {
-    out.emplace_back(std::make_shared<const YAML::Node>(*it), path_);
-  }
+  if (!value_->IsSequence()) return Error("expected a sequence");
+  for (const Value* item : value_->items()) out.push_back(Child(item));
   return out;
 }
 
 absl::StatusOr<std::vector<Entry>> Node::Entries() const {
   std::vector<Entry> out;
   if (IsNull()) return out;
-  if (!node_->IsMap()) return Error("expected a mapping");
-  for (auto it = node_->begin(); it != node_->end(); ++it) {
-    Node key(std::make_shared<const YAML::Node>(it->first), path_);
-    if (!it->first.IsScalar()) return key.Error("expected a scalar key");
-    std::string k = it->first.Scalar();
+  if (!value_->IsMap()) return Error("expected a mapping");
+  for (size_t i = 0; i < value_->pairs(); ++i) {
+    Node key = Child(&value_->key(i));
+    if (!value_->key(i).IsScalar()) return key.Error("expected a scalar key");
+    std::string k = value_->key(i).scalar();
     for (const Entry& e : out) {
       if (e.key == k) {
         return key.Error(absl::StrCat("mapping key ", GoQuote(k),
@@ -183,8 +345,7 @@ absl::StatusOr<std::vector<Entry>> Node::Entries() const {
       }
     }
     out.push_back(
-        Entry{std::move(k), std::move(key),
-              Node(std::make_shared<const YAML::Node>(it->second), path_)});
+        Entry{std::move(k), std::move(key), Child(&value_->value(i))});
   }
   return out;
 }
@@ -209,28 +370,23 @@ absl::StatusOr<std::vector<Entry>> Node::Fields(
 
 absl::StatusOr<Document> Document::Parse(absl::string_view content,
                                          absl::string_view path) {
-  auto path_ptr = std::make_shared<const std::string>(path);
-  try {
-    YAML::Node root = YAML::Load(std::string(content));
-    Walk walk;
-    if (absl::Status s = CheckLimits(root, 0, walk); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
-    }
-    if (auto quote = UnterminatedQuote(root, content)) {
+  SyntaxError error;
+  absl::StatusOr<Tree> tree = Tree::Parse(content, &error);
+  if (!tree.ok()) {
+    if (error.pos.line == 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", quote->first, ":", quote->second,
-                       ": found unexpected end of stream in a quoted scalar"));
-    }
-    return Document(Node(std::make_shared<const YAML::Node>(root), path_ptr));
-  } catch (const YAML::Exception& e) {
-    if (e.mark.is_null()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.msg));
+          absl::StrCat(path, ": ", error.message));
     }
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
+        path, ":", error.pos.line, ":", error.pos.column, ": ", error.message));
   }
+  if (absl::Status s = CheckLimits(tree->root()); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
+  }
+  auto shared = std::make_shared<const Tree>(*std::move(tree));
+  const Value* root = &shared->root();
+  return Document(
+      Node(std::move(shared), root, std::make_shared<const std::string>(path)));
 }
 
 }  // namespace promeval::yaml
