@@ -38,6 +38,39 @@ int64_t SecondsToMs(double seconds) {
   return GoFloatToInt64(std::round(seconds * 1e9)) / 1000000;
 }
 
+// Children by position, without RTTI. The builder only sees trees that
+// parsed without an error, so a rule's children are exactly what its
+// grammar rule says; the generated accessors find them with a dynamic_cast
+// per child (whose type_info comparisons are strcmp calls), which was most
+// of the builder's time.
+antlr4::ParserRuleContext* RuleAt(antlr4::ParserRuleContext* ctx, size_t i) {
+  return static_cast<antlr4::ParserRuleContext*>(ctx->children[i]);
+}
+
+antlr4::Token* TokenAt(antlr4::ParserRuleContext* ctx, size_t i) {
+  return static_cast<antlr4::tree::TerminalNode*>(ctx->children[i])
+      ->getSymbol();
+}
+
+// The items of `( item (, item)* ,? )` (callArguments, groupingLabels,
+// labelMatchers): the children at odd positions before the closing
+// bracket; `trailing_comma` gets the comma after the last one, if any.
+template <typename T>
+std::vector<T*> ListItems(antlr4::ParserRuleContext* ctx,
+                          antlr4::Token** trailing_comma = nullptr) {
+  const size_t inner = ctx->children.size() - 2;
+  std::vector<T*> items;
+  items.reserve((inner + 1) / 2);
+  for (size_t i = 1; i <= inner; i += 2) {
+    items.push_back(static_cast<T*>(RuleAt(ctx, i)));
+  }
+  if (trailing_comma != nullptr) {
+    *trailing_comma =
+        inner >= 2 && inner % 2 == 0 ? TokenAt(ctx, inner) : nullptr;
+  }
+  return items;
+}
+
 // The token of a rule made of a single keyword or operator.
 antlr4::Token* OnlyToken(antlr4::ParserRuleContext* ctx) {
   return ctx->getStart();
@@ -283,10 +316,11 @@ class Builder : public antlr::PromQLBaseVisitor {
 
   std::vector<std::string> GroupingLabels(P::GroupingLabelsContext* ctx) {
     std::vector<std::string> labels;
-    for (P::GroupingLabelContext* label : ctx->groupingLabel()) {
+    for (P::GroupingLabelContext* label :
+         ListItems<P::GroupingLabelContext>(ctx)) {
       std::string name;
-      if (label->STRING() != nullptr) {
-        name = UnquoteToken(label->STRING()->getSymbol());
+      if (label->getStart()->getType() == P::STRING) {
+        name = UnquoteToken(label->getStart());
       } else {
         name = TokenText(label->getStart());
       }
@@ -324,25 +358,29 @@ class Builder : public antlr::PromQLBaseVisitor {
 
   // Arguments of a call or aggregation; reports a trailing comma.
   std::vector<ExprPtr> Arguments(P::CallArgumentsContext* ctx) {
+    antlr4::Token* trailing = nullptr;
     std::vector<ExprPtr> args;
-    for (P::ExprContext* e : ctx->expr()) args.push_back(Build(e));
-    std::vector<antlr4::tree::TerminalNode*> commas = ctx->COMMA();
-    if (!commas.empty() && commas.size() == args.size()) {
-      Error(NodeRange(commas.back()),
+    for (P::ExprContext* e : ListItems<P::ExprContext>(ctx, &trailing)) {
+      args.push_back(Build(e));
+    }
+    if (trailing != nullptr) {
+      Error(TokenRange(trailing),
             "trailing commas not allowed in function call args");
     }
     return args;
   }
 
   ExprPtr CallNode(P::CallExprContext* ctx) {
-    antlr4::Token* name_token = ctx->functionName()->getStart();
+    // functionName callArguments
+    antlr4::Token* name_token = RuleAt(ctx, 0)->getStart();
     std::string name = TokenText(name_token);
     // start(), end(), step() and range() are keywords, so any case.
     if (name_token->getType() != P::IDENTIFIER) {
       name = absl::AsciiStrToLower(name);
     }
     PositionRange pos = CtxRange(ctx);
-    std::vector<ExprPtr> args = Arguments(ctx->callArguments());
+    std::vector<ExprPtr> args =
+        Arguments(static_cast<P::CallArgumentsContext*>(RuleAt(ctx, 1)));
     const FunctionSignature* fn = LookupFunction(name);
     if (fn == nullptr) {
       Error(TokenRange(name_token),
@@ -392,13 +430,23 @@ class Builder : public antlr::PromQLBaseVisitor {
   }
 
   ExprPtr Aggregate(P::AggregateExprContext* ctx) {
-    AggregateOp op = AggregateOpFor(OnlyToken(ctx->aggregateOp())->getType());
+    // aggregateOp (groupingModifier callArguments |
+    //              callArguments groupingModifier?)
+    AggregateOp op = AggregateOpFor(RuleAt(ctx, 0)->getStart()->getType());
     auto agg = std::make_unique<AggregateExpr>(op, CtxRange(ctx));
-    if (auto* mod = ctx->groupingModifier()) {
-      agg->without = mod->WITHOUT() != nullptr;
-      agg->grouping = GroupingLabels(mod->groupingLabels());
+    P::CallArgumentsContext* arguments = nullptr;
+    for (size_t i = 1; i < ctx->children.size(); ++i) {
+      antlr4::ParserRuleContext* part = RuleAt(ctx, i);
+      if (part->getRuleIndex() == P::RuleCallArguments) {
+        arguments = static_cast<P::CallArgumentsContext*>(part);
+        continue;
+      }
+      // groupingModifier: (BY | WITHOUT) groupingLabels
+      agg->without = TokenAt(part, 0)->getType() == P::WITHOUT;
+      agg->grouping = GroupingLabels(
+          static_cast<P::GroupingLabelsContext*>(RuleAt(part, 1)));
     }
-    std::vector<ExprPtr> args = Arguments(ctx->callArguments());
+    std::vector<ExprPtr> args = Arguments(arguments);
     if (args.empty()) {
       Error(agg->pos, "no arguments for aggregate expression provided");
       return agg;
@@ -430,31 +478,34 @@ class Builder : public antlr::PromQLBaseVisitor {
   // Selectors.
 
   ExprPtr Selector(P::VectorSelectorContext* ctx) {
+    // metricIdentifier labelMatchers? | labelMatchers
     auto vs = std::make_unique<VectorSelector>(CtxRange(ctx));
-    if (auto* name = ctx->metricIdentifier()) {
-      vs->name = TokenText(name->getStart());
+    P::LabelMatchersContext* braces = nullptr;
+    for (size_t i = 0; i < ctx->children.size(); ++i) {
+      antlr4::ParserRuleContext* part = RuleAt(ctx, i);
+      if (part->getRuleIndex() == P::RuleMetricIdentifier) {
+        vs->name = TokenText(part->getStart());
+      } else {
+        braces = static_cast<P::LabelMatchersContext*>(part);
+      }
     }
-    if (auto* braces = ctx->labelMatchers()) {
-      for (P::LabelMatcherContext* m : braces->labelMatcher()) {
-        if (auto* q = dynamic_cast<P::QuotedMetricNameContext*>(m)) {
-          std::string value = UnquoteToken(q->STRING()->getSymbol());
+    if (braces != nullptr) {
+      for (P::LabelMatcherContext* m :
+           ListItems<P::LabelMatcherContext>(braces)) {
+        if (m->children.size() == 1) {  // quotedMetricName: STRING
+          std::string value = UnquoteToken(TokenAt(m, 0));
           AddMatcher(*vs, MatchType::kEqual, std::string(kMetricName),
-                     std::move(value), CtxRange(q));
+                     std::move(value), CtxRange(m));
           continue;
         }
-        auto* lm = static_cast<P::LabelMatchContext*>(m);
-        std::string label;
-        antlr4::Token* value_token;
-        if (lm->IDENTIFIER() != nullptr) {
-          label = TokenText(lm->IDENTIFIER()->getSymbol());
-          value_token = lm->STRING(0)->getSymbol();
-        } else {
-          label = UnquoteToken(lm->STRING(0)->getSymbol());
-          value_token = lm->STRING(1)->getSymbol();
-        }
-        std::string value = UnquoteToken(value_token);
-        AddMatcher(*vs, MatchTypeFor(OnlyToken(lm->matchOp())->getType()),
-                   std::move(label), std::move(value), CtxRange(lm));
+        // labelMatch: (IDENTIFIER | STRING) matchOp STRING
+        antlr4::Token* name_token = TokenAt(m, 0);
+        std::string label = name_token->getType() == P::IDENTIFIER
+                                ? TokenText(name_token)
+                                : UnquoteToken(name_token);
+        std::string value = UnquoteToken(TokenAt(m, 2));
+        AddMatcher(*vs, MatchTypeFor(RuleAt(m, 1)->getStart()->getType()),
+                   std::move(label), std::move(value), CtxRange(m));
       }
     }
     if (!vs->name.empty()) {
