@@ -214,31 +214,49 @@ class Builder : public antlr::PromQLBaseVisitor {
   }
 
   ExprPtr BinaryNode(P::BinaryExprContext* ctx, ExprPtr lhs) {
-    antlr4::Token* op_token =
-        dynamic_cast<antlr4::tree::TerminalNode*>(ctx->children[1])
-            ->getSymbol();
-    ExprPtr rhs = Build(ctx->expr(1));
+    // expr op binModifier expr
+    antlr4::Token* op_token = TokenAt(ctx, 1);
+    ExprPtr rhs = Build(static_cast<P::ExprContext*>(RuleAt(ctx, 3)));
     auto node = std::make_unique<BinaryExpr>(
         BinaryOpFor(op_token->getType()),
         PositionRange{lhs->pos.start, rhs->pos.end});
     node->lhs = std::move(lhs);
     node->rhs = std::move(rhs);
     VectorMatching matching;
-    P::BinModifierContext* mod = ctx->binModifier();
-    node->return_bool = mod->BOOL() != nullptr;
-    if (auto* m = mod->matchingModifier()) {
-      matching.on = m->ON() != nullptr;
-      matching.matching_labels = GroupingLabels(m->groupingLabels());
-      if (auto* g = mod->groupModifier()) {
-        matching.card = g->GROUP_LEFT() != nullptr
-                            ? VectorMatchCardinality::kManyToOne
-                            : VectorMatchCardinality::kOneToMany;
-        if (g->groupingLabels() != nullptr) {
-          matching.include = GroupingLabels(g->groupingLabels());
-        }
+    // binModifier: BOOL? (matchingModifier groupModifier?)? fillModifier?
+    // A BOOL child can only be the first one, and no rule child starts with
+    // BOOL.
+    auto* mod = static_cast<P::BinModifierContext*>(RuleAt(ctx, 2));
+    size_t first_rule = 0;
+    if (!mod->children.empty() && mod->getStart()->getType() == P::BOOL) {
+      node->return_bool = true;
+      first_rule = 1;
+    }
+    P::FillModifierContext* fill = nullptr;
+    for (size_t i = first_rule; i < mod->children.size(); ++i) {
+      antlr4::ParserRuleContext* part = RuleAt(mod, i);
+      switch (part->getRuleIndex()) {
+        case P::RuleMatchingModifier:  // (ON | IGNORING) groupingLabels
+          matching.on = TokenAt(part, 0)->getType() == P::ON;
+          matching.matching_labels = GroupingLabels(
+              static_cast<P::GroupingLabelsContext*>(RuleAt(part, 1)));
+          break;
+        case P::RuleGroupModifier:  // (GROUP_LEFT | GROUP_RIGHT)
+                                    // groupingLabels?
+          matching.card = TokenAt(part, 0)->getType() == P::GROUP_LEFT
+                              ? VectorMatchCardinality::kManyToOne
+                              : VectorMatchCardinality::kOneToMany;
+          if (part->children.size() == 2) {
+            matching.include = GroupingLabels(
+                static_cast<P::GroupingLabelsContext*>(RuleAt(part, 1)));
+          }
+          break;
+        default:
+          fill = static_cast<P::FillModifierContext*>(part);
+          break;
       }
     }
-    if (auto* fill = mod->fillModifier()) {
+    if (fill != nullptr) {
       Fill(fill, matching);
       if (!options_.binop_fill_modifiers) {
         Error(node->pos,
