@@ -4251,13 +4251,34 @@ Template::Template(Template&&) noexcept = default;
 Template& Template::operator=(Template&&) noexcept = default;
 Template::~Template() = default;
 
+// The items of Prometheus's prefix followed by those of `text`. The prefix
+// is lexed once: it ends after an action, in the state the lexer starts in,
+// so lexing prefix and text together gives the prefix's items (without its
+// EOF) and then the text's, shifted by the prefix's length.
+std::vector<Item> LexWithPrefix(absl::string_view text) {
+  static const std::vector<Item>* const kPrefixItems = [] {
+    auto* items = new std::vector<Item>(Lexer(kPrefix).Run());
+    items->pop_back();  // EOF
+    return items;
+  }();
+  std::vector<Item> rest = Lexer(text).Run();
+  std::vector<Item> items;
+  items.reserve(kPrefixItems->size() + rest.size());
+  items = *kPrefixItems;
+  for (Item& item : rest) {
+    item.pos += static_cast<int>(kPrefix.size());
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
 absl::StatusOr<Template> Template::Parse(absl::string_view name,
                                          absl::string_view text) {
   auto impl = std::make_unique<Impl>();
   impl->name = std::string(name);
   impl->text = absl::StrCat(kPrefix, text);
   try {
-    Parser parser(impl->name, Lexer(impl->text).Run());
+    Parser parser(impl->name, LexWithPrefix(text));
     impl->trees = parser.Parse();
   } catch (const TemplateError& e) {
     return absl::InvalidArgumentError(e.message);
