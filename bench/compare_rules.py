@@ -66,7 +66,9 @@ def compare(build=benchlib.DEFAULT_BUILD, repeats=5, series=100, hours=6, rules=
         test = os.path.join(unit, "test.yml")
         test_m = measure(f"test rules, {series} series x {hours:g}h",
                          ["promtool", "test", "rules", test],
-                         [promeval, "test", "rules", test], repeats)
+                         # Single-threaded, as the target is.
+                         [promeval, "test", "rules", "--workers", "1", test],
+                         repeats)
         check_m = measure(f"check rules, {rules} rules",
                           ["promtool", "check", "rules", rule_file],
                           [promeval, "check", "rules", rule_file], repeats)
