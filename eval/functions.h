@@ -127,6 +127,14 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       F fn = f;
       Chunk& part = parts[c];
       part.at.assign(at.size(), 0);
+      // With a range that is a whole number of steps, each window's start
+      // is the end of an earlier one.
+      const int lag = !range.fixed && range.range_ms > 0 &&
+                              range.range_ms % steps.interval == 0 &&
+                              range.range_ms / steps.interval < steps.count
+                          ? static_cast<int>(range.range_ms / steps.interval)
+                          : 0;
+      std::vector<size_t> ends(lag > 0 ? steps.count : 0);
       for (size_t k = first + from; k < first + to; ++k) {
         const RangeSeries& s = range.series[k];
         if (k + 1 < first + to) {
@@ -149,12 +157,20 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           fn.BeginSeries(s.values);
         }
         int64_t ts = steps.start;
-        for (int i = 0; i < steps.count; ++i, ts += steps.interval) {
-          const int64_t ref = range.RefTime(ts);
+        int64_t ref = range.RefTime(ts);
+        const int64_t ref_step = range.fixed ? 0 : steps.interval;
+        for (int i = 0; i < steps.count;
+             ++i, ts += steps.interval, ref += ref_step) {
           const int64_t start = ref - range.range_ms;
-          while (lo < n && t[lo] <= start) ++lo;
+          // A window starts where the one `lag` steps earlier ended.
+          if (lag > 0 && i >= lag) {
+            lo = ends[i - lag];
+          } else {
+            while (lo < n && t[lo] <= start) ++lo;
+          }
           if (hi < lo) hi = lo;
           while (hi < n && t[hi] <= ref) ++hi;
+          if (lag > 0) ends[i] = hi;
           widest = std::max(widest, hi - lo);
           Window w{SampleView<int64_t>(t + lo, hi - lo),
                    SampleView<double>(v + lo, hi - lo),

@@ -93,14 +93,17 @@ class ExtrapolatedRate {
         prev = v[i];
       }
     }
+    // The window's length is fixed, so these two give the sampled span.
     const int64_t to_start_ms = t[0] - w.range_start;
     const int64_t to_end_ms = w.range_end - t[n - 1];
-    const int64_t sampled_ms = t[n - 1] - t[0];
     if (!cached_ || to_start_ms != to_start_ms_ || to_end_ms != to_end_ms_ ||
-        sampled_ms != sampled_ms_ || n != n_) {
-      Shape(to_start_ms, to_end_ms, sampled_ms, n);
+        n != n_) {
+      Shape(to_start_ms, to_end_ms, t[n - 1] - t[0], n);
     }
-    if (counter_ && result > 0 && v[0] >= 0 && MayHitZero(v[0], result)) {
+    // sampled * (first / result) < duration_to_start needs, with a margin
+    // far larger than any rounding error, first <= result * zero_ratio_:
+    // when that fails, the division cannot change the outcome.
+    if (counter_ && result > 0 && v[0] >= 0 && v[0] <= result * zero_ratio_) {
       // Extrapolating to the start would take the counter below zero.
       double duration_to_zero = sampled_ * (v[0] / result);
       if (duration_to_zero < duration_to_start_) {
@@ -116,7 +119,6 @@ class ExtrapolatedRate {
     cached_ = true;
     to_start_ms_ = to_start_ms;
     to_end_ms_ = to_end_ms;
-    sampled_ms_ = sampled_ms;
     n_ = n;
     sampled_ = MsToSeconds(sampled_ms);
     double average = sampled_ / static_cast<double>(n - 1);
@@ -126,6 +128,7 @@ class ExtrapolatedRate {
     duration_to_end_ = MsToSeconds(to_end_ms);
     if (duration_to_end_ >= threshold) duration_to_end_ = average / 2;
     factor_ = Factor(duration_to_start_);
+    zero_ratio_ = duration_to_start_ / sampled_ * (1 + 1e-6);
   }
 
   double Factor(double duration_to_start) const {
@@ -135,25 +138,14 @@ class ExtrapolatedRate {
     return factor;
   }
 
-  // Whether sampled * (first / result) may be below the duration to the
-  // start: false only when it is certainly not (with a margin far larger than
-  // the rounding errors), so the division is skipped exactly when it cannot
-  // change the outcome.
-  bool MayHitZero(double first, double result) const {
-    double lhs = sampled_ * first;
-    double rhs = duration_to_start_ * result;
-    if (!std::isfinite(lhs) || !std::isfinite(rhs)) return true;
-    return lhs <= rhs * (1 + 1e-9);
-  }
-
   const double range_seconds_;
   const bool counter_, rate_;
   bool may_reset_ = true;
   bool cached_ = false;
-  int64_t to_start_ms_ = 0, to_end_ms_ = 0, sampled_ms_ = 0;
+  int64_t to_start_ms_ = 0, to_end_ms_ = 0;
   size_t n_ = 0;
   double sampled_ = 0, duration_to_start_ = 0, duration_to_end_ = 0,
-         factor_ = 0;
+         factor_ = 0, zero_ratio_ = 0;
 };
 
 // Prometheus's extendedRate: rate/increase/delta over an anchored or
