@@ -3287,9 +3287,19 @@ class Exec {
       argv.push_back(ValidateType(*final, t));
     }
     if (builtin && name == "call") {
+      // Go names the callee by its node, or by reflect's String() of a piped
+      // value ({{ "f" | call }}): a string's text, "<T Value>" otherwise.
+      std::string callee;
+      if (!args.empty()) {
+        callee = NodeString(*args[0]);
+      } else if (final->kind == VK::kString || final->kind == VK::kHtml) {
+        callee = final->s;
+      } else {
+        callee = "<" + TypeName(*final) + " Value>";
+      }
       At(node);
-      Errorf("error calling call: non-function " + NodeString(*args[0]) +
-             " of type " + TypeName(argv[0]));
+      Errorf("error calling call: non-function " + callee + " of type " +
+             TypeName(argv[0]));
     }
     if (receiver) argv.insert(argv.begin(), *receiver);
     try {

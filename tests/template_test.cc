@@ -274,6 +274,19 @@ TEST(TemplateTest, Builtins) {
        "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"},
       {"{{ js \"a'b\\\"<=>&\" }}", "a\\'b\\\"\\u003C\\u003D\\u003E\\u0026"},
       {"{{ urlquery \"a b&c/d\" }}", "a+b%26c%2Fd"},
+      {"{{ call \"f\" }}",
+       ExecError(3, "call \"f\"",
+                 "error calling call: non-function \"f\" of type string"),
+       true},
+      // A piped callee is named by its value (a fuzzer found this crashing).
+      {"{{ \"f\" | call }}",
+       ExecError(9, "call",
+                 "error calling call: non-function f of type string"),
+       true},
+      {"{{ 1 | call }}",
+       ExecError(7, "call",
+                 "error calling call: non-function <int Value> of type int"),
+       true},
   });
 }
 
