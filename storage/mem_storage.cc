@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "parser/xxhash.h"
 #include "promeval/storage.h"
 #include "promeval/text.h"
 #include "promeval/value.h"
@@ -15,11 +17,93 @@
 namespace promeval {
 namespace {
 
+// A series' timestamps. Series sampled at the same times (promtool's
+// input_series, test scripts' load blocks, fixture files, rules' outputs)
+// share one column: that halves their memory and lets a query read the
+// timestamps from cache. A shared column is copied before it is appended to.
+using TimeColumn = std::shared_ptr<std::vector<int64_t>>;
+
+// The column to append to: `column` itself unless it is shared (or null).
+std::vector<int64_t>& Unshared(TimeColumn& column) {
+  if (column == nullptr) {
+    column = std::make_shared<std::vector<int64_t>>();
+  } else if (column.use_count() > 1) {
+    auto own = std::make_shared<std::vector<int64_t>>();
+    own->reserve(column->capacity());
+    own->assign(column->begin(), column->end());
+    column = std::move(own);
+  }
+  return *column;
+}
+
+// Timestamp columns by content, so that equal ones are held once. Columns
+// shorter than kMinShared are not pooled: looking them up would cost more
+// than holding them twice.
+class ColumnPool {
+ public:
+  static constexpr size_t kMinShared = 16;
+
+  // An equal column from the pool, or `column` (now pooled).
+  TimeColumn Share(TimeColumn column) {
+    if (column == nullptr || column->size() < kMinShared) return column;
+    auto& same = Candidates(*column);
+    if (TimeColumn found = Find(same, *column)) return found;
+    same.push_back(column);
+    return column;
+  }
+
+  // An equal column from the pool, or a new pooled one holding `times`.
+  TimeColumn Share(absl::Span<const int64_t> times) {
+    if (times.size() < kMinShared) {
+      return std::make_shared<std::vector<int64_t>>(times.begin(), times.end());
+    }
+    auto& same = Candidates(times);
+    if (TimeColumn found = Find(same, times)) return found;
+    auto column =
+        std::make_shared<std::vector<int64_t>>(times.begin(), times.end());
+    same.push_back(column);
+    return column;
+  }
+
+  void Clear() { columns_.clear(); }
+
+ private:
+  using Weak = std::weak_ptr<std::vector<int64_t>>;
+
+  // The pooled columns with the hash of `times`, without those no series
+  // holds any more.
+  std::vector<Weak>& Candidates(absl::Span<const int64_t> times) {
+    const uint64_t hash =
+        XXHash64(absl::string_view(reinterpret_cast<const char*>(times.data()),
+                                   times.size() * sizeof(int64_t)));
+    std::vector<Weak>& same = columns_[hash];
+    same.erase(std::remove_if(same.begin(), same.end(),
+                              [](const Weak& w) { return w.expired(); }),
+               same.end());
+    return same;
+  }
+
+  static TimeColumn Find(const std::vector<Weak>& same,
+                         absl::Span<const int64_t> times) {
+    for (const Weak& weak : same) {
+      TimeColumn column = weak.lock();
+      if (column != nullptr && absl::Span<const int64_t>(*column) == times) {
+        return column;
+      }
+    }
+    return nullptr;
+  }
+
+  absl::flat_hash_map<uint64_t, std::vector<Weak>> columns_;
+};
+
 struct MemSeries {
   Labels labels;
-  std::vector<int64_t> timestamps;
+  TimeColumn timestamps = std::make_shared<std::vector<int64_t>>();
   std::vector<double> values;
   int64_t stale_markers = 0;
+
+  const std::vector<int64_t>& times() const { return *timestamps; }
 };
 
 uint64_t Bits(double v) {
@@ -119,6 +203,8 @@ class MemStorage::Impl {
   int64_t num_samples ABSL_GUARDED_BY(mu) = 0;
   // rank[id]: the position of the series in label order.
   std::vector<uint32_t> rank ABSL_GUARDED_BY(mu);
+  // The series' timestamp columns.
+  ColumnPool columns ABSL_GUARDED_BY(mu);
 
   void UpdateRanks() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::vector<uint32_t> order(series.size());
@@ -225,12 +311,12 @@ class MemStorage::MemQuerier : public Querier {
     std::vector<SeriesData> out;
     for (uint32_t id : ids) {
       const MemSeries& s = *impl_->series[id];
-      if (s.timestamps.empty() || s.timestamps.front() > maxt ||
-          s.timestamps.back() < mint) {
+      const std::vector<int64_t>& times = s.times();
+      if (times.empty() || times.front() > maxt || times.back() < mint) {
         continue;
       }
       out.push_back(
-          SeriesData{&s.labels, s.timestamps, s.values, s.stale_markers == 0});
+          SeriesData{&s.labels, times, s.values, s.stale_markers == 0});
     }
     return out;
   }
@@ -254,15 +340,21 @@ class MemStorage::MemAppender : public Appender {
 
   void Append(const Labels& labels, int64_t t, double v) override {
     Pending& p = Slot(labels);
-    p.timestamps.push_back(t);
+    Unshared(p.timestamps).push_back(t);
     p.values.push_back(v);
   }
 
   void AppendSamples(const Labels& labels, absl::Span<const int64_t> timestamps,
                      absl::Span<const double> values) override {
     Pending& p = Slot(labels);
-    p.timestamps.insert(p.timestamps.end(), timestamps.begin(),
-                        timestamps.end());
+    if (p.times().empty()) {
+      // Shared while pending too: a load of many series sampled alike holds
+      // their timestamps once.
+      p.timestamps = columns_.Share(timestamps);
+    } else {
+      std::vector<int64_t>& times = Unshared(p.timestamps);
+      times.insert(times.end(), timestamps.begin(), timestamps.end());
+    }
     p.values.insert(p.values.end(), values.begin(), values.end());
   }
 
@@ -278,14 +370,15 @@ class MemStorage::MemAppender : public Appender {
       int64_t last_t = 0;
       double last_v = 0;
       bool have_last = false;
-      if (ids[i] >= 0 && !impl_->series[ids[i]]->timestamps.empty()) {
-        last_t = impl_->series[ids[i]]->timestamps.back();
+      if (ids[i] >= 0 && !impl_->series[ids[i]]->times().empty()) {
+        last_t = impl_->series[ids[i]]->times().back();
         last_v = impl_->series[ids[i]]->values.back();
         have_last = true;
       }
       repeats[i] = false;
-      for (size_t k = 0; k < p.timestamps.size(); ++k) {
-        const int64_t t = p.timestamps[k];
+      const std::vector<int64_t>& times = p.times();
+      for (size_t k = 0; k < times.size(); ++k) {
+        const int64_t t = times[k];
         const double v = p.values[k];
         if (have_last && t < last_t) {
           return absl::InvalidArgumentError(
@@ -315,22 +408,25 @@ class MemStorage::MemAppender : public Appender {
       for (double v : p.values) {
         if (IsStaleNaN(v)) ++s.stale_markers;
       }
-      if (s.timestamps.empty() && !repeats[i]) {
-        // A new series takes the appended columns as they are.
-        impl_->num_samples += static_cast<int64_t>(p.timestamps.size());
-        s.timestamps = std::move(p.timestamps);
+      const std::vector<int64_t>& added = p.times();
+      if (s.times().empty() && !repeats[i]) {
+        // A new series takes the appended columns as they are (its
+        // timestamps shared with the series sampled at the same times).
+        impl_->num_samples += static_cast<int64_t>(added.size());
+        s.timestamps = impl_->columns.Share(std::move(p.timestamps));
         s.values = std::move(p.values);
         continue;
       }
-      Grow(s.timestamps, p.timestamps.size());
+      std::vector<int64_t>& times = Unshared(s.timestamps);
+      Grow(times, added.size());
       Grow(s.values, p.values.size());
-      for (size_t k = 0; k < p.timestamps.size(); ++k) {
-        if (!s.timestamps.empty() && s.timestamps.back() == p.timestamps[k]) {
+      for (size_t k = 0; k < added.size(); ++k) {
+        if (!times.empty() && times.back() == added[k]) {
           // A repeat of the newest sample (validated to be the same value).
           if (IsStaleNaN(p.values[k])) --s.stale_markers;
           continue;
         }
-        s.timestamps.push_back(p.timestamps[k]);
+        times.push_back(added[k]);
         s.values.push_back(p.values[k]);
         ++impl_->num_samples;
       }
@@ -338,14 +434,20 @@ class MemStorage::MemAppender : public Appender {
     if (created) impl_->UpdateRanks();
     pending_.clear();
     pending_index_.clear();
+    columns_.Clear();
     return absl::OkStatus();
   }
 
  private:
   struct Pending {
     Labels labels;
-    std::vector<int64_t> timestamps;
+    TimeColumn timestamps;  // Null while empty.
     std::vector<double> values;
+
+    const std::vector<int64_t>& times() const {
+      static const auto* const kEmpty = new std::vector<int64_t>();
+      return timestamps == nullptr ? *kEmpty : *timestamps;
+    }
   };
 
   Pending& Slot(const Labels& labels) {
@@ -361,6 +463,7 @@ class MemStorage::MemAppender : public Appender {
   Impl* impl_;
   std::vector<Pending> pending_;
   absl::flat_hash_map<uint64_t, std::vector<size_t>> pending_index_;
+  ColumnPool columns_;  // The pending series' timestamps.
 };
 
 MemStorage::MemStorage() : impl_(std::make_unique<Impl>()) {}
@@ -391,6 +494,7 @@ void MemStorage::Clear() {
   impl_->by_hash.clear();
   impl_->postings.clear();
   impl_->rank.clear();
+  impl_->columns.Clear();
   impl_->num_samples = 0;
 }
 

@@ -394,6 +394,65 @@ TEST(MemStorageTest, AppendSamplesEqualsAppendingOneByOne) {
   }
 }
 
+// Series sampled at the same times share one timestamp column (the engine
+// reads it through the same span); appending to one of them later copies
+// its column first, so the others keep their samples.
+TEST(MemStorageTest, SeriesSampledAlikeShareTheirTimestamps) {
+  std::vector<int64_t> times;
+  for (int64_t t = 0; t < 100; ++t) times.push_back(t * 15000);
+  std::vector<int64_t> other = times;
+  other.back() += 1;
+  const std::vector<double> values(times.size(), 1.0);
+  const Labels a{{"__name__", "a"}}, b{{"__name__", "b"}}, c{{"__name__", "c"}},
+      d{{"__name__", "d"}};
+  MemStorage storage;
+  {
+    // a and b in one commit, c in a later one, d at other times.
+    std::unique_ptr<Appender> app = storage.NewAppender();
+    app->AppendSamples(a, times, values);
+    app->AppendSamples(b, times, values);
+    app->AppendSamples(d, other, values);
+    ASSERT_TRUE(app->Commit().ok());
+    app = storage.NewAppender();
+    app->AppendSamples(c, times, values);
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  auto data_of = [&](MemStorage& s) {
+    std::vector<const int64_t*> out;
+    absl::StatusOr<std::unique_ptr<Querier>> q = s.NewQuerier(0, kMaxTime);
+    EXPECT_TRUE(q.ok());
+    absl::StatusOr<std::vector<SeriesData>> data =
+        (*q)->Select({All()}, kMinTime, kMaxTime);
+    EXPECT_TRUE(data.ok());
+    for (const SeriesData& s : *data) out.push_back(s.timestamps.data());
+    return out;
+  };
+  std::vector<const int64_t*> columns = data_of(storage);  // a, b, c, d
+  ASSERT_EQ(columns.size(), 4u);
+  EXPECT_EQ(columns[0], columns[1]);
+  EXPECT_EQ(columns[0], columns[2]);
+  EXPECT_NE(columns[0], columns[3]);
+
+  // Appending to b gives it a column of its own.
+  {
+    std::unique_ptr<Appender> app = storage.NewAppender();
+    app->Append(b, 2000000, 2);
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  columns = data_of(storage);
+  EXPECT_NE(columns[0], columns[1]);
+  EXPECT_EQ(columns[0], columns[2]);
+  std::vector<Selected> got = Select(storage, {All()});
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].timestamps, times);
+  EXPECT_EQ(got[2].timestamps, times);
+  std::vector<int64_t> longer = times;
+  longer.push_back(2000000);
+  EXPECT_EQ(got[1].timestamps, longer);
+  EXPECT_EQ(got[3].timestamps, other);
+  EXPECT_EQ(storage.NumSamples(), 401);
+}
+
 // The state a failed commit must leave untouched.
 class FailedCommitTest : public ::testing::Test {
  protected:
