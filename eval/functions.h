@@ -10,6 +10,7 @@
 #define PROMEVAL_EVAL_FUNCTIONS_H_
 
 #include <algorithm>
+#include <concepts>
 #include <optional>
 #include <vector>
 
@@ -82,9 +83,24 @@ struct Window {
 // changes nothing outside itself (no shared buffers, no annotations).
 enum class Parallel { kNo, kYes };
 
+// A window function that can also compute all of a series' windows in one
+// call, which lets it work on several windows at once: given the series'
+// values and each step's window as the samples [lo[i], hi[i]), AllWindows
+// writes out[i] (Absent() where there is no value) for the `count` steps and
+// returns how many values it wrote. Its results must equal the function's
+// window by window.
+template <typename F>
+concept AllWindowsFunction = requires(F& f, SampleView<double> v,
+                                      const size_t* lo, const size_t* hi,
+                                      int count, double* out) {
+  { f.AllWindows(v, lo, hi, count, out) } -> std::same_as<int64_t>;
+};
+
 // Applies `f` to each series' window at each step. `f` returns the value or
 // nullopt for no output; if it has BeginSeries(values), that is called with
-// all samples the series' windows hold before its first window. Series without
+// all samples the series' windows hold before its first window; if it is an
+// AllWindowsFunction, its AllWindows computes the windows of ranges without
+// anchored / smoothed extensions. Series without
 // any output are dropped (`produced`, if given, receives the input series that
 // had output). The metric name is dropped unless `keep_name`. With
 // Parallel::kYes, chunks of series run on the engine's workers
@@ -134,7 +150,11 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
                               range.range_ms / steps.interval < steps.count
                           ? static_cast<int>(range.range_ms / steps.interval)
                           : 0;
-      std::vector<size_t> ends(lag > 0 ? steps.count : 0);
+      const bool all_windows =
+          AllWindowsFunction<F> && range.extend_before_ms == 0;
+      // Each step's window end (and start, for AllWindows).
+      std::vector<size_t> ends(lag > 0 || all_windows ? steps.count : 0);
+      std::vector<size_t> starts(all_windows ? steps.count : 0);
       for (size_t k = first + from; k < first + to; ++k) {
         const RangeSeries& s = range.series[k];
         if (k + 1 < first + to) {
@@ -170,8 +190,12 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           }
           if (hi < lo) hi = lo;
           while (hi < n && t[hi] <= ref) ++hi;
-          if (lag > 0) ends[i] = hi;
+          if (!ends.empty()) ends[i] = hi;
           widest = std::max(widest, hi - lo);
+          if (all_windows) {
+            starts[i] = lo;
+            continue;
+          }
           Window w{SampleView<int64_t>(t + lo, hi - lo),
                    SampleView<double>(v + lo, hi - lo),
                    start,
@@ -196,6 +220,12 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           if (r.has_value()) {
             values[i] = *r;
             ++samples;
+          }
+        }
+        if constexpr (AllWindowsFunction<F>) {
+          if (all_windows) {
+            samples = fn.AllWindows(SampleView<double>(v, n), starts.data(),
+                                    ends.data(), steps.count, values);
           }
         }
         if (per_step) {

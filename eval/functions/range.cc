@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "eval/functions.h"
 #include "eval/functions/families.h"
+#include "eval/functions/folds.h"
 #include "eval/kahan.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
@@ -280,36 +281,6 @@ std::pair<double, double> LinearRegression(const Window& w,
   return {slope, intercept};
 }
 
-// Mean with Kahan summation, switching to an incremental mean on overflow.
-double AverageOf(SampleView<double> v) {
-  const size_t n = v.size();
-  double sum = v[0], c = 0;
-  size_t i = 1;
-  for (; i < n; ++i) {
-    double new_sum = sum, new_c = c;
-    KahanInc(v[i], new_sum, new_c);
-    if (std::isinf(new_sum)) break;
-    sum = new_sum;
-    c = new_c;
-  }
-  if (i == n) {
-    const double count = static_cast<double>(n);
-    return sum / count + c / count;
-  }
-  // The sum overflowed at v[i]: an incremental mean from there.
-  double mean = sum / static_cast<double>(i);
-  c /= static_cast<double>(i);
-  for (; i < n; ++i) {
-    const double count = static_cast<double>(i + 1);
-    double q = (count - 1) / count;
-    double m = q * mean, cc = q * c;
-    KahanInc(v[i] / count, m, cc);
-    mean = m;
-    c = cc;
-  }
-  return mean + c;
-}
-
 double VarianceOf(SampleView<double> v) {
   double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
   for (double f : v) {
@@ -334,6 +305,20 @@ double CompareOverTime(const Window& w, Take take, bool timestamp) {
   }
   return timestamp ? static_cast<double>(best_t) / 1000 : best;
 }
+
+// A window function of the fold: window by window (anchored / smoothed
+// ranges, which MapWindows does not give to AllWindows) or all at once.
+template <double (*kOne)(SampleView<double>), AllWindowsFn kAll>
+struct FoldOverTime {
+  Opt operator()(const Window& w) const {
+    if (w.v.empty()) return std::nullopt;
+    return kOne(w.v);
+  }
+  int64_t AllWindows(SampleView<double> v, const size_t* lo, const size_t* hi,
+                     int count, double* out) const {
+    return kAll(v.data(), lo, hi, count, out);
+  }
+};
 
 template <typename F>
 absl::StatusOr<Value> OverTime(FunctionCall& c, bool keep_name,
@@ -413,16 +398,13 @@ absl::StatusOr<Value> Resets(FunctionCall& c) {
 }
 
 absl::StatusOr<Value> AvgOverTime(FunctionCall& c) {
-  return OverTime(c, false, Parallel::kYes,
-                  [](const Window& w) -> Opt { return AverageOf(w.v); });
+  return MapWindowsValue(c, c.range(0), false, Parallel::kYes,
+                         FoldOverTime<AverageOf, AverageWindows>());
 }
 
 absl::StatusOr<Value> SumOverTime(FunctionCall& c) {
-  return OverTime(c, false, Parallel::kYes, [](const Window& w) -> Opt {
-    double sum = 0, comp = 0;
-    for (double v : w.v) KahanInc(v, sum, comp);
-    return std::isinf(sum) ? sum : sum + comp;
-  });
+  return MapWindowsValue(c, c.range(0), false, Parallel::kYes,
+                         FoldOverTime<SumOf, SumWindows>());
 }
 
 absl::StatusOr<Value> CountOverTime(FunctionCall& c) {
