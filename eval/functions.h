@@ -100,7 +100,9 @@ concept AllWindowsFunction = requires(F& f, SampleView<double> v,
 // nullopt for no output; if it has BeginSeries(values), that is called with
 // all samples the series' windows hold before its first window; if it is an
 // AllWindowsFunction, its AllWindows computes the windows of ranges without
-// anchored / smoothed extensions. Series without
+// anchored / smoothed extensions. An `f` that is only an AllWindowsFunction
+// (no per-window call) is for functions that do not take those modifiers
+// (the parser rejects them). Series without
 // any output are dropped (`produced`, if given, receives the input series that
 // had output). The metric name is dropped unless `keep_name`. With
 // Parallel::kYes, chunks of series run on the engine's workers
@@ -150,8 +152,9 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
                               range.range_ms / steps.interval < steps.count
                           ? static_cast<int>(range.range_ms / steps.interval)
                           : 0;
+      constexpr bool kPerWindow = std::invocable<F&, const Window&>;
       const bool all_windows =
-          AllWindowsFunction<F> && range.extend_before_ms == 0;
+          !kPerWindow || (AllWindowsFunction<F> && range.extend_before_ms == 0);
       // Each step's window end (and start, for AllWindows).
       std::vector<size_t> ends(lag > 0 || all_windows ? steps.count : 0);
       std::vector<size_t> starts(all_windows ? steps.count : 0);
@@ -216,10 +219,12 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
             w.ext_t = SampleView<int64_t>(t + ext_lo, ext_hi - ext_lo);
             w.ext_v = SampleView<double>(v + ext_lo, ext_hi - ext_lo);
           }
-          std::optional<double> r = fn(w);
-          if (r.has_value()) {
-            values[i] = *r;
-            ++samples;
+          if constexpr (kPerWindow) {
+            std::optional<double> r = fn(w);
+            if (r.has_value()) {
+              values[i] = *r;
+              ++samples;
+            }
           }
         }
         if constexpr (AllWindowsFunction<F>) {

@@ -421,35 +421,40 @@ absl::StatusOr<Value> CountOverTime(FunctionCall& c) {
 template <bool kMax>
 class SlidingExtreme {
  public:
-  Opt operator()(const Window& w) {
-    if (w.v.empty()) return std::nullopt;
-    const double* base = w.v.data() - w.begin;
-    if (base != base_) {  // A new series.
-      base_ = base;
-      queue_.clear();
-      head_ = 0;
-      next_ = 0;
-    }
-    next_ = std::max(next_, w.begin);
-    for (const size_t end = w.begin + w.v.size(); next_ < end; ++next_) {
-      const double x = base[next_];
-      if (std::isnan(x)) continue;
-      while (queue_.size() > head_ &&
-             (kMax ? x > base[queue_.back()] : x < base[queue_.back()])) {
-        queue_.pop_back();
+  int64_t AllWindows(SampleView<double> v, const size_t* lo, const size_t* hi,
+                     int count, double* out) {
+    // Each sample enters the queue once, so it never holds more than all of
+    // them.
+    queue_.resize(v.size());
+    size_t* queue = queue_.data();
+    size_t head = 0, tail = 0;  // The live part of the queue.
+    size_t next = 0;            // The next sample to enter it.
+    int64_t present = 0;
+    for (int i = 0; i < count; ++i) {
+      const size_t begin = lo[i], end = hi[i];
+      if (begin == end) {
+        out[i] = Absent();
+        continue;
       }
-      queue_.push_back(next_);
+      next = std::max(next, begin);
+      for (; next < end; ++next) {
+        const double x = v[next];
+        if (std::isnan(x)) continue;
+        while (tail > head &&
+               (kMax ? x > v[queue[tail - 1]] : x < v[queue[tail - 1]])) {
+          --tail;
+        }
+        queue[tail++] = next;
+      }
+      while (head < tail && queue[head] < begin) ++head;
+      out[i] = head == tail ? std::nan("") : v[queue[head]];
+      ++present;
     }
-    while (head_ < queue_.size() && queue_[head_] < w.begin) ++head_;
-    if (head_ == queue_.size()) return std::nan("");
-    return base[queue_[head_]];
+    return present;
   }
 
  private:
-  const double* base_ = nullptr;
-  std::vector<size_t> queue_;  // Indices; the live part starts at head_.
-  size_t head_ = 0;
-  size_t next_ = 0;  // The next sample to enter the queue.
+  std::vector<size_t> queue_;  // Sample indices; reused across series.
 };
 
 absl::StatusOr<Value> MinOverTime(FunctionCall& c) {
