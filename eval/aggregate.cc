@@ -413,10 +413,17 @@ void SelectTopK(bool top, const std::vector<int>& members,
 }  // namespace
 
 double Quantile(double q, std::vector<double>& values) {
+  if (values.empty() || std::isnan(q) || q < 0 || q > 1) {
+    return QuantileOfSorted(q, values);
+  }
+  std::sort(values.begin(), values.end(), LessNaNFirst);
+  return QuantileOfSorted(q, values);
+}
+
+double QuantileOfSorted(double q, absl::Span<const double> values) {
   if (values.empty() || std::isnan(q)) return std::nan("");
   if (q < 0) return -std::numeric_limits<double>::infinity();
   if (q > 1) return std::numeric_limits<double>::infinity();
-  std::sort(values.begin(), values.end(), LessNaNFirst);
   double n = static_cast<double>(values.size());
   double rank = q * (n - 1);
   double lower = std::max(0.0, std::floor(rank));

@@ -333,6 +333,8 @@ double GoMin(double x, double y);
 
 // Prometheus's quantile over values (sorts them).
 double Quantile(double q, std::vector<double>& values);
+// The same over values already in Quantile's order (ascending, NaN first).
+double QuantileOfSorted(double q, absl::Span<const double> values);
 
 }  // namespace promeval::eval
 

@@ -4,8 +4,12 @@
 #include "promeval/engine.h"
 
 #include <atomic>
+#include <bit>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -169,6 +173,102 @@ TEST_F(EngineTest, AggregationOverARangeFunctionStreams) {
   absl::StatusOr<QueryResult> over = limited->RangeQuery(
       storage, "sum by (pod) (rate(req_total[5m]))", 0, end, kMinute);
   EXPECT_TRUE(absl::IsResourceExhausted(over.status())) << over.status();
+}
+
+// A range query evaluates every step at once (sliding windows, windows
+// folded four at a time, sorted windows kept as they slide); each of its
+// steps must equal an instant query at that step, which sees one window.
+// Irregular samples (gaps, bursts, jitter), counters with resets, zeros,
+// NaN and infinities.
+TEST(EngineRangeTest, EveryStepEqualsAnInstantQuery) {
+  MemStorage storage;
+  std::mt19937_64 rng(5);
+  std::unique_ptr<Appender> app = storage.NewAppender();
+  for (int k = 0; k < 12; ++k) {
+    const Labels labels{{"__name__", "m"}, {"k", absl::StrCat(k)}};
+    int64_t t = static_cast<int64_t>(rng() % 30000);
+    double v = 0;
+    for (int i = 0; i < 400; ++i) {
+      switch (rng() % 10) {
+        case 0:
+          t += 100000 + static_cast<int64_t>(rng() % 400000);  // A gap.
+          break;
+        case 1:
+          t += 1 + static_cast<int64_t>(rng() % 3000);  // A burst.
+          break;
+        default:
+          t += 15000 + static_cast<int64_t>(rng() % 200);
+      }
+      // Counters (k < 6, some with resets) and gauges with specials.
+      if (k < 6) {
+        v = (k % 2 == 1 && rng() % 50 == 0) ? 0 : v + rng() % 100;
+      } else {
+        switch (rng() % 40) {
+          case 0:
+            v = std::nan("");
+            break;
+          case 1:
+            v = std::numeric_limits<double>::infinity();
+            break;
+          case 2:
+            v = 0;
+            break;
+          default:
+            v = static_cast<double>(rng() % 1000) / 7 - 50;
+        }
+      }
+      app->Append(labels, t, v);
+    }
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  EngineOptions options;
+  options.workers = 1;
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
+  ASSERT_TRUE(engine.ok());
+  // Steps shorter than the scrape interval, and equal to it (windows one
+  // sample apart: the four-window folds).
+  for (const int64_t step : {7000, 15000})
+    for (const char* query :
+         {"rate(m[1m])", "increase(m[5m])", "delta(m[2m])", "irate(m[1m])",
+          "avg_over_time(m[1m])", "avg_over_time(m[5m])",
+          "sum_over_time(m[3m])", "max_over_time(m[5m])",
+          "min_over_time(m[90s])", "quantile_over_time(0.3, m[5m])",
+          "quantile_over_time(0.9, m[1m])", "count_over_time(m[2m])",
+          "stddev_over_time(m[5m])", "max_over_time(rate(m[1m])[10m:1m])"}) {
+      SCOPED_TRACE(absl::StrCat(query, " step ", step));
+      const int64_t start = 0, end = 100 * kMinute;
+      absl::StatusOr<QueryResult> range =
+          (*engine)->RangeQuery(storage, query, start, end, step);
+      ASSERT_TRUE(range.ok()) << range.status();
+      // Every step's points by series.
+      std::map<std::pair<std::string, int64_t>, double> points;
+      for (const Series& s : range->matrix) {
+        for (const FPoint& p : s.points) {
+          points[{s.labels.ToString(), p.t}] = p.v;
+        }
+      }
+      size_t seen = 0;
+      for (int64_t t = start; t <= end; t += step) {
+        absl::StatusOr<QueryResult> instant =
+            (*engine)->InstantQuery(storage, query, t);
+        ASSERT_TRUE(instant.ok()) << instant.status();
+        for (const Sample& s : instant->vector) {
+          auto it = points.find({s.labels.ToString(), t});
+          ASSERT_NE(it, points.end()) << s.labels.ToString() << " at " << t;
+          if (std::isnan(s.v)) {
+            EXPECT_TRUE(std::isnan(it->second));
+          } else {
+            EXPECT_EQ(std::bit_cast<uint64_t>(it->second),
+                      std::bit_cast<uint64_t>(s.v))
+                << s.labels.ToString() << " at " << t << ": " << it->second
+                << " vs " << s.v;
+          }
+          ++seen;
+        }
+      }
+      EXPECT_EQ(seen, points.size());
+      EXPECT_GT(seen, 500u);
+    }
 }
 
 TEST_F(EngineTest, ScalarAndStringResults) {

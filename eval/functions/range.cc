@@ -523,17 +523,76 @@ absl::StatusOr<Value> StdvarOverTime(FunctionCall& c) {
                   [](const Window& w) -> Opt { return VarianceOf(w.v); });
 }
 
+// quantile_over_time's windows of a series in sorted order, kept sorted as
+// the window slides: the samples that leave it are removed and those that
+// enter it inserted, instead of sorting every window. Only for series
+// without NaN or zero samples (Quantile's order of NaNs and signed zeros is
+// its sort's; other equal values are the same bits, so any ascending order
+// is Quantile's order).
+class SortedWindow {
+ public:
+  static bool CanSlide(SampleView<double> v) {
+    return std::none_of(v.begin(), v.end(),
+                        [](double x) { return std::isnan(x) || x == 0; });
+  }
+
+  // The window's samples in ascending order. REQUIRES: CanSlide() of the
+  // window's series.
+  absl::Span<const double> Slide(const Window& w) {
+    const double* base = w.v.data() - w.begin;
+    const size_t begin = w.begin, end = w.begin + w.v.size();
+    if (base != base_ || begin < begin_ || end < end_) {
+      base_ = base;
+      begin_ = begin;
+      end_ = end;
+      sorted_.assign(w.v.begin(), w.v.end());
+      std::sort(sorted_.begin(), sorted_.end());
+      return sorted_;
+    }
+    for (; begin_ < begin; ++begin_) {
+      if (begin_ >= end_) continue;  // Never entered.
+      sorted_.erase(
+          std::lower_bound(sorted_.begin(), sorted_.end(), base[begin_]));
+    }
+    for (end_ = std::max(end_, begin); end_ < end; ++end_) {
+      const double x = base[end_];
+      sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), x), x);
+    }
+    return sorted_;
+  }
+
+ private:
+  const double* base_ = nullptr;  // The series of sorted_.
+  size_t begin_ = 0, end_ = 0;    // Its samples in sorted_.
+  std::vector<double> sorted_;
+};
+
 absl::StatusOr<Value> QuantileOverTime(FunctionCall& c) {
   const std::vector<double>& q = c.scalar(0);
-  std::vector<double> buffer;
-  return MapWindowsValue(
-      c, c.range(1), false, Parallel::kNo, [&](const Window& w) -> Opt {
-        if (w.v.empty()) return std::nullopt;
-        // Prometheus warns only about steps that have samples.
-        AnnotateInvalidQuantiles(c.ctx(), {q[w.step]}, c.call.args[0]->pos);
-        buffer.assign(w.v.begin(), w.v.end());
-        return Quantile(q[w.step], buffer);
-      });
+  struct Fn {
+    FunctionCall& c;
+    const std::vector<double>& q;
+    bool slide = false;
+    SortedWindow sorted;
+    std::vector<double> buffer;
+
+    void BeginSeries(SampleView<double> v) {
+      slide = SortedWindow::CanSlide(v);
+    }
+    Opt operator()(const Window& w) {
+      if (w.v.empty()) return std::nullopt;
+      const double p = q[w.step];
+      // Prometheus warns only about steps that have samples.
+      if (!(p >= 0 && p <= 1)) {
+        AnnotateInvalidQuantiles(c.ctx(), {p}, c.call.args[0]->pos);
+      }
+      if (slide) return QuantileOfSorted(p, sorted.Slide(w));
+      buffer.assign(w.v.begin(), w.v.end());
+      return Quantile(p, buffer);
+    }
+  };
+  return MapWindowsValue(c, c.range(1), false, Parallel::kNo,
+                         Fn{c, q, false, {}, {}});
 }
 
 absl::StatusOr<Value> MadOverTime(FunctionCall& c) {
