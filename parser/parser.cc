@@ -6,9 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "CommonTokenStream.h"
 #include "Exceptions.h"
-#include "ListTokenSource.h"
 #include "PromQLParser.h"
 #include "absl/strings/str_cat.h"
 #include "atn/ParserATNSimulator.h"
@@ -16,6 +14,7 @@
 #include "parser/ast_builder.h"
 #include "parser/error_listener.h"
 #include "parser/token_source.h"
+#include "parser/token_stream.h"
 #include "promeval/text.h"
 
 namespace promeval {
@@ -326,8 +325,7 @@ ParseOutcome Parse(absl::string_view input, const ParseOptions& options) {
   ParseOutcome out;
   parser_internal::LexedInput lexed = parser_internal::Tokenize(input);
   std::optional<ParseError> lexer_error = std::move(lexed.error);
-  antlr4::ListTokenSource source(std::move(lexed.tokens));
-  antlr4::CommonTokenStream stream(&source);
+  parser_internal::LexemeStream stream(lexed.tokens);
   PromQLParser parser(&stream);
   parser.removeErrorListeners();
   auto strategy = std::make_shared<parser_internal::ErrorStrategy>();
@@ -348,12 +346,13 @@ ParseOutcome Parse(absl::string_view input, const ParseOptions& options) {
       tree = parser.expression();
     } catch (const antlr4::ParseCancellationException&) {
       size_t offending = strategy->offending_index();
-      std::vector<antlr4::Token*> fetched = stream.getTokens();
-      if (fetched[offending]->getType() == PromQLParser::LEXER_ERROR) {
+      if (lexed.tokens[offending].getType() == PromQLParser::LEXER_ERROR) {
         out.errors.push_back(*lexer_error);
       } else {
-        std::vector<const antlr4::Token*> tokens(
-            fetched.begin(), fetched.begin() + offending + 1);
+        std::vector<const antlr4::Token*> tokens;
+        for (size_t i = 0; i <= offending; ++i) {
+          tokens.push_back(&lexed.tokens[i]);
+        }
         out.errors.push_back(parser_internal::SyntaxError(tokens, offending));
       }
       return out;

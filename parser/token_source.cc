@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include "CommonToken.h"
 #include "PromQLLexer.h"
 #include "PromQLParser.h"
 #include "absl/strings/ascii.h"
@@ -99,6 +98,9 @@ class Tokenizer {
   LexedInput Run() {
     int pos = 0;
     while (!done_) pos = Step(pos);
+    for (size_t i = 0; i < out_.tokens.size(); ++i) {
+      out_.tokens[i].set_index(i);
+    }
     return std::move(out_);
   }
 
@@ -114,12 +116,8 @@ class Tokenizer {
   }
 
   void Emit(size_t type, int start, int end) {
-    auto token = std::make_unique<antlr4::CommonToken>(
-        type, std::string(input_.substr(start, end - start)));
-    token->setStartIndex(start);
-    token->setStopIndex(end - 1);
     UpdateDepth(type, start);
-    out_.tokens.push_back(std::move(token));
+    out_.tokens.emplace_back(input_, type, start, end);
   }
 
   // Records the lexer error; the parser sees LEXER_ERROR, then EOF.
@@ -127,20 +125,13 @@ class Tokenizer {
     if (done_) return;
     out_.error =
         ParseError{{pos, static_cast<int>(input_.size())}, std::move(message)};
-    auto token = std::make_unique<antlr4::CommonToken>(
-        antlr::PromQLParser::LEXER_ERROR, std::string());
-    token->setStartIndex(pos);
-    token->setStopIndex(pos - 1);
-    out_.tokens.push_back(std::move(token));
+    out_.tokens.emplace_back(input_, antlr::PromQLParser::LEXER_ERROR, pos,
+                             pos);
     EmitEof(static_cast<int>(input_.size()));
   }
 
   void EmitEof(int pos) {
-    auto token = std::make_unique<antlr4::CommonToken>(antlr4::Token::EOF,
-                                                       std::string("<EOF>"));
-    token->setStartIndex(pos);
-    token->setStopIndex(pos - 1);
-    out_.tokens.push_back(std::move(token));
+    out_.tokens.emplace_back(input_, antlr4::Token::EOF, pos, pos);
     done_ = true;
   }
 
@@ -893,6 +884,11 @@ RawToken ScanRawToken(absl::string_view input, int pos) {
       return token(PromQLLexer::UNEXPECTED_CHAR, pos + width);
     }
   }
+}
+
+std::string Lexeme::getText() const {
+  if (type_ == antlr4::Token::EOF) return "<EOF>";
+  return std::string(input_.substr(start_, end_ - start_));
 }
 
 LexedInput Tokenize(absl::string_view input) { return Tokenizer(input).Run(); }

@@ -18,7 +18,7 @@
 #ifndef PROMEVAL_PARSER_TOKEN_SOURCE_H_
 #define PROMEVAL_PARSER_TOKEN_SOURCE_H_
 
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,9 +44,40 @@ struct RawToken {
 // variants are not told apart).
 RawToken ScanRawToken(absl::string_view input, int pos);
 
+// A token as the parser sees it: its type and its bytes of the input (which
+// must outlive it). Lighter than antlr4::CommonToken: no copy of its text,
+// no token source, one line (positions are byte offsets).
+class Lexeme final : public antlr4::Token {
+ public:
+  Lexeme(absl::string_view input, size_t type, int start, int end)
+      : input_(input), type_(type), start_(start), end_(end) {}
+
+  std::string getText() const override;
+  size_t getType() const override { return type_; }
+  size_t getLine() const override { return 1; }
+  size_t getCharPositionInLine() const override { return start_; }
+  size_t getChannel() const override { return DEFAULT_CHANNEL; }
+  size_t getTokenIndex() const override { return index_; }
+  size_t getStartIndex() const override { return start_; }
+  // One before the start for an empty token (EOF), as CommonToken's.
+  size_t getStopIndex() const override { return static_cast<size_t>(end_) - 1; }
+  antlr4::TokenSource* getTokenSource() const override { return nullptr; }
+  antlr4::CharStream* getInputStream() const override { return nullptr; }
+  std::string toString() const override { return getText(); }
+
+  void set_index(size_t index) { index_ = index; }
+
+ private:
+  absl::string_view input_;
+  size_t type_;
+  int start_, end_;  // Bytes [start_, end_) of input_.
+  size_t index_ = 0;
+};
+
 struct LexedInput {
-  // Parser-visible tokens (no whitespace or comments), ending with EOF.
-  std::vector<std::unique_ptr<antlr4::Token>> tokens;
+  // Parser-visible tokens (no whitespace or comments), ending with EOF, each
+  // with its index.
+  std::vector<Lexeme> tokens;
   // The lexer error carried by the LEXER_ERROR token, if there is one.
   std::optional<ParseError> error;
 };
