@@ -557,21 +557,24 @@ class Builder : public antlr::PromQLBaseVisitor {
     vs.matchers.push_back(*std::move(m));
   }
 
+  // expr [ durationExpr (: durationExpr?)? ]
   ExprPtr RangeOrSubquery(P::RangeOrSubqueryExprContext* ctx) {
-    ExprPtr inner = Build(ctx->expr());
+    const size_t n = ctx->children.size();
+    ExprPtr inner = Build(static_cast<P::ExprContext*>(RuleAt(ctx, 0)));
     PositionRange brackets{
-        static_cast<int>(ctx->LEFT_BRACKET()->getSymbol()->getStartIndex()),
-        static_cast<int>(ctx->RIGHT_BRACKET()->getSymbol()->getStopIndex()) +
-            1};
+        static_cast<int>(TokenAt(ctx, 1)->getStartIndex()),
+        static_cast<int>(TokenAt(ctx, n - 1)->getStopIndex()) + 1};
     PositionRange pos{inner->pos.start, brackets.end};
-    std::vector<P::DurationExprContext*> durations = ctx->durationExpr();
-    ExprPtr range = PositiveDuration(durations[0]);
-    if (ctx->COLON() != nullptr) {
+    ExprPtr range =
+        PositiveDuration(static_cast<P::DurationExprContext*>(RuleAt(ctx, 2)));
+    if (n > 4) {  // A colon.
       auto sq = std::make_unique<SubqueryExpr>(pos);
       sq->expr = std::move(inner);
       SetDuration(std::move(range), sq->range_ms, sq->range_expr);
-      if (durations.size() > 1) {
-        SetDuration(PositiveDuration(durations[1]), sq->step_ms, sq->step_expr);
+      if (n == 6) {
+        SetDuration(PositiveDuration(
+                        static_cast<P::DurationExprContext*>(RuleAt(ctx, 4))),
+                    sq->step_ms, sq->step_expr);
       }
       return sq;
     }
@@ -629,19 +632,22 @@ class Builder : public antlr::PromQLBaseVisitor {
     return lit;
   }
 
+  // The alternatives of durationExpr by their number of children: an atom,
+  // a sign and an operand, or two operands around an operator.
   ExprPtr Duration(P::DurationExprContext* ctx) {
-    if (auto* p = dynamic_cast<P::DurationPrimaryContext*>(ctx)) {
-      return DurationAtom(p->durationAtom());
+    if (ctx->children.size() == 1) {
+      return DurationAtom(static_cast<P::DurationAtomContext*>(RuleAt(ctx, 0)));
     }
-    if (auto* u = dynamic_cast<P::DurationUnaryContext*>(ctx)) {
-      antlr4::Token* op = u->getStart();
-      return ApplyUnary(op, Duration(u->durationExpr()));
+    if (ctx->children.size() == 2) {
+      return ApplyUnary(
+          TokenAt(ctx, 0),
+          Duration(static_cast<P::DurationExprContext*>(RuleAt(ctx, 1))));
     }
-    auto* b = static_cast<P::DurationBinaryContext*>(ctx);
-    antlr4::Token* op =
-        dynamic_cast<antlr4::tree::TerminalNode*>(b->children[1])->getSymbol();
-    ExprPtr lhs = Duration(b->durationExpr(0));
-    ExprPtr rhs = Duration(b->durationExpr(1));
+    antlr4::Token* op = TokenAt(ctx, 1);
+    ExprPtr lhs =
+        Duration(static_cast<P::DurationExprContext*>(RuleAt(ctx, 0)));
+    ExprPtr rhs =
+        Duration(static_cast<P::DurationExprContext*>(RuleAt(ctx, 2)));
     RequireDurationExprs(lhs->pos);
     DurationOp dop = DurationOp::kAdd;
     switch (op->getType()) {
@@ -696,29 +702,33 @@ class Builder : public antlr::PromQLBaseVisitor {
     return d;
   }
 
+  // The alternatives of durationAtom by their children: a literal; step()
+  // or range(); min_of / max_of ( d , d ); ( d ).
   ExprPtr DurationAtom(P::DurationAtomContext* ctx) {
     PositionRange pos = CtxRange(ctx);
-    if (auto* lit = dynamic_cast<P::DurationLiteralContext*>(ctx)) {
-      std::unique_ptr<NumberLiteral> n = Literal(lit->getStart());
-      PositionRange p = n->pos;
-      return CheckedLiteral(std::move(n), p);
+    const size_t n = ctx->children.size();
+    if (n == 1) {
+      std::unique_ptr<NumberLiteral> lit = Literal(TokenAt(ctx, 0));
+      PositionRange p = lit->pos;
+      return CheckedLiteral(std::move(lit), p);
     }
-    if (auto* kw = dynamic_cast<P::DurationKeywordContext*>(ctx)) {
+    const size_t first = TokenAt(ctx, 0)->getType();
+    if (n == 3 && first != P::LEFT_PAREN) {
       RequireDurationExprs(pos);
       auto d = std::make_unique<DurationExpr>(pos);
-      d->op = kw->STEP() != nullptr ? DurationOp::kStep : DurationOp::kRange;
+      d->op = first == P::STEP ? DurationOp::kStep : DurationOp::kRange;
       return d;
     }
-    if (auto* mm = dynamic_cast<P::DurationMinMaxContext*>(ctx)) {
+    if (n == 6) {
       RequireDurationExprs(pos);
       auto d = std::make_unique<DurationExpr>(pos);
-      d->op = mm->MIN_OF() != nullptr ? DurationOp::kMinOf : DurationOp::kMaxOf;
-      d->lhs = Duration(mm->durationExpr(0));
-      d->rhs = Duration(mm->durationExpr(1));
+      d->op = first == P::MIN_OF ? DurationOp::kMinOf : DurationOp::kMaxOf;
+      d->lhs = Duration(static_cast<P::DurationExprContext*>(RuleAt(ctx, 2)));
+      d->rhs = Duration(static_cast<P::DurationExprContext*>(RuleAt(ctx, 4)));
       return d;
     }
-    auto* paren = static_cast<P::DurationParenContext*>(ctx);
-    ExprPtr inner = Duration(paren->durationExpr());
+    ExprPtr inner =
+        Duration(static_cast<P::DurationExprContext*>(RuleAt(ctx, 1)));
     RequireDurationExprs(inner->pos);
     if (auto* d = As<DurationExpr>(inner.get())) {
       d->wrapped = true;

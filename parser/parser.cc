@@ -213,22 +213,23 @@ class Checker {
     const FunctionSignature& f = *c.func;
     int nargs = static_cast<int>(f.arg_types.size());
     int given = static_cast<int>(c.args.size());
-    std::string quoted_name = GoQuote(f.name);
+    // Only the error messages need it.
+    auto quoted_name = [&f] { return GoQuote(f.name); };
     if (f.variadic == 0) {
       if (nargs != given) {
         Error(c.pos,
               absl::StrCat("expected ", nargs, " argument(s) in call to ",
-                           quoted_name, ", got ", given));
+                           quoted_name(), ", got ", given));
       }
     } else {
       int required = nargs - 1;
       if (required > given) {
         Error(c.pos, absl::StrCat("expected at least ", required,
-                                  " argument(s) in call to ", quoted_name,
+                                  " argument(s) in call to ", quoted_name(),
                                   ", got ", given));
       } else if (f.variadic > 0 && required + f.variadic < given) {
         Error(c.pos, absl::StrCat("expected at most ", required + f.variadic,
-                                  " argument(s) in call to ", quoted_name,
+                                  " argument(s) in call to ", quoted_name(),
                                   ", got ", given));
       }
     }
@@ -259,7 +260,7 @@ class Checker {
       if (t != want) {
         Error(c.args[i]->pos,
               absl::StrCat("expected type ", DocumentedType(want),
-                           " in call to function ", quoted_name, ", got ",
+                           " in call to function ", quoted_name(), ", got ",
                            DocumentedType(t)));
       }
     }

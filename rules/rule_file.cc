@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -602,6 +603,28 @@ class ExprCache {
   absl::flat_hash_map<std::string, Result> cache_;
 };
 
+// Checks that alert label and annotation values parse as templates, once per
+// distinct text: rules often share them (a runbook link, a summary written
+// the same way for every alert of a group). Whether a text parses does not
+// depend on the template's name, only the error message does.
+class TemplateCheck {
+ public:
+  // The parse error of `text` as the template `name`, or OK.
+  absl::Status Check(absl::string_view name, const std::string& text) {
+    // Without an action delimiter, a template is text alone.
+    if (!absl::StrContains(text, "{{") || parsed_.contains(text)) {
+      return absl::OkStatus();
+    }
+    absl::StatusOr<rules::Template> t = rules::Template::Parse(name, text);
+    if (!t.ok()) return t.status();
+    parsed_.insert(text);
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::flat_hash_set<std::string> parsed_;  // Texts that parse.
+};
+
 StringPairs ToPairs(const std::vector<PairNode>& nodes) {
   StringPairs out;
   out.reserve(nodes.size());
@@ -625,7 +648,7 @@ void ValidateLabels(const std::vector<PairNode>& labels,
 
 // Rule.Validate: the errors of one rule, in rulefmt's order.
 void ValidateRule(
-    const RuleNode& r, ExprCache& exprs,
+    const RuleNode& r, ExprCache& exprs, TemplateCheck& templates,
     const std::function<void(FilePosition, FilePosition, std::string)>& add,
     std::shared_ptr<const Expr>& parsed) {
   // rulefmt reports absent nodes as 0:0; the rule's position is more useful.
@@ -687,12 +710,10 @@ void ValidateRule(
     auto check = [&](const std::vector<PairNode>& pairs,
                      absl::string_view what) {
       for (const PairNode& p : pairs) {
-        absl::StatusOr<rules::Template> t =
-            rules::Template::Parse(name, p.value);
-        if (!t.ok()) {
+        absl::Status parsed = templates.Check(name, p.value);
+        if (!parsed.ok()) {
           add(p.value_pos, {},
-              absl::StrCat(what, " ", GoQuote(p.name), ": ",
-                           t.status().message()));
+              absl::StrCat(what, " ", GoQuote(p.name), ": ", parsed.message()));
         }
       }
     };
@@ -724,6 +745,7 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view content,
   // As rulefmt.Parse: validation only runs when decoding succeeded.
   if (errors.empty()) {
     ExprCache exprs(options.parser);
+    TemplateCheck templates;
     absl::flat_hash_map<std::string, bool> seen_names;
     for (const GroupNode& g : groups) {
       if (g.name.empty()) {
@@ -751,7 +773,7 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view content,
         const std::string& rule_name = r.alert.empty() ? r.record : r.alert;
         Rule rule;
         ValidateRule(
-            r, exprs,
+            r, exprs, templates,
             [&](FilePosition pos, FilePosition alt, std::string text) {
               errors.push_back(
                   {pos, alt,
