@@ -93,6 +93,8 @@ class Tokenizer {
  public:
   explicit Tokenizer(absl::string_view input) : input_(input) {
     frames_.push_back(0);
+    // Tokens average several bytes; most expressions need no regrowth.
+    out_.tokens.reserve(input.size() / 3 + 4);
   }
 
   LexedInput Run() {

@@ -731,13 +731,17 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view content,
   std::vector<GroupNode> groups;
   // Only the first document counts, as with go-yaml's Decode and Unmarshal:
   // later documents are not even parsed.
-  yaml::SyntaxError syntax;
-  absl::StatusOr<yaml::Tree> tree = yaml::Tree::Parse(content, &syntax);
-  if (!tree.ok()) {
-    errors.push_back(FileError{syntax.pos, {}, std::move(syntax.message)});
-  } else {
-    Decoder decoder(content, options, errors);
-    groups = decoder.DecodeRoot(tree->root());
+  {
+    // The tree goes before the expressions are parsed, which reuse its
+    // memory.
+    yaml::SyntaxError syntax;
+    absl::StatusOr<yaml::Tree> tree = yaml::Tree::Parse(content, &syntax);
+    if (!tree.ok()) {
+      errors.push_back(FileError{syntax.pos, {}, std::move(syntax.message)});
+    } else {
+      Decoder decoder(content, options, errors);
+      groups = decoder.DecodeRoot(tree->root());
+    }
   }
 
   RuleFile file;
