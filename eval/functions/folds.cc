@@ -52,22 +52,26 @@ namespace {
 // Four windows at a time. The folds below evaluate four consecutive windows
 // of a series in the lanes of a vector: each lane does the operations of the
 // one-window code (their Scalar) in the same order, so it gives the same bits,
-// while the four chains of dependent additions overlap. The compiler makes
-// AVX2 code of them where the processor has it.
+// while the four chains of dependent additions overlap.
 
+// Everything that takes or returns a vector is always inlined into the
+// AVX2 or baseline function it is used in: a call between the two would
+// pass the vectors in different ways.
 using Lanes = double __attribute__((vector_size(32)));
 using LaneMask = int64_t __attribute__((vector_size(32)));
 
-inline Lanes LaneAbs(Lanes x) {
+[[gnu::always_inline]] inline Lanes LaneAbs(Lanes x) {
   return std::bit_cast<Lanes>(std::bit_cast<LaneMask>(x) &
                               std::numeric_limits<int64_t>::max());
 }
 
-inline LaneMask LaneIsInf(Lanes x) {
+[[gnu::always_inline]] inline LaneMask LaneIsInf(Lanes x) {
   return LaneAbs(x) == std::numeric_limits<double>::infinity();
 }
 
-inline bool AllLanes(LaneMask m) { return (m[0] & m[1] & m[2] & m[3]) != 0; }
+[[gnu::always_inline]] inline bool AllLanes(LaneMask m) {
+  return (m[0] & m[1] & m[2] & m[3]) != 0;
+}
 
 // Folds every window [lo[i], hi[i]) of the series' values `v` with `Fold`:
 //   State Init(Lanes first);  the state after each lane's first sample;
@@ -133,14 +137,17 @@ struct AverageFold {
   struct State {
     Lanes sum, c;
   };
-  static State Init(Lanes first) { return State{first, Lanes{}}; }
-  static void Step(State& s, Lanes x) {
+  [[gnu::always_inline]] static State Init(Lanes first) {
+    return State{first, Lanes{}};
+  }
+  [[gnu::always_inline]] static void Step(State& s, Lanes x) {
     const Lanes t = s.sum + x;
     s.c = LaneAbs(s.sum) >= LaneAbs(x) ? s.c + ((s.sum - t) + x)
                                        : s.c + ((x - t) + s.sum);
     s.sum = t;
   }
-  static bool Finish(const State& s, Lanes count, Lanes& result) {
+  [[gnu::always_inline]] static bool Finish(const State& s, Lanes count,
+                                            Lanes& result) {
     // |NaN| < Inf is false too.
     if (!AllLanes(LaneAbs(s.sum) < std::numeric_limits<double>::infinity())) {
       return false;
@@ -157,41 +164,61 @@ struct SumFold {
   struct State {
     Lanes sum, c;
   };
-  static State Init(Lanes first) {
+  [[gnu::always_inline]] static State Init(Lanes first) {
     State s{Lanes{}, Lanes{}};
     Step(s, first);
     return s;
   }
-  static void Step(State& s, Lanes x) {
+  [[gnu::always_inline]] static void Step(State& s, Lanes x) {
     const Lanes t = s.sum + x;
     const Lanes corr =
         LaneAbs(s.sum) >= LaneAbs(x) ? (s.sum - t) + x : (x - t) + s.sum;
     s.c = LaneIsInf(t) ? Lanes{} : s.c + corr;
     s.sum = t;
   }
-  static bool Finish(const State& s, Lanes, Lanes& result) {
+  [[gnu::always_inline]] static bool Finish(const State& s, Lanes,
+                                            Lanes& result) {
     result = LaneIsInf(s.sum) ? s.sum : s.sum + s.c;
     return true;
   }
   static double Scalar(SampleView<double> v) { return SumOf(v); }
 };
 
-#define PROMEVAL_LANE_CLONES __attribute__((target_clones("avx2", "default")))
+// Each fold compiled twice: for AVX2, and for the baseline x86-64 the build
+// targets. The choice is made once, at the first call (not with ifunc
+// resolvers, which run before the sanitizers' runtimes are initialized).
+template <typename Fold>
+[[gnu::target("avx2")]] int64_t FoldWindowsAvx2(const double* v,
+                                                const size_t* lo,
+                                                const size_t* hi, int count,
+                                                double* out) {
+  return FoldWindows<Fold>(v, lo, hi, count, out);
+}
+
+template <typename Fold>
+int64_t FoldWindowsBaseline(const double* v, const size_t* lo, const size_t* hi,
+                            int count, double* out) {
+  return FoldWindows<Fold>(v, lo, hi, count, out);
+}
+
+template <typename Fold>
+AllWindowsFn ChooseFold() {
+  return __builtin_cpu_supports("avx2") ? FoldWindowsAvx2<Fold>
+                                        : FoldWindowsBaseline<Fold>;
+}
 
 }  // namespace
 
-PROMEVAL_LANE_CLONES int64_t AverageWindows(const double* v, const size_t* lo,
-                                            const size_t* hi, int count,
-                                            double* out) {
-  return FoldWindows<AverageFold>(v, lo, hi, count, out);
+int64_t AverageWindows(const double* v, const size_t* lo, const size_t* hi,
+                       int count, double* out) {
+  static const AllWindowsFn fold = ChooseFold<AverageFold>();
+  return fold(v, lo, hi, count, out);
 }
 
-PROMEVAL_LANE_CLONES int64_t SumWindows(const double* v, const size_t* lo,
-                                        const size_t* hi, int count,
-                                        double* out) {
-  return FoldWindows<SumFold>(v, lo, hi, count, out);
+int64_t SumWindows(const double* v, const size_t* lo, const size_t* hi,
+                   int count, double* out) {
+  static const AllWindowsFn fold = ChooseFold<SumFold>();
+  return fold(v, lo, hi, count, out);
 }
-
-#undef PROMEVAL_LANE_CLONES
 
 }  // namespace promeval::eval
