@@ -7,11 +7,14 @@
 // per matched pair); each step is then a loop over the present series.
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "eval/evaluator.h"
+#include "eval/thread_pool.h"
 #include "promeval/status_macros.h"
 
 namespace promeval::eval {
@@ -423,26 +426,76 @@ absl::StatusOr<Value> Evaluator::EvalBinary(const BinaryExpr& b) {
   const Expr* start = leftmost;
   size_t first = 0;
   for (size_t k = spine.size() - 1; k-- > 0;) {
-    if (steps_.count > 1 && ctx_.step_invariant.contains(spine[k])) {
+    if (steps_.count > 1 && ctx_.step_invariant->contains(spine[k])) {
       start = spine[k];
       first = k + 1;
       break;
     }
   }
   const int64_t held = ctx_.current_samples;
-  PROMEVAL_ASSIGN_OR_RETURN(Value acc, Eval(*start));
+  // The first operator's right operand may be evaluated alongside `start`.
+  std::optional<Value> rhs;
+  PROMEVAL_ASSIGN_OR_RETURN(Value acc,
+                            EvalOperands(*start, *spine[first]->rhs, rhs));
   for (size_t k = first; k + 1 < spine.size(); ++k) {
     PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
-    PROMEVAL_ASSIGN_OR_RETURN(acc, CombineBinary(*spine[k], std::move(acc)));
+    PROMEVAL_ASSIGN_OR_RETURN(
+        acc, CombineBinary(*spine[k], std::move(acc), std::move(rhs)));
+    rhs.reset();
     // As Eval accounts a node: its operands are released, its value held.
     ctx_.current_samples = held;
     PROMEVAL_RETURN_IF_ERROR(ctx_.AddSamples(HeldSamples(acc)));
   }
-  return CombineBinary(b, std::move(acc));
+  return CombineBinary(b, std::move(acc), std::move(rhs));
 }
 
-absl::StatusOr<Value> Evaluator::CombineBinary(const BinaryExpr& b, Value lhs) {
-  PROMEVAL_ASSIGN_OR_RETURN(Value rhs, Eval(*b.rhs));
+namespace {
+
+// Whether evaluating `e` reads series from the store (worth a thread).
+bool ReadsSeries(const Expr& e) {
+  bool reads = false;
+  Inspect(e, [&](const Expr& node) {
+    reads = reads || node.kind() == NodeKind::kVectorSelector;
+  });
+  return reads;
+}
+
+}  // namespace
+
+absl::StatusOr<Value> Evaluator::EvalOperands(const Expr& lhs, const Expr& rhs,
+                                              std::optional<Value>& rhs_value) {
+  const bool invariant =
+      steps_.count > 1 && (ctx_.step_invariant->contains(&lhs) ||
+                           ctx_.step_invariant->contains(&rhs));
+  if (ctx_.pool == nullptr || invariant || !ctx_.querier->ConcurrentSelect() ||
+      !ReadsSeries(lhs) || !ReadsSeries(rhs)) {
+    return Eval(lhs);
+  }
+  QueryContext child = ctx_.Child();
+  absl::StatusOr<Value> forked = absl::UnknownError("not evaluated");
+  std::shared_ptr<ThreadPool::Task> task = ctx_.pool->Fork([&] {
+    Evaluator ev(child, steps_, per_step_);
+    forked = ev.Eval(rhs);
+  });
+  absl::StatusOr<Value> left = Eval(lhs);
+  ctx_.pool->Join(task);  // Before `child` and `forked` go.
+  if (!left.ok()) return left;
+  const int64_t max_bytes = ctx_.options->max_bytes;
+  if (forked.ok() &&
+      (max_bytes <= 0 ||
+       ctx_.current_bytes + child.stats.peak_bytes <= max_bytes)) {
+    ctx_.MergeChild(child);
+    rhs_value = *std::move(forked);
+  }
+  return left;
+}
+
+absl::StatusOr<Value> Evaluator::CombineBinary(const BinaryExpr& b, Value lhs,
+                                               std::optional<Value> evaluated) {
+  if (!evaluated.has_value()) {
+    PROMEVAL_ASSIGN_OR_RETURN(evaluated, Eval(*b.rhs));
+  }
+  Value rhs = *std::move(evaluated);
   using K = Value::Kind;
   if (lhs.kind == K::kScalar && rhs.kind == K::kScalar) {
     return ScalarScalar(b, std::move(lhs.scalar), rhs.scalar);

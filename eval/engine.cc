@@ -261,8 +261,9 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
   if (options_.timeout > absl::ZeroDuration()) {
     ctx.deadline = absl::Now() + options_.timeout;
   }
-  if (MarkStepInvariant(expr, ctx.step_invariant))
-    ctx.step_invariant.insert(&expr);
+  absl::flat_hash_set<const Expr*> step_invariant;
+  if (MarkStepInvariant(expr, step_invariant)) step_invariant.insert(&expr);
+  ctx.step_invariant = &step_invariant;
   PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> querier,
                             storage.NewQuerier(start, end));
   ctx.querier = querier.get();

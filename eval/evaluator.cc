@@ -73,6 +73,44 @@ void QueryContext::AnnotateForcedMonotonicity(std::string message,
       Rfc3339Seconds(f.max_ts));
 }
 
+QueryContext QueryContext::Child() const {
+  QueryContext child;
+  child.options = options;
+  child.querier = querier;
+  child.query = query;
+  child.query_start = query_start;
+  child.query_end = query_end;
+  child.query_step = query_step;
+  child.deadline = deadline;
+  child.cancelled = cancelled;
+  child.step_invariant = step_invariant;
+  child.pool = pool;
+  return child;
+}
+
+void QueryContext::MergeChild(const QueryContext& child) {
+  // The merged monotonicity infos by their annotation's index in the child.
+  absl::flat_hash_map<size_t, const MergedFix*> fixes;
+  for (const MergedFix& m : child.monotonicity_fixes) fixes[m.index] = &m;
+  for (size_t i = 0; i < child.annotations.size(); ++i) {
+    const Annotation& a = child.annotations[i];
+    auto fix = fixes.find(i);
+    if (fix != fixes.end()) {
+      AnnotateForcedMonotonicity(fix->second->message, a.pos, fix->second->fix);
+    } else {
+      Annotate(a.kind, a.message, a.pos);
+    }
+  }
+  stats.samples_read += child.stats.samples_read;
+  stats.peak_samples = std::max(stats.peak_samples, child.stats.peak_samples);
+  // The child counted its bytes from zero; here they come on top of what
+  // is held now.
+  stats.peak_bytes =
+      std::max(stats.peak_bytes, current_bytes + child.stats.peak_bytes);
+  current_samples += child.current_samples;
+  current_bytes += child.current_bytes;
+}
+
 size_t QueryContext::Chunks(size_t n) const {
   if (pool == nullptr) return 1;
   const size_t most = static_cast<size_t>(pool->threads()) + 1;
@@ -395,9 +433,10 @@ absl::StatusOr<Value> Evaluator::Eval(const Expr& e, SeriesSink* sink) {
   PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
   const int64_t held = ctx_.current_samples;
   const int64_t held_bytes = ctx_.current_bytes;
-  absl::StatusOr<Value> v = steps_.count > 1 && ctx_.step_invariant.contains(&e)
-                                ? EvalStepInvariant(e)
-                                : EvalNode(e, sink);
+  absl::StatusOr<Value> v =
+      steps_.count > 1 && ctx_.step_invariant->contains(&e)
+          ? EvalStepInvariant(e)
+          : EvalNode(e, sink);
   if (!v.ok()) return WithErrorPosition(v.status(), e.pos);
   // A node that ran past the deadline fails the query before its parent
   // goes on.

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -170,7 +171,7 @@ struct QueryContext {
   absl::Time deadline = absl::InfiniteFuture();
   const std::atomic<bool>* cancelled = nullptr;
   // Maximal step-invariant subtrees: evaluated once and replicated.
-  absl::flat_hash_set<const Expr*> step_invariant;
+  const absl::flat_hash_set<const Expr*>* step_invariant = nullptr;
   std::vector<Annotation> annotations;
   // The merged monotonicity infos: the annotation index each one renders to.
   struct MergedFix {
@@ -201,6 +202,15 @@ struct QueryContext {
   // anything is allocated.
   absl::Status CheckSteps(int64_t count, bool per_step = false);
   absl::Status CheckCancelled() const;
+
+  // A context for evaluating a subtree on another thread: the same query,
+  // limits and pool, its own annotations, statistics and accounting (which
+  // start empty).
+  QueryContext Child() const;
+  // Adds what `child` recorded as if its subtree had been evaluated in this
+  // context after everything so far: its annotations in order, statistics,
+  // and the samples and bytes its value holds.
+  void MergeChild(const QueryContext& child);
 
   // How many chunks a loop over `n` independent series is split into for
   // ParallelFor: one unless the engine has workers and each chunk gets at
@@ -258,8 +268,19 @@ class Evaluator {
   absl::StatusOr<RangeValue> EvalSubquery(const SubqueryExpr& sq);
   absl::StatusOr<Value> EvalUnary(const UnaryExpr& u);
   absl::StatusOr<Value> EvalBinary(const BinaryExpr& b);
-  // Evaluates `b.rhs` and applies `b` to `lhs` (its evaluated left operand).
-  absl::StatusOr<Value> CombineBinary(const BinaryExpr& b, Value lhs);
+  // Applies `b` to `lhs` (its evaluated left operand) and `rhs`, its right
+  // operand as already evaluated, or evaluated here if nullopt.
+  absl::StatusOr<Value> CombineBinary(const BinaryExpr& b, Value lhs,
+                                      std::optional<Value> rhs = std::nullopt);
+  // Evaluates `lhs` here and `rhs` on a worker at the same time, when both
+  // read series and the engine's pool and the store allow it; `rhs_value`
+  // then gets the right operand's value (its annotations and statistics
+  // merged into this context as if it had been evaluated after `lhs`).
+  // Otherwise, and if the right operand failed or went past the byte limit
+  // on top of the left one, `rhs_value` stays empty and the caller
+  // evaluates it as usual, which gives the serial run's error.
+  absl::StatusOr<Value> EvalOperands(const Expr& lhs, const Expr& rhs,
+                                     std::optional<Value>& rhs_value);
   absl::StatusOr<Value> EvalAggregate(const AggregateExpr& a);
   absl::StatusOr<Value> EvalAggregateK(const AggregateExpr& a,
                                        const std::vector<double>& param,

@@ -32,6 +32,21 @@ void ThreadPool::Work() {
   }
 }
 
+void ThreadPool::HelpUntil(const std::function<bool()>& done) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!done()) {
+    if (queue_.empty()) {
+      finished_.wait(lock);
+      continue;
+    }
+    std::function<void()> task = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    task();
+    lock.lock();
+  }
+}
+
 void ThreadPool::ParallelFor(
     size_t n, size_t chunks,
     absl::FunctionRef<void(size_t, size_t, size_t)> fn) {
@@ -42,27 +57,54 @@ void ThreadPool::ParallelFor(
     return;
   }
   // The chunks after the first go to the workers; the caller runs the
-  // first, then waits for the others.
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  size_t pending = chunks - 1;
-  std::vector<std::function<void()>> tasks;
-  tasks.reserve(chunks - 1);
-  for (size_t c = 1; c < chunks; ++c) {
-    tasks.emplace_back([&, c] {
-      fn(c, bounds(c), bounds(c + 1));
-      std::lock_guard<std::mutex> lock(done_mu);
-      if (--pending == 0) done_cv.notify_one();
-    });
-  }
+  // first, then the others that are still queued, then waits.
+  size_t pending = chunks - 1;  // Guarded by mu_.
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (std::function<void()>& t : tasks) queue_.push_back(std::move(t));
+    for (size_t c = 1; c < chunks; ++c) {
+      queue_.push_back([&, c] {
+        fn(c, bounds(c), bounds(c + 1));
+        std::lock_guard<std::mutex> done_lock(mu_);
+        --pending;
+        finished_.notify_all();
+      });
+    }
   }
   wake_.notify_all();
   fn(0, bounds(0), bounds(1));
-  std::unique_lock<std::mutex> lock(done_mu);
-  done_cv.wait(lock, [&] { return pending == 0; });
+  HelpUntil([&] { return pending == 0; });
+}
+
+void ThreadPool::Task::RunOnce() {
+  if (started_.exchange(true)) return;
+  fn_();
+}
+
+std::shared_ptr<ThreadPool::Task> ThreadPool::Fork(std::function<void()> fn) {
+  auto task = std::make_shared<Task>(std::move(fn));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back([this, task] {
+      task->RunOnce();
+      std::lock_guard<std::mutex> done_lock(mu_);
+      task->done_ = true;
+      finished_.notify_all();
+    });
+  }
+  wake_.notify_one();
+  return task;
+}
+
+void ThreadPool::Join(const std::shared_ptr<Task>& task) {
+  // Not started by a worker: run it here (its queued entry then only marks
+  // it done).
+  if (!task->started_.exchange(true)) {
+    task->fn_();
+    std::lock_guard<std::mutex> lock(mu_);
+    task->done_ = true;
+    return;
+  }
+  HelpUntil([&task] { return task->done_; });
 }
 
 }  // namespace promeval::eval

@@ -405,6 +405,10 @@ class Horizon : public Storage {
       return out;
     }
 
+    bool ConcurrentSelect() const override {
+      return inner_->ConcurrentSelect();
+    }
+
    private:
     std::unique_ptr<Querier> inner_;
     const int64_t horizon_;

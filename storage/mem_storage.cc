@@ -321,6 +321,9 @@ class MemStorage::MemQuerier : public Querier {
     return out;
   }
 
+  // Select only reads the store, under the read lock this querier holds.
+  bool ConcurrentSelect() const override { return true; }
+
  private:
   const Impl* impl_;
 };

@@ -5,11 +5,14 @@
 
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "promeval/loaders.h"
 #include "promeval/parser.h"
+#include "promeval/status_macros.h"
 
 namespace promeval {
 namespace {
@@ -99,10 +103,13 @@ TEST_F(EngineTest, ConcurrentParallelQueriesMatchSerial) {
   std::unique_ptr<Engine> serial = MakeEngine(serial_options);
   std::unique_ptr<Engine> parallel = MakeEngine(parallel_options);
   const std::vector<std::string> queries = {
-      "load_total", "rate(load_total[5m])",
+      "load_total",
+      "rate(load_total[5m])",
       "sum by (g) (increase(load_total[10m]))",
       "max_over_time(load_total[7m]) - min_over_time(load_total[7m])",
-      "quantile_over_time(0.9, load_total[5m])"};
+      "quantile_over_time(0.9, load_total[5m])",
+      "sum by (g) (rate(load_total[5m])) / sum by (g) (rate(load_total[9m])) "
+      "* on (g) count by (g) (load_total)"};
   auto text = [](const QueryResult& r) {
     std::string out;
     for (const Series& s : r.matrix) {
@@ -662,6 +669,121 @@ class FixedQueryable : public Queryable {
   std::vector<int64_t> timestamps_;
   std::vector<double> values_;
 };
+
+// A store whose querier records the threads that call Select, and says
+// that it may be called from several at once. Selects from the thread that
+// made the querier take a while, so that a worker surely starts a forked
+// subtree before the querying thread could take it back.
+class ThreadRecordingQueryable : public Queryable {
+ public:
+  explicit ThreadRecordingQueryable(MemStorage& inner) : inner_(inner) {}
+  absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t mint,
+                                                      int64_t maxt) override {
+    PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> q,
+                              inner_.NewQuerier(mint, maxt));
+    return std::unique_ptr<Querier>(new Recording(std::move(q), *this));
+  }
+  size_t Threads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return threads_.size();
+  }
+
+ private:
+  class Recording : public Querier {
+   public:
+    Recording(std::unique_ptr<Querier> inner, ThreadRecordingQueryable& owner)
+        : inner_(std::move(inner)), owner_(owner) {}
+    absl::StatusOr<std::vector<SeriesData>> Select(
+        absl::Span<const Matcher> matchers, int64_t mint,
+        int64_t maxt) override {
+      {
+        std::lock_guard<std::mutex> lock(owner_.mu_);
+        owner_.threads_.insert(std::this_thread::get_id());
+      }
+      if (std::this_thread::get_id() == creator_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      return inner_->Select(matchers, mint, maxt);
+    }
+    bool ConcurrentSelect() const override { return true; }
+
+   private:
+    std::unique_ptr<Querier> inner_;
+    ThreadRecordingQueryable& owner_;
+    const std::thread::id creator_ = std::this_thread::get_id();
+  };
+
+  MemStorage& inner_;
+  std::mutex mu_;
+  std::set<std::thread::id> threads_;
+};
+
+// With workers, the two operands of a binary operator are evaluated at the
+// same time (the store's Select is called from two threads); the result,
+// its annotations (in the serial order), statistics and errors (with their
+// positions) are the serial run's.
+TEST_F(EngineTest, OperandsEvaluateInParallelWithTheSerialResult) {
+  MemStorage storage;
+  LoadCounters(storage, "left_total", "g", 300, 3, 60);
+  LoadCounters(storage, "right", "g", 300, 3, 60);  // Not named a counter.
+  EngineOptions serial_options;
+  serial_options.workers = 1;
+  EngineOptions parallel_options;
+  parallel_options.workers = 2;
+  std::unique_ptr<Engine> serial = MakeEngine(serial_options);
+  std::unique_ptr<Engine> parallel = MakeEngine(parallel_options);
+  // Both sides annotate (rate of a non-counter name, an invalid quantile).
+  const std::string query =
+      "sum by (g) (rate(right[5m])) / on (g) "
+      "quantile by (g) (2, rate(left_total[5m]) + on (i, g) rate(right[2m]))";
+  ThreadRecordingQueryable recording(storage);
+  absl::StatusOr<QueryResult> want =
+      serial->RangeQuery(storage, query, 0, 60 * kMinute, kMinute);
+  absl::StatusOr<QueryResult> got =
+      parallel->RangeQuery(recording, query, 0, 60 * kMinute, kMinute);
+  ASSERT_TRUE(want.ok()) << want.status();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(recording.Threads(), 2u);
+  ASSERT_EQ(got->matrix.size(), want->matrix.size());
+  for (size_t i = 0; i < want->matrix.size(); ++i) {
+    EXPECT_EQ(got->matrix[i].labels, want->matrix[i].labels);
+    ASSERT_EQ(got->matrix[i].points.size(), want->matrix[i].points.size());
+    for (size_t k = 0; k < want->matrix[i].points.size(); ++k) {
+      EXPECT_EQ(std::bit_cast<uint64_t>(got->matrix[i].points[k].v),
+                std::bit_cast<uint64_t>(want->matrix[i].points[k].v));
+    }
+  }
+  ASSERT_EQ(want->annotations.size(), 3u);  // Two infos, one warning.
+  EXPECT_EQ(got->annotations, want->annotations);
+  EXPECT_EQ(got->stats.samples_read, want->stats.samples_read);
+  EXPECT_EQ(got->stats.peak_samples, want->stats.peak_samples);
+  EXPECT_EQ(got->stats.peak_bytes, want->stats.peak_bytes);
+
+  // Limits: the right operand over the byte limit only on top of the left
+  // one, and an error in the right operand, fail as in the serial run.
+  for (int64_t max_bytes :
+       {want->stats.peak_bytes - 1, want->stats.peak_bytes / 2}) {
+    serial_options.max_bytes = parallel_options.max_bytes = max_bytes;
+    absl::StatusOr<QueryResult> s =
+        MakeEngine(serial_options)
+            ->RangeQuery(storage, query, 0, 60 * kMinute, kMinute);
+    absl::StatusOr<QueryResult> p =
+        MakeEngine(parallel_options)
+            ->RangeQuery(recording, query, 0, 60 * kMinute, kMinute);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(p.status(), s.status());
+    EXPECT_EQ(ErrorPosition(p.status()), ErrorPosition(s.status()));
+  }
+  const std::string failing =
+      "sum(rate(left_total[5m])) + (right * on (g) right)";  // Many-to-many.
+  absl::StatusOr<QueryResult> s =
+      serial->RangeQuery(storage, failing, 0, 60 * kMinute, kMinute);
+  absl::StatusOr<QueryResult> p =
+      parallel->RangeQuery(recording, failing, 0, 60 * kMinute, kMinute);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(p.status(), s.status());
+  EXPECT_EQ(ErrorPosition(p.status()), ErrorPosition(s.status()));
+}
 
 TEST(EngineStorageTest, QueriesAHostProvidedStore) {
   FixedQueryable store;

@@ -9,7 +9,8 @@
 // lock on the store until it is destroyed, so appends wait for running
 // queries; an Appender buffers its samples and applies them atomically on
 // Commit(). Implementations of these interfaces must be usable from the
-// thread that created the Querier.
+// thread that created the Querier, and a Querier from other threads too if
+// its ConcurrentSelect() says so (MemStorage's does).
 #ifndef PROMEVAL_STORAGE_H_
 #define PROMEVAL_STORAGE_H_
 
@@ -45,6 +46,10 @@ class Querier {
   // until the Querier is destroyed.
   virtual absl::StatusOr<std::vector<SeriesData>> Select(
       absl::Span<const Matcher> matchers, int64_t mint, int64_t maxt) = 0;
+  // Whether Select may also be called from other threads, several at once.
+  // The engine then evaluates independent subtrees of a query (the two
+  // operands of a binary operator) in parallel when it has workers.
+  virtual bool ConcurrentSelect() const { return false; }
 };
 
 class Queryable {
