@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "cli/data.h"
@@ -57,28 +59,30 @@ int Compare(const RuleKey& a, const RuleKey& b) {
 }
 
 // promtool's checkDuplicates: each name+labels that occurs more than once,
-// once, in sorted order.
+// once, in sorted order. Keys are counted in a hash table first; only those
+// that repeat (usually none) are sorted.
 std::vector<RuleKey> FindDuplicates(const RuleFile& file) {
-  std::vector<RuleKey> keys;
+  absl::flat_hash_map<std::string, int> seen;  // Encoded key -> count.
+  std::vector<RuleKey> duplicates;
+  std::string encoded;
   for (const RuleGroup& g : file.groups) {
     for (const Rule& r : g.rules) {
       RuleKey key;
       key.metric = r.name;
       key.labels = RuleLabels(g, r);
-      keys.push_back(std::move(key));
+      // Lengths first, so that distinct keys never encode alike.
+      encoded.clear();
+      absl::StrAppend(&encoded, key.metric.size(), ":", key.metric);
+      for (const auto& [name, value] : key.labels) {
+        absl::StrAppend(&encoded, ",", name.size(), ":", name, value.size(),
+                        ":", value);
+      }
+      if (++seen[encoded] == 2) duplicates.push_back(std::move(key));
     }
   }
-  std::vector<RuleKey> duplicates;
-  if (keys.size() < 2) return duplicates;
-  std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
-    return Compare(a, b) < 0;
-  });
-  for (size_t i = 1; i < keys.size(); ++i) {
-    if (Compare(keys[i - 1], keys[i]) == 0 &&
-        (duplicates.empty() || Compare(keys[i - 1], duplicates.back()) != 0)) {
-      duplicates.push_back(keys[i]);
-    }
-  }
+  std::sort(
+      duplicates.begin(), duplicates.end(),
+      [](const RuleKey& a, const RuleKey& b) { return Compare(a, b) < 0; });
   return duplicates;
 }
 

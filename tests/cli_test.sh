@@ -163,15 +163,19 @@ Checking $rules/empty.good.yaml
 
 lint_out="Checking $rules/duplicates.good.yaml
   FAILED:
-lint error 1 duplicate rule(s) found.
+lint error 3 duplicate rule(s) found.
+Metric: a:first
+Label(s):
 Metric: job:up:sum
 Label(s):
 	env: prod
+Metric: z:last
+Label(s):
 Might cause inconsistency while recording expressions"
 expect check-rules-lint 0 "$lint_out" -- check rules "$rules/duplicates.good.yaml"
 expect check-rules-lint-fatal 3 "$lint_out" -- check rules --lint-fatal "$rules/duplicates.good.yaml"
 expect check-rules-lint-none 0 "Checking $rules/duplicates.good.yaml
-  SUCCESS: 4 rules found" -- check rules --lint=none --lint-fatal "$rules/duplicates.good.yaml"
+  SUCCESS: 8 rules found" -- check rules --lint=none --lint-fatal "$rules/duplicates.good.yaml"
 expect check-rules-lint-unknown 0 "WARNING: unknown lint option bogus
 Checking $rules/basic.good.yaml
   SUCCESS: 4 rules found" -- check rules --lint=bogus "$rules/basic.good.yaml"
