@@ -1,6 +1,7 @@
 #include "parser/token_source.h"
 
 #include <string>
+#include <vector>
 
 #include "PromQLLexer.h"
 #include "PromQLParser.h"
@@ -76,13 +77,19 @@ constexpr Keyword kKeywords[] = {
 size_t WordType(absl::string_view word) {
   constexpr size_t kLongest = 12;  // count_values
   if (word.size() > kLongest) return PromQLLexer::IDENTIFIER;
+  // The keywords by length: a word is compared with those of its length.
+  static const auto* const kByLength = [] {
+    auto* by_length = new std::vector<const Keyword*>[kLongest + 1];
+    for (const Keyword& k : kKeywords) by_length[k.word.size()].push_back(&k);
+    return by_length;
+  }();
   char lower[kLongest];
   for (size_t i = 0; i < word.size(); ++i) {
     lower[i] = absl::ascii_tolower(static_cast<unsigned char>(word[i]));
   }
   absl::string_view w(lower, word.size());
-  for (const Keyword& k : kKeywords) {
-    if (k.word == w) return k.type;
+  for (const Keyword* k : kByLength[word.size()]) {
+    if (k->word == w) return k->type;
   }
   return PromQLLexer::IDENTIFIER;
 }
@@ -565,15 +572,16 @@ class Tokenizer {
 
     auto scan_number = [&]() -> bool {
       absl::string_view digits = "0123456789";
+      absl::string_view pattern = "0123456789._eE";  // Digits and "._eE".
       if (accept("0") && accept("xX")) {
         accept("_");
         digits = "0123456789abcdefABCDEF";
+        pattern = "0123456789abcdefABCDEF._eE";
       }
       accept(".");
       accept(digits);
       bool dot = false;
       bool exponent = false;
-      std::string pattern = absl::StrCat(digits, "._eE");
       while (is(pattern)) {
         if (is(".") && dot) {
           accept(".");
