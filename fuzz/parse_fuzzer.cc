@@ -2,7 +2,9 @@
 // error, and an expression that parses prints (ExprToString) as text that
 // parses back to the same tree and prints the same again. The hand-written
 // token scanner must agree with the grammar's generated lexer at every
-// position of the input.
+// position of the input, and an ExprParser kept across inputs (which reuses
+// the tree of an earlier input with the same token types) must give what
+// parsing the input alone gives.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -68,6 +70,27 @@ bool HasInfinitePowerBase(const promeval::Expr& e) {
   return found;
 }
 
+// Compares ExprParser, which has seen the earlier inputs, with parsing the
+// input alone.
+void CheckExprParser(absl::string_view input,
+                     const promeval::ParseOptions& options,
+                     const promeval::ParseOutcome& alone) {
+  static auto* const shared = new promeval::ExprParser(options);
+  promeval::ParseOutcome outcome = shared->Parse(input);
+  std::string want, got;
+  for (const promeval::ParseError& e : alone.errors) {
+    absl::StrAppend(&want, e.ToString(input), "\n");
+  }
+  for (const promeval::ParseError& e : outcome.errors) {
+    absl::StrAppend(&got, e.ToString(input), "\n");
+  }
+  if (alone.expr != nullptr) want = promeval::ExprTreeString(*alone.expr);
+  if (outcome.expr != nullptr) got = promeval::ExprTreeString(*outcome.expr);
+  if (got != want) {
+    Fail("ExprParser gives another result", input, "", want + "---\n" + got);
+  }
+}
+
 // Compares ScanRawToken() with the generated lexer at every code point.
 void CheckScanner(absl::string_view input) {
   using promeval::parser_internal::GrammarLexer;
@@ -92,6 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       promeval::ParseOptions::AllEnabled();
   promeval::ParseOutcome outcome =
       promeval::ParseExprWithErrors(input, options);
+  CheckExprParser(input, options, outcome);
   if (!outcome.errors.empty()) {
     for (const promeval::ParseError& e : outcome.errors) {
       // Positions stay inside the input (the end may be one past it).

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "Exceptions.h"
@@ -16,6 +17,7 @@
 #include "parser/token_source.h"
 #include "parser/token_stream.h"
 #include "promeval/text.h"
+#include "tree/TerminalNodeImpl.h"
 
 namespace promeval {
 namespace {
@@ -322,43 +324,60 @@ std::string ParseError::ToString(absl::string_view input) const {
 
 namespace {
 
-ParseOutcome Parse(absl::string_view input, const ParseOptions& options) {
-  ParseOutcome out;
-  parser_internal::LexedInput lexed = parser_internal::Tokenize(input);
-  std::optional<ParseError> lexer_error = std::move(lexed.error);
-  parser_internal::LexemeStream stream(lexed.tokens);
-  PromQLParser parser(&stream);
-  parser.removeErrorListeners();
-  auto strategy = std::make_shared<parser_internal::ErrorStrategy>();
-  parser.setErrorHandler(strategy);
+// The generated parser over tokens, with the error handling of Parse: it
+// owns the parse tree it builds.
+struct TreeParser {
+  explicit TreeParser(std::vector<parser_internal::Lexeme>& tokens)
+      : stream(tokens),
+        parser(&stream),
+        strategy(std::make_shared<parser_internal::ErrorStrategy>()) {
+    parser.removeErrorListeners();
+    parser.setErrorHandler(strategy);
+  }
 
+  parser_internal::LexemeStream stream;
+  PromQLParser parser;
+  std::shared_ptr<parser_internal::ErrorStrategy> strategy;
+};
+
+// Runs the generated parser: the tree, or null with the syntax error (the
+// lexer's, if the parser reached its LEXER_ERROR token) in `errors`.
+PromQLParser::ExpressionContext* ParseTree(
+    TreeParser& p, std::vector<parser_internal::Lexeme>& tokens,
+    const std::optional<ParseError>& lexer_error,
+    std::vector<ParseError>& errors) {
   // Two-stage parsing: the fast SLL mode first, full LL only to confirm an
   // error (SLL can fail on input that LL accepts, never the reverse).
-  auto* interpreter = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
+  auto* interpreter =
+      p.parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
   interpreter->setPredictionMode(antlr4::atn::PredictionMode::SLL);
-  PromQLParser::ExpressionContext* tree = nullptr;
   try {
-    tree = parser.expression();
+    return p.parser.expression();
   } catch (const antlr4::ParseCancellationException&) {
-    stream.seek(0);
-    parser.reset();
+    p.stream.seek(0);
+    p.parser.reset();
     interpreter->setPredictionMode(antlr4::atn::PredictionMode::LL);
     try {
-      tree = parser.expression();
+      return p.parser.expression();
     } catch (const antlr4::ParseCancellationException&) {
-      size_t offending = strategy->offending_index();
-      if (lexed.tokens[offending].getType() == PromQLParser::LEXER_ERROR) {
-        out.errors.push_back(*lexer_error);
+      size_t offending = p.strategy->offending_index();
+      if (tokens[offending].getType() == PromQLParser::LEXER_ERROR) {
+        errors.push_back(*lexer_error);
       } else {
-        std::vector<const antlr4::Token*> tokens;
-        for (size_t i = 0; i <= offending; ++i) {
-          tokens.push_back(&lexed.tokens[i]);
-        }
-        out.errors.push_back(parser_internal::SyntaxError(tokens, offending));
+        std::vector<const antlr4::Token*> seen;
+        for (size_t i = 0; i <= offending; ++i) seen.push_back(&tokens[i]);
+        errors.push_back(parser_internal::SyntaxError(seen, offending));
       }
-      return out;
+      return nullptr;
     }
   }
+}
+
+// The AST of a tree that parsed, built and type-checked.
+ParseOutcome BuildAndCheck(PromQLParser::ExpressionContext* tree,
+                           absl::string_view input,
+                           const ParseOptions& options) {
+  ParseOutcome out;
   if (tree->expr() == nullptr) {
     out.errors.push_back(ParseError{{0, 0}, "no expression found in input"});
     return out;
@@ -371,20 +390,113 @@ ParseOutcome Parse(absl::string_view input, const ParseOptions& options) {
   return out;
 }
 
-}  // namespace
+ParseOutcome Parse(absl::string_view input, const ParseOptions& options) {
+  parser_internal::LexedInput lexed = parser_internal::Tokenize(input);
+  TreeParser p(lexed.tokens);
+  ParseOutcome out;
+  PromQLParser::ExpressionContext* tree =
+      ParseTree(p, lexed.tokens, lexed.error, out.errors);
+  if (tree == nullptr) return out;
+  return BuildAndCheck(tree, input, options);
+}
 
-ParseOutcome ParseExprWithErrors(absl::string_view input,
-                                 const ParseOptions& options) {
-  // The ANTLR runtime reports internal failures with exceptions; none may
-  // leave the library.
+// The ANTLR runtime reports internal failures with exceptions; none may
+// leave the library.
+template <typename F>
+ParseOutcome Guarded(F parse) {
   try {
-    return Parse(input, options);
+    return parse();
   } catch (const std::exception& e) {
     ParseOutcome out;
     out.errors.push_back(
         ParseError{{0, 0}, absl::StrCat("internal parser error: ", e.what())});
     return out;
   }
+}
+
+// The types of `tokens` in order, one byte each (the grammar has fewer than
+// 256 token types).
+std::string Shape(const std::vector<parser_internal::Lexeme>& tokens) {
+  std::string shape(tokens.size(), '\0');
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    shape[i] = static_cast<char>(tokens[i].getType());
+  }
+  return shape;
+}
+
+// Points every node of `tree` at the token of the same index in `tokens`.
+void Repoint(antlr4::tree::ParseTree* tree,
+             std::vector<parser_internal::Lexeme>& tokens) {
+  auto same_index = [&tokens](antlr4::Token* t) -> antlr4::Token* {
+    return t == nullptr ? nullptr : &tokens[t->getTokenIndex()];
+  };
+  std::vector<antlr4::tree::ParseTree*> stack{tree};
+  while (!stack.empty()) {
+    antlr4::tree::ParseTree* node = stack.back();
+    stack.pop_back();
+    // A successful parse has no error nodes: every node is a terminal or a
+    // rule context.
+    if (typeid(*node) == typeid(antlr4::tree::TerminalNodeImpl)) {
+      auto* terminal = dynamic_cast<antlr4::tree::TerminalNodeImpl*>(node);
+      terminal->symbol = same_index(terminal->symbol);
+      continue;
+    }
+    auto* ctx = static_cast<antlr4::ParserRuleContext*>(node);
+    ctx->start = same_index(ctx->start);
+    ctx->stop = same_index(ctx->stop);
+    stack.insert(stack.end(), ctx->children.begin(), ctx->children.end());
+  }
+}
+
+}  // namespace
+
+ParseOutcome ParseExprWithErrors(absl::string_view input,
+                                 const ParseOptions& options) {
+  return Guarded([&] { return Parse(input, options); });
+}
+
+// A parse tree kept for its shape, with the text and tokens it points into.
+struct ExprParser::Tree {
+  explicit Tree(absl::string_view text)
+      : input(text),
+        lexed(parser_internal::Tokenize(input)),
+        parser(lexed.tokens) {}
+
+  std::string input;
+  parser_internal::LexedInput lexed;
+  TreeParser parser;
+  PromQLParser::ExpressionContext* root = nullptr;
+};
+
+ExprParser::ExprParser(const ParseOptions& options) : options_(options) {}
+ExprParser::~ExprParser() = default;
+
+ParseOutcome ExprParser::Parse(absl::string_view input) {
+  return Guarded([&] {
+    parser_internal::LexedInput lexed = parser_internal::Tokenize(input);
+    if (lexed.error.has_value()) return promeval::Parse(input, options_);
+    std::string shape = Shape(lexed.tokens);
+    auto it = trees_.find(shape);
+    if (it != trees_.end()) {
+      // The same token types as a tree that parsed: the generated parser
+      // would build the same tree, so that one takes these tokens.
+      Tree& t = *it->second;
+      t.input = std::string(input);
+      for (parser_internal::Lexeme& token : lexed.tokens) {
+        token = token.Rebased(t.input);
+      }
+      Repoint(t.root, lexed.tokens);
+      t.lexed.tokens = std::move(lexed.tokens);
+      return BuildAndCheck(t.root, t.input, options_);
+    }
+    auto t = std::make_unique<Tree>(input);
+    ParseOutcome out;
+    t->root = ParseTree(t->parser, t->lexed.tokens, t->lexed.error, out.errors);
+    if (t->root == nullptr) return out;
+    out = BuildAndCheck(t->root, t->input, options_);
+    trees_.emplace(std::move(shape), std::move(t));
+    return out;
+  });
 }
 
 absl::StatusOr<ExprPtr> ParseExpr(absl::string_view input,

@@ -66,6 +66,12 @@ class Lexeme final : public antlr4::Token {
   std::string toString() const override { return getText(); }
 
   void set_index(size_t index) { index_ = index; }
+  // The same token over another copy of its input.
+  Lexeme Rebased(absl::string_view input) const {
+    Lexeme copy = *this;
+    copy.input_ = input;
+    return copy;
+  }
 
  private:
   absl::string_view input_;

@@ -571,10 +571,11 @@ class Decoder {
   bool exhausted_ = false;
 };
 
-// Parses rule expressions once per distinct text (aliases repeat them).
+// Parses rule expressions once per distinct text (aliases repeat them),
+// with an ExprParser, which reuses the parse of expressions written alike.
 class ExprCache {
  public:
-  explicit ExprCache(const ParseOptions& options) : options_(options) {}
+  explicit ExprCache(const ParseOptions& options) : parser_(options) {}
 
   struct Result {
     std::shared_ptr<const Expr> expr;
@@ -585,7 +586,7 @@ class ExprCache {
     auto it = cache_.find(text);
     if (it != cache_.end()) return it->second;
     Result result;
-    ParseOutcome outcome = ParseExprWithErrors(text, options_);
+    ParseOutcome outcome = parser_.Parse(text);
     if (outcome.errors.empty()) {
       result.expr = std::shared_ptr<const Expr>(std::move(outcome.expr));
     } else {
@@ -599,7 +600,7 @@ class ExprCache {
   }
 
  private:
-  const ParseOptions& options_;
+  ExprParser parser_;
   absl::flat_hash_map<std::string, Result> cache_;
 };
 

@@ -11,6 +11,8 @@
 // Every valid case must also round-trip: parse(print(e)) equals e.
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -148,6 +150,82 @@ TEST_P(ParserCaseTest, Parses) {
   ASSERT_TRUE(reparsed.ok()) << printed << ": " << reparsed.status();
   EXPECT_TRUE(ExprEqual(expr, **reparsed))
       << testing::AstShape(expr) << " vs " << testing::AstShape(**reparsed);
+}
+
+// ExprParser reuses the parse tree of an earlier expression with the same
+// token types: over all cases in file order and then in reverse (so that
+// nearly every expression meets a tree made from another text), each result
+// equals ParseExprWithErrors': the same tree with the same positions, or
+// the same errors.
+TEST(ExprParserTest, SameResultsAsParsingEachAlone) {
+  std::vector<Case> cases = LoadCases();
+  ASSERT_GT(cases.size(), 500u);
+  std::map<std::string, std::unique_ptr<ExprParser>> parsers;  // By options.
+  auto key = [](const ParseOptions& o) {
+    return absl::StrCat(o.experimental_functions, o.duration_expressions,
+                        o.extended_range_selectors, o.binop_fill_modifiers);
+  };
+  size_t parsed = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t n = 0; n < cases.size(); ++n) {
+      const Case& c = cases[pass == 0 ? n : cases.size() - 1 - n];
+      std::unique_ptr<ExprParser>& parser = parsers[key(c.options)];
+      if (parser == nullptr) parser = std::make_unique<ExprParser>(c.options);
+      ParseOutcome want = ParseExprWithErrors(c.input, c.options);
+      ParseOutcome got = parser->Parse(c.input);
+      ASSERT_EQ(got.errors.size(), want.errors.size()) << c.location;
+      for (size_t i = 0; i < want.errors.size(); ++i) {
+        EXPECT_EQ(got.errors[i].ToString(c.input),
+                  want.errors[i].ToString(c.input))
+            << c.location;
+      }
+      if (want.expr == nullptr) continue;
+      ASSERT_NE(got.expr, nullptr) << c.location;
+      EXPECT_EQ(ExprTreeString(*got.expr), ExprTreeString(*want.expr))
+          << c.location;
+      EXPECT_TRUE(ExprEqual(*got.expr, *want.expr)) << c.location;
+      ++parsed;
+    }
+  }
+  EXPECT_GT(parsed, 800u);
+}
+
+// Expressions of a few shapes whose names, numbers and lengths differ, so
+// that every position and text in a reused tree must come from the new
+// tokens.
+TEST(ExprParserTest, ReusedTreesTakeTheNewTextAndPositions) {
+  // Three or four of each shape (the same token types in the same order).
+  const std::vector<std::string> inputs = {
+      "sum by (job) (rate(http_requests_total{code=\"500\"}[5m]))",
+      "sum by (instance_name) (irate(x{a=\"b|c\"}[1h30m]))",
+      "sum by (k) (delta(node_filesystem_avail_bytes{mountpoint=\"/\"}[2d]))",
+      "a / on (pod) group_left (team) b * 100",
+      "some_long_metric_name_total / on (instance) group_left (x) "
+      "another_quite_long_metric_name * 0.5",
+      "q / on (z) group_left (y) w * 1e3",
+      "x offset 5m + y @ 100",
+      "longer_metric_name offset 1h30m + shorter @ 1700000000.5",
+      "m offset 1d + n @ 0",
+      "histogram_quantile(0.99, sum by (le) (rate(lat_bucket[5m])))",
+      "histogram_quantile(0.5, sum by (le) "
+      "(rate(request_duration_bucket[1m])))",
+      "-max_over_time(up[10m:1m])",
+      "-min_over_time(another_metric_total[1h:5m])",
+      "-avg_over_time(v[90s:15s])",
+  };
+  ExprParser parser(ParseOptions::AllEnabled());
+  for (int pass = 0; pass < 3; ++pass) {
+    for (size_t n = 0; n < inputs.size(); ++n) {
+      const std::string& input = inputs[pass == 1 ? inputs.size() - 1 - n : n];
+      ParseOutcome want =
+          ParseExprWithErrors(input, ParseOptions::AllEnabled());
+      ParseOutcome got = parser.Parse(input);
+      ASSERT_NE(want.expr, nullptr) << input;
+      ASSERT_NE(got.expr, nullptr) << input;
+      EXPECT_EQ(ExprTreeString(*got.expr), ExprTreeString(*want.expr));
+      EXPECT_EQ(ExprToString(*got.expr), ExprToString(*want.expr));
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, ParserCaseTest,

@@ -9,9 +9,11 @@
 #ifndef PROMEVAL_PARSER_H_
 #define PROMEVAL_PARSER_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -68,6 +70,30 @@ struct ParseOutcome {
 };
 ParseOutcome ParseExprWithErrors(absl::string_view input,
                                  const ParseOptions& options = {});
+
+// Parses many expressions (a rule file's), with the results of
+// ParseExprWithErrors. The generated parser's tree depends only on the types
+// of the tokens, in order: for an expression whose token types equal those
+// of one parsed before, the earlier tree takes the new tokens instead of the
+// grammar being run again (the AST is then built and checked from them as
+// usual). Rules written from the same pattern (`sum by (job)
+// (rate(X[5m]))` for many X) share their parse. Keeps one tree per distinct
+// sequence of token types. Not thread-safe: one per thread.
+class ExprParser {
+ public:
+  explicit ExprParser(const ParseOptions& options = {});
+  ~ExprParser();
+  ExprParser(const ExprParser&) = delete;
+  ExprParser& operator=(const ExprParser&) = delete;
+
+  ParseOutcome Parse(absl::string_view input);
+
+ private:
+  struct Tree;
+  ParseOptions options_;
+  // By the token types, one byte each.
+  absl::flat_hash_map<std::string, std::unique_ptr<Tree>> trees_;
+};
 
 // The signature of a PromQL function (Prometheus's parser.Function).
 struct FunctionSignature {
