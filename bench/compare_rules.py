@@ -4,7 +4,9 @@
 - `test rules` on ../shared/bench/gen_rules_bench.py OUT SERIES HOURS
   (default 100 series, 6 hours);
 - `check rules` on ../shared/bench/gen_rule_file.py OUT RULES (default
-  10,000 rules).
+  10,000 rules), and, for context (no target), on
+  bench/gen_distinct_rule_file.py OUT RULES, whose expressions all have
+  different shapes, so that none reuses another's parse.
 Each command runs --repeats times, interleaved (promtool, promeval, ...);
 prints the median wall time and peak RSS of each and the ratios. compare()
 returns the same as rows (see bench/benchlib.py) for bench/run_all.
@@ -51,9 +53,10 @@ def row(m, what, index, command, target, target_text):
 
 
 def compare(build=benchlib.DEFAULT_BUILD, repeats=5, series=100, hours=6, rules=10000):
-    """Generates both workloads and measures them; returns the rows (see
+    """Generates the workloads and measures them; returns the rows (see
     bench/benchlib.py): time and peak RSS of `test rules`, then of `check
-    rules` (whose RSS has no target)."""
+    rules` (whose RSS has no target), then the time of `check rules` over
+    expressions of distinct shapes (no target)."""
     promeval = benchlib.require_binary(os.path.join(build, "promeval"))
     benchlib.require_tools("promtool")
     with benchlib.work_dir("promeval-rules-bench-") as work:
@@ -72,11 +75,18 @@ def compare(build=benchlib.DEFAULT_BUILD, repeats=5, series=100, hours=6, rules=
         check_m = measure(f"check rules, {rules} rules",
                           ["promtool", "check", "rules", rule_file],
                           [promeval, "check", "rules", rule_file], repeats)
+        distinct_file = os.path.join(work, "distinct.yml")
+        benchlib.generate(os.path.join(benchlib.ROOT, "bench", "gen_distinct_rule_file.py"),
+                          distinct_file, rules)
+        distinct_m = measure(f"check rules, {rules} rules of distinct shapes",
+                             ["promtool", "check", "rules", distinct_file],
+                             [promeval, "check", "rules", distinct_file], repeats)
     return [row(test_m, "time", 0, "test rules", TEST_SPEEDUP, f">= {TEST_SPEEDUP:g}x"),
             row(test_m, "peak RSS", 1, "test rules", TEST_RSS,
                 f"<= 1/{TEST_RSS:g} (>= {TEST_RSS:g}x)"),
             row(check_m, "time", 0, "check rules", CHECK_SPEEDUP, f">= {CHECK_SPEEDUP:g}x"),
-            row(check_m, "peak RSS", 1, "check rules", None, None)]
+            row(check_m, "peak RSS", 1, "check rules", None, None),
+            row(distinct_m, "time", 0, "check rules", None, None)]
 
 
 def main():
@@ -92,12 +102,13 @@ def main():
     except benchlib.BenchError as e:
         sys.exit(str(e))
     table = []
-    for wall, rss in (rows[0:2], rows[2:4]):
+    for wall, rss in (rows[0:2], rows[2:4], (rows[4], None)):
         table.append((
             wall["name"],
-            f"{wall['reference']:.2f} s, {rss['reference']:.0f} MB",
-            f"{wall['promeval']:.2f} s, {rss['promeval']:.0f} MB",
-            f"{wall['ratio']:.1f}x", f"{rss['promeval'] / rss['reference']:.2f}"))
+            f"{wall['reference']:.2f} s" + (f", {rss['reference']:.0f} MB" if rss else ""),
+            f"{wall['promeval']:.2f} s" + (f", {rss['promeval']:.0f} MB" if rss else ""),
+            f"{wall['ratio']:.1f}x",
+            f"{rss['promeval'] / rss['reference']:.2f}" if rss else "-"))
     benchlib.print_table(
         ["workload", "promtool (time, peak RSS)", "promeval", "speed-up", "RSS ratio"],
         table, "lrrrr")
