@@ -163,6 +163,8 @@ class Outputs {
     return absl::OkStatus();
   }
 
+  int size() const { return static_cast<int>(series_.size()); }
+
   std::vector<StepSeries> Take() {
     std::vector<StepSeries> out;
     for (StepSeries& s : series_) {
@@ -269,6 +271,88 @@ std::vector<StepSeries> SetOperation(const BinaryExpr& b, int steps,
   return present;
 }
 
+// Vector matching series by series instead of step by step, when nothing
+// can go wrong at any step: at most one "one"-side series per signature
+// (and, one-to-one, one "many"-side series), and a distinct output label
+// set for every pair that ever matches. Then each pair's values are
+// computed in one pass over its two series (sequential reads, instead of
+// every series' value at each step in turn). Outputs are made in the
+// step-by-step order: by the first step at which the pair's sides both have
+// a value (a comparison may still drop it), then in "many"-side order.
+// Returns nullopt when the conditions do not hold (or fill modifiers are
+// used); VectorVector then matches step by step, with its errors.
+std::optional<std::vector<StepSeries>> MatchBySeries(
+    const BinaryExpr& b, int steps, bool delayed,
+    const std::vector<StepSeries>& lhs, const std::vector<StepSeries>& rhs,
+    const std::vector<int>& lsig, const std::vector<int>& rsig, int nsig) {
+  const VectorMatching& m = *b.matching;
+  if (m.fill_lhs.has_value() || m.fill_rhs.has_value()) return std::nullopt;
+  const bool one_to_many = m.card == VectorMatchCardinality::kOneToMany;
+  std::vector<int> rhs_of(nsig, -1);
+  for (size_t k = 0; k < rhs.size(); ++k) {
+    if (rhs_of[rsig[k]] >= 0) return std::nullopt;
+    rhs_of[rsig[k]] = static_cast<int>(k);
+  }
+  if (m.card == VectorMatchCardinality::kOneToOne) {
+    std::vector<bool> seen(nsig);
+    for (int sig : lsig) {
+      if (seen[sig]) return std::nullopt;
+      seen[sig] = true;
+    }
+  }
+  struct Pair {
+    int first;  // The first step with both values.
+    int l, r;
+  };
+  std::vector<Pair> pairs;
+  for (size_t k = 0; k < lhs.size(); ++k) {
+    const int r = rhs_of[lsig[k]];
+    if (r < 0) continue;
+    const double* lv = lhs[k].values.data();
+    const double* rv = rhs[r].values.data();
+    for (int i = 0; i < steps; ++i) {
+      if (!IsAbsent(lv[i]) && !IsAbsent(rv[i])) {
+        pairs.push_back(Pair{i, static_cast<int>(k), r});
+        break;
+      }
+    }
+  }
+  std::stable_sort(
+      pairs.begin(), pairs.end(),
+      [](const Pair& x, const Pair& y) { return x.first < y.first; });
+  Outputs outputs(steps);
+  std::vector<int> out_idx;
+  out_idx.reserve(pairs.size());
+  for (const Pair& p : pairs) {
+    Labels metric = ResultMetric(lhs[p.l].labels, rhs[p.r].labels, b.op, m);
+    bool drop_name = false;
+    if (b.return_bool) {
+      if (delayed) {
+        drop_name = true;
+      } else {
+        metric = metric.WithoutMetricName();
+      }
+    }
+    const int before = outputs.size();
+    out_idx.push_back(outputs.Index(std::move(metric), drop_name));
+    if (out_idx.back() != before) return std::nullopt;  // Shared output.
+  }
+  for (size_t n = 0; n < pairs.size(); ++n) {
+    const Pair& p = pairs[n];
+    const double* lv = lhs[p.l].values.data();
+    const double* rv = rhs[p.r].values.data();
+    for (int i = p.first; i < steps; ++i) {
+      if (IsAbsent(lv[i]) || IsAbsent(rv[i])) continue;
+      double l = lv[i], r = rv[i], result;
+      if (one_to_many) std::swap(l, r);
+      if (!ApplyPair(b, l, r, result)) continue;
+      // Each output has one pair, and so one value per step.
+      outputs.Set(out_idx[n], i, result).IgnoreError();
+    }
+  }
+  return outputs.Take();
+}
+
 absl::StatusOr<std::vector<StepSeries>> VectorVector(
     const QueryContext& ctx, const BinaryExpr& b, int steps,
     std::vector<StepSeries> left, std::vector<StepSeries> right) {
@@ -287,6 +371,9 @@ absl::StatusOr<std::vector<StepSeries>> VectorVector(
   for (size_t i = 0; i < rhs.size(); ++i)
     rsig[i] = sigs.Id(Signature(rhs[i].labels, m));
   const int nsig = sigs.size();
+  std::optional<std::vector<StepSeries>> by_series =
+      MatchBySeries(b, steps, delayed, lhs, rhs, lsig, rsig, nsig);
+  if (by_series.has_value()) return *std::move(by_series);
 
   Outputs outputs(steps);
   absl::flat_hash_map<uint64_t, int> pair_output;
