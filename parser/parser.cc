@@ -390,14 +390,20 @@ ParseOutcome BuildAndCheck(PromQLParser::ExpressionContext* tree,
   return out;
 }
 
-ParseOutcome Parse(absl::string_view input, const ParseOptions& options) {
-  parser_internal::LexedInput lexed = parser_internal::Tokenize(input);
+// Parses tokens that Tokenize() made of `input`.
+ParseOutcome ParseLexed(parser_internal::LexedInput& lexed,
+                        absl::string_view input, const ParseOptions& options) {
   TreeParser p(lexed.tokens);
   ParseOutcome out;
   PromQLParser::ExpressionContext* tree =
       ParseTree(p, lexed.tokens, lexed.error, out.errors);
   if (tree == nullptr) return out;
   return BuildAndCheck(tree, input, options);
+}
+
+ParseOutcome Parse(absl::string_view input, const ParseOptions& options) {
+  parser_internal::LexedInput lexed = parser_internal::Tokenize(input);
+  return ParseLexed(lexed, input, options);
 }
 
 // The ANTLR runtime reports internal failures with exceptions; none may
@@ -457,15 +463,24 @@ ParseOutcome ParseExprWithErrors(absl::string_view input,
 
 // A parse tree kept for its shape, with the text and tokens it points into.
 struct ExprParser::Tree {
-  explicit Tree(absl::string_view text)
-      : input(text),
-        lexed(parser_internal::Tokenize(input)),
-        parser(lexed.tokens) {}
+  // Takes `tokens`, made of a text equal to `text`.
+  Tree(absl::string_view text, parser_internal::LexedInput tokens)
+      : input(text), lexed(std::move(tokens)), parser(lexed.tokens) {
+    Rebase();
+  }
+
+  // Points the tokens into `input`.
+  void Rebase() {
+    for (parser_internal::Lexeme& token : lexed.tokens) {
+      token = token.Rebased(input);
+    }
+  }
 
   std::string input;
   parser_internal::LexedInput lexed;
   TreeParser parser;
   PromQLParser::ExpressionContext* root = nullptr;
+  uint64_t last_use = 0;
 };
 
 ExprParser::ExprParser(const ParseOptions& options) : options_(options) {}
@@ -474,26 +489,43 @@ ExprParser::~ExprParser() = default;
 ParseOutcome ExprParser::Parse(absl::string_view input) {
   return Guarded([&] {
     parser_internal::LexedInput lexed = parser_internal::Tokenize(input);
-    if (lexed.error.has_value()) return promeval::Parse(input, options_);
+    if (lexed.error.has_value()) {
+      return ParseLexed(lexed, input, options_);
+    }
     std::string shape = Shape(lexed.tokens);
+    ++uses_;
     auto it = trees_.find(shape);
     if (it != trees_.end()) {
       // The same token types as a tree that parsed: the generated parser
       // would build the same tree, so that one takes these tokens.
       Tree& t = *it->second;
+      t.last_use = uses_;
       t.input = std::string(input);
-      for (parser_internal::Lexeme& token : lexed.tokens) {
-        token = token.Rebased(t.input);
-      }
+      // The tree still points at the old tokens (their indexes are read):
+      // they go only after it points at the new ones.
       Repoint(t.root, lexed.tokens);
       t.lexed.tokens = std::move(lexed.tokens);
+      t.Rebase();
       return BuildAndCheck(t.root, t.input, options_);
     }
-    auto t = std::make_unique<Tree>(input);
+    // A shape seen before gets a tree that is kept; one seen for the first
+    // time is parsed as usual, so that expressions that all differ cost
+    // neither memory nor time.
+    if (seen_.insert(shape).second) return ParseLexed(lexed, input, options_);
+    auto t = std::make_unique<Tree>(input, std::move(lexed));
     ParseOutcome out;
     t->root = ParseTree(t->parser, t->lexed.tokens, t->lexed.error, out.errors);
     if (t->root == nullptr) return out;
     out = BuildAndCheck(t->root, t->input, options_);
+    if (trees_.size() == kMostTrees) {
+      // The least recently used tree goes.
+      auto oldest = trees_.begin();
+      for (auto i = trees_.begin(); i != trees_.end(); ++i) {
+        if (i->second->last_use < oldest->second->last_use) oldest = i;
+      }
+      trees_.erase(oldest);
+    }
+    t->last_use = uses_;
     trees_.emplace(std::move(shape), std::move(t));
     return out;
   });

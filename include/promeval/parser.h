@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -77,8 +78,10 @@ ParseOutcome ParseExprWithErrors(absl::string_view input,
 // of one parsed before, the earlier tree takes the new tokens instead of the
 // grammar being run again (the AST is then built and checked from them as
 // usual). Rules written from the same pattern (`sum by (job)
-// (rate(X[5m]))` for many X) share their parse. Keeps one tree per distinct
-// sequence of token types. Not thread-safe: one per thread.
+// (rate(X[5m]))` for many X) share their parse. A tree is kept for a
+// sequence of token types once it occurs a second time, for at most
+// kMostTrees of them (the least recently used goes). Not thread-safe: one
+// per thread.
 class ExprParser {
  public:
   explicit ExprParser(const ParseOptions& options = {});
@@ -88,11 +91,16 @@ class ExprParser {
 
   ParseOutcome Parse(absl::string_view input);
 
+  static constexpr size_t kMostTrees = 128;
+
  private:
   struct Tree;
   ParseOptions options_;
-  // By the token types, one byte each.
+  // Token types, one byte each, of the expressions parsed.
+  absl::flat_hash_set<std::string> seen_;
+  // Kept trees by their token types.
   absl::flat_hash_map<std::string, std::unique_ptr<Tree>> trees_;
+  uint64_t uses_ = 0;  // Parses, to find the least recently used tree.
 };
 
 // The signature of a PromQL function (Prometheus's parser.Function).
