@@ -223,7 +223,9 @@ absl::StatusOr<Value> VectorScalar(const QueryContext& ctx, const BinaryExpr& b,
   return Value::Vector(std::move(out));
 }
 
-// and, or, unless: per step, by match signature.
+// and, or, unless: by match signature, at each step. (A per-signature,
+// per-step presence table costs a byte per signature and step, an eighth of
+// one operand's values.)
 std::vector<StepSeries> SetOperation(const BinaryExpr& b, int steps,
                                      std::vector<StepSeries> lhs,
                                      std::vector<StepSeries> rhs) {
@@ -234,31 +236,41 @@ std::vector<StepSeries> SetOperation(const BinaryExpr& b, int steps,
     lsig[i] = sigs.Id(Signature(lhs[i].labels, m));
   for (size_t i = 0; i < rhs.size(); ++i)
     rsig[i] = sigs.Id(Signature(rhs[i].labels, m));
-  // Per step: which signatures each side has.
-  std::vector<int> seen_l(sigs.size(), -1), seen_r(sigs.size(), -1);
-  std::vector<StepSeries> out;
-  if (b.op == BinaryOp::kOr) {
-    for (int i = 0; i < steps; ++i) {
-      for (size_t k = 0; k < lhs.size(); ++k) {
-        if (!IsAbsent(lhs[k].values[i])) seen_l[lsig[k]] = i;
-      }
-      for (size_t k = 0; k < rhs.size(); ++k) {
-        if (seen_l[rsig[k]] == i) rhs[k].values[i] = Absent();
+  // Per signature and step, whether a series of it has a value there:
+  // gathered series by series, then applied series by series (sequential
+  // reads and writes).
+  auto presence = [&](const std::vector<StepSeries>& side,
+                      const std::vector<int>& sig) {
+    std::vector<char> has(static_cast<size_t>(sigs.size()) * steps, 0);
+    for (size_t k = 0; k < side.size(); ++k) {
+      char* row = has.data() + static_cast<size_t>(sig[k]) * steps;
+      const double* v = side[k].values.data();
+      for (int i = 0; i < steps; ++i) row[i] |= !IsAbsent(v[i]);
+    }
+    return has;
+  };
+  // Drops the values of `side` at the steps where its signature is present
+  // in `has` (drop_where_present) or absent (otherwise).
+  auto mask = [&](std::vector<StepSeries>& side, const std::vector<int>& sig,
+                  const std::vector<char>& has, bool drop_where_present) {
+    for (size_t k = 0; k < side.size(); ++k) {
+      const char* row = has.data() + static_cast<size_t>(sig[k]) * steps;
+      double* v = side[k].values.data();
+      for (int i = 0; i < steps; ++i) {
+        if ((row[i] != 0) == drop_where_present) v[i] = Absent();
       }
     }
+  };
+  std::vector<StepSeries> out;
+  if (b.op == BinaryOp::kOr) {
+    // The right side only where the left side has nothing of its signature.
+    mask(rhs, rsig, presence(lhs, lsig), true);
     for (StepSeries& s : lhs) out.push_back(std::move(s));
     for (StepSeries& s : rhs) out.push_back(std::move(s));
   } else {
-    bool keep_matched = b.op == BinaryOp::kAnd;
-    for (int i = 0; i < steps; ++i) {
-      for (size_t k = 0; k < rhs.size(); ++k) {
-        if (!IsAbsent(rhs[k].values[i])) seen_r[rsig[k]] = i;
-      }
-      for (size_t k = 0; k < lhs.size(); ++k) {
-        bool matched = seen_r[lsig[k]] == i;
-        if (matched != keep_matched) lhs[k].values[i] = Absent();
-      }
-    }
+    // and: the left side where the right has its signature; unless: where
+    // it has not.
+    mask(lhs, lsig, presence(rhs, rsig), b.op == BinaryOp::kUnless);
     out = std::move(lhs);
   }
   std::vector<StepSeries> present;
