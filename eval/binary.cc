@@ -181,6 +181,23 @@ class Outputs {
   absl::flat_hash_map<uint64_t, std::vector<int>> by_hash_;
 };
 
+// The output series of a matched pair: ResultMetric's labels, without the
+// metric name for a bool comparison (dropped at the end of the query under
+// delayed name removal).
+int PairOutput(Outputs& outputs, const Labels& lhs, const Labels& rhs,
+               const BinaryExpr& b, bool delayed) {
+  Labels metric = ResultMetric(lhs, rhs, b.op, *b.matching);
+  bool drop_name = false;
+  if (b.return_bool) {
+    if (delayed) {
+      drop_name = true;
+    } else {
+      metric = metric.WithoutMetricName();
+    }
+  }
+  return outputs.Index(std::move(metric), drop_name);
+}
+
 absl::StatusOr<Value> ScalarScalar(const BinaryExpr& b, std::vector<double> l,
                                    const std::vector<double>& r) {
   for (size_t i = 0; i < l.size(); ++i) {
@@ -336,17 +353,9 @@ std::optional<std::vector<StepSeries>> MatchBySeries(
   std::vector<int> out_idx;
   out_idx.reserve(pairs.size());
   for (const Pair& p : pairs) {
-    Labels metric = ResultMetric(lhs[p.l].labels, rhs[p.r].labels, b.op, m);
-    bool drop_name = false;
-    if (b.return_bool) {
-      if (delayed) {
-        drop_name = true;
-      } else {
-        metric = metric.WithoutMetricName();
-      }
-    }
     const int before = outputs.size();
-    out_idx.push_back(outputs.Index(std::move(metric), drop_name));
+    out_idx.push_back(
+        PairOutput(outputs, lhs[p.l].labels, rhs[p.r].labels, b, delayed));
     if (out_idx.back() != before) return std::nullopt;  // Shared output.
   }
   for (size_t n = 0; n < pairs.size(); ++n) {
@@ -395,17 +404,8 @@ absl::StatusOr<std::vector<StepSeries>> VectorVector(
     auto it = pair_output.find(key);
     if (it != pair_output.end()) return it->second;
     static const Labels* const kEmpty = new Labels();
-    Labels metric = ResultMetric(lhs[li].labels,
-                                 ri < 0 ? *kEmpty : rhs[ri].labels, b.op, m);
-    bool drop_name = false;
-    if (b.return_bool) {
-      if (delayed) {
-        drop_name = true;
-      } else {
-        metric = metric.WithoutMetricName();
-      }
-    }
-    int idx = outputs.Index(std::move(metric), drop_name);
+    int idx = PairOutput(outputs, lhs[li].labels,
+                         ri < 0 ? *kEmpty : rhs[ri].labels, b, delayed);
     pair_output.emplace(key, idx);
     return idx;
   };
