@@ -47,6 +47,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    if args.workers < 2:
+        parser.error("--workers must be at least 2 (compared with 1)")
     benchmark = benchlib.require_binary(
         os.path.join(args.build, "bench", "eval_benchmark"))
     results = benchlib.interleave(args.repeats, [
