@@ -1,7 +1,7 @@
 """Helpers shared by the bench/compare_*.py scripts and bench/run_all.
 
 Paths of the project and of ../shared/bench, running a command for its wall
-time and peak RSS, interleaved repeats and their medians, a loopback
+time and peak RSS, eval_benchmark's range-query times, interleaved repeats and their medians, a loopback
 `prometheus` server, temporary work directories and markdown tables.
 
 Each compare script has a function returning structured rows, one dict per
@@ -21,6 +21,7 @@ Not a command: import it from a script in bench/.
 """
 import collections
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -94,6 +95,24 @@ def interleave(repeats, measures):
         for name, measure in measures:
             results[name].append(measure())
     return results
+
+
+def eval_benchmark(binary, queries, *args):
+    """Runs eval_benchmark's BM_RangeQuery over queries (--query each) with
+    further args (a --benchmark_filter narrows it); returns its benchmark
+    entries (JSON), each with real_time in milliseconds. Raises RuntimeError
+    if a query failed."""
+    out = subprocess.run(
+        [binary] + [f"--query={q}" for q in queries] +
+        ["--benchmark_filter=BM_RangeQuery", "--benchmark_format=json"] + list(args),
+        check=True, capture_output=True, text=True).stdout
+    benches = json.loads(out)["benchmarks"]
+    for bench in benches:
+        if bench.get("error_occurred"):
+            raise RuntimeError(f"eval_benchmark: {bench.get('error_message')}")
+        if bench["time_unit"] != "ms":
+            raise RuntimeError(f"eval_benchmark: time unit {bench['time_unit']}")
+    return benches
 
 
 def median(values):

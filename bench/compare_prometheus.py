@@ -68,15 +68,8 @@ def prometheus_eval_seconds(port, query):
 
 def promeval_seconds(binary, queries, index, min_time):
     """eval_benchmark's time for query number index, and its series."""
-    out = subprocess.run(
-        [binary] + [f"--query={q}" for q in queries] +
-        [f"--benchmark_filter=BM_RangeQuery/{index}$", "--benchmark_format=json",
-         f"--benchmark_min_time={min_time:g}"],
-        check=True, capture_output=True, text=True).stdout
-    bench = json.loads(out)["benchmarks"][0]
-    if bench.get("error_occurred"):
-        raise RuntimeError(f"eval_benchmark: {bench.get('error_message')}")
-    assert bench["time_unit"] == "ms"
+    bench = benchlib.eval_benchmark(binary, queries, f"--benchmark_filter=BM_RangeQuery/{index}$",
+                                    f"--benchmark_min_time={min_time:g}")[0]
     return bench["real_time"] / 1000.0, int(bench["series"])
 
 

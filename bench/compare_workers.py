@@ -11,9 +11,7 @@ the speed-up.
 usage: bench/compare_workers.py [--build build] [--repeats 5] [--workers 2]
 """
 import argparse
-import json
 import os
-import subprocess
 
 import benchlib
 
@@ -31,13 +29,9 @@ QUERIES = (
 
 def times_ms(benchmark, workers):
     """One eval_benchmark run over QUERIES: query -> wall milliseconds."""
-    cmd = [benchmark, f"--workers={workers}", "--benchmark_format=json",
-           "--benchmark_filter=BM_RangeQuery"] + [f"--query={q}" for q in QUERIES]
-    out = json.loads(subprocess.run(cmd, capture_output=True, text=True,
-                                    check=True).stdout)
-    runs = out["benchmarks"]
-    if len(runs) != len(QUERIES) or any(r["time_unit"] != "ms" for r in runs):
-        raise RuntimeError(f"unexpected eval_benchmark output: {runs}")
+    runs = benchlib.eval_benchmark(benchmark, QUERIES, f"--workers={workers}")
+    if len(runs) != len(QUERIES):
+        raise RuntimeError(f"eval_benchmark ran {len(runs)} of {len(QUERIES)} queries")
     return {q: r["real_time"] for q, r in zip(QUERIES, runs)}
 
 
