@@ -851,6 +851,7 @@ class Builder : public antlr::PromQLBaseVisitor {
             absl::StrCat(name, " modifier is not supported for subqueries"));
       return e;
     } else if (vs == nullptr) {
+      // Prometheus's own text for the modifier after any other expression.
       Error(e->pos, absl::StrCat(name, " modifier not implemented"));
       return e;
     }
