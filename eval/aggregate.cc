@@ -15,7 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "eval/evaluator.h"
 #include "eval/functions.h"
-#include "eval/go_sort.h"
+#include "base/go_sort.h"
 #include "eval/kahan.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"

@@ -4,7 +4,7 @@
 #include "Parser.h"
 #include "PromQLLexer.h"
 #include "absl/strings/str_cat.h"
-#include "parser/utf8.h"
+#include "base/utf8.h"
 #include "promeval/text.h"
 
 namespace promeval::parser_internal {

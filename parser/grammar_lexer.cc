@@ -6,7 +6,7 @@
 #include "ANTLRInputStream.h"
 #include "PromQLLexer.h"
 #include "absl/strings/str_cat.h"
-#include "parser/utf8.h"
+#include "base/utf8.h"
 
 namespace promeval::parser_internal {
 

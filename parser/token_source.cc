@@ -7,7 +7,7 @@
 #include "PromQLParser.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "parser/utf8.h"
+#include "base/utf8.h"
 #include "promeval/text.h"
 
 namespace promeval::parser_internal {

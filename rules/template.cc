@@ -22,8 +22,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "parser/go_regexp.h"
-#include "parser/utf8.h"
+#include "base/go_regexp.h"
+#include "base/utf8.h"
 #include "promeval/text.h"
 #include "re2/re2.h"
 

@@ -9,7 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "parser/xxhash.h"
+#include "base/xxhash.h"
 #include "promeval/storage.h"
 #include "promeval/text.h"
 #include "promeval/value.h"

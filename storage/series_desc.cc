@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "parser/utf8.h"
+#include "base/utf8.h"
 #include "promeval/loaders.h"
 #include "promeval/text.h"
 #include "promeval/value.h"

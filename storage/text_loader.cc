@@ -17,7 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
-#include "parser/utf8.h"
+#include "base/utf8.h"
 #include "promeval/loaders.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"

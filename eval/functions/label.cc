@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "eval/functions.h"
 #include "eval/functions/families.h"
-#include "eval/go_sort.h"
+#include "base/go_sort.h"
 #include "promeval/status_macros.h"
 #include "re2/re2.h"
 

@@ -1,7 +1,7 @@
 // XXH64, the 64-bit xxHash (as github.com/cespare/xxhash's Sum64, seed 0),
 // which Prometheus uses to hash label sets.
-#ifndef PROMEVAL_PARSER_XXHASH_H_
-#define PROMEVAL_PARSER_XXHASH_H_
+#ifndef PROMEVAL_BASE_XXHASH_H_
+#define PROMEVAL_BASE_XXHASH_H_
 
 #include <cstdint>
 
@@ -13,4 +13,4 @@ uint64_t XXHash64(absl::string_view data);
 
 }  // namespace promeval
 
-#endif  // PROMEVAL_PARSER_XXHASH_H_
+#endif  // PROMEVAL_BASE_XXHASH_H_

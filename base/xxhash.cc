@@ -1,4 +1,4 @@
-#include "parser/xxhash.h"
+#include "base/xxhash.h"
 
 #include <cstring>
 

@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "parser/go_regexp.h"
-#include "parser/utf8.h"
-#include "parser/xxhash.h"
+#include "base/go_regexp.h"
+#include "base/utf8.h"
+#include "base/xxhash.h"
 #include "promeval/text.h"
 #include "re2/re2.h"
 

@@ -2,8 +2,8 @@
 // with Go's regexp package; RE2 accepts the same syntax).
 //
 // Internal to promeval.
-#ifndef PROMEVAL_PARSER_GO_REGEXP_H_
-#define PROMEVAL_PARSER_GO_REGEXP_H_
+#ifndef PROMEVAL_BASE_GO_REGEXP_H_
+#define PROMEVAL_BASE_GO_REGEXP_H_
 
 #include "absl/strings/string_view.h"
 #include "re2/re2.h"
@@ -15,4 +15,4 @@ absl::string_view GoRegexpErrorCode(RE2::ErrorCode code);
 
 }  // namespace promeval
 
-#endif  // PROMEVAL_PARSER_GO_REGEXP_H_
+#endif  // PROMEVAL_BASE_GO_REGEXP_H_

@@ -1,8 +1,8 @@
 // UTF-8 decoding with Go's rules, and Go's unicode.IsPrint.
 //
 // Internal to promeval; pure functions, thread-safe.
-#ifndef PROMEVAL_PARSER_UTF8_H_
-#define PROMEVAL_PARSER_UTF8_H_
+#ifndef PROMEVAL_BASE_UTF8_H_
+#define PROMEVAL_BASE_UTF8_H_
 
 #include <string>
 
@@ -34,4 +34,4 @@ bool IsGoPrint(char32_t r);
 
 }  // namespace promeval
 
-#endif  // PROMEVAL_PARSER_UTF8_H_
+#endif  // PROMEVAL_BASE_UTF8_H_

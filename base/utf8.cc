@@ -1,4 +1,4 @@
-#include "parser/utf8.h"
+#include "base/utf8.h"
 
 namespace promeval {
 

@@ -6,15 +6,15 @@
 //
 // Internal to promeval. Header-only; `less(i, j)` and `swap(i, j)` work on
 // indices as Go's sort.Interface does.
-#ifndef PROMEVAL_EVAL_GO_SORT_H_
-#define PROMEVAL_EVAL_GO_SORT_H_
+#ifndef PROMEVAL_BASE_GO_SORT_H_
+#define PROMEVAL_BASE_GO_SORT_H_
 
 #include <bit>
 #include <cstdint>
 #include <tuple>
 #include <utility>
 
-namespace promeval::eval {
+namespace promeval {
 namespace go_sort_internal {
 
 enum class Hint { kUnknown, kIncreasing, kDecreasing };
@@ -229,6 +229,6 @@ void GoSort(int n, Less less, Swap swap) {
   sorter.Pdqsort(0, n, std::bit_width(static_cast<unsigned>(n)));
 }
 
-}  // namespace promeval::eval
+}  // namespace promeval
 
-#endif  // PROMEVAL_EVAL_GO_SORT_H_
+#endif  // PROMEVAL_BASE_GO_SORT_H_
