@@ -332,9 +332,10 @@ int RunQuery(const QueryOptions& o, bool range) {
     QueryStats qs = result.ok() ? result->stats : QueryStats{};
     std::cerr << absl::StrFormat(
         "{\"loadSeconds\":%.6f,\"evalSeconds\":%.6f,\"outputSeconds\":%.6f,"
-        "\"samplesRead\":%d,\"peakSamples\":%d,\"peakBytes\":%d}\n",
+        "\"samplesRead\":%d,\"peakSamples\":%d,"
+        "\"totalQueryableSamples\":%d,\"peakBytes\":%d}\n",
         Seconds(t1 - t0), Seconds(t2 - t1), Seconds(t3 - t2), qs.samples_read,
-        qs.peak_samples, qs.peak_bytes);
+        qs.peak_samples, qs.total_queryable_samples, qs.peak_bytes);
   }
   return exit_code;
 }

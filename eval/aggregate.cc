@@ -13,9 +13,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/go_sort.h"
 #include "eval/evaluator.h"
 #include "eval/functions.h"
-#include "base/go_sort.h"
 #include "eval/kahan.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
@@ -434,6 +434,18 @@ double QuantileOfSorted(double q, absl::Span<const double> values) {
 }
 
 absl::StatusOr<Value> Evaluator::EvalAggregate(const AggregateExpr& a) {
+  // Prometheus holds the parameter and the input while it aggregates, then
+  // only the result; count_values runs on rangeEval instead.
+  const LaneCounts mark = samples_->current();
+  PROMEVAL_ASSIGN_OR_RETURN(Value out, Aggregate(a, mark));
+  if (a.op != AggregateOp::kCountValues) {
+    samples_->Reset(mark, samples_->Sum(Counts(out)));
+  }
+  return out;
+}
+
+absl::StatusOr<Value> Evaluator::Aggregate(const AggregateExpr& a,
+                                           const LaneCounts& mark) {
   const int steps = steps_.count;
   std::vector<double> param;
   std::string label_param;
@@ -456,9 +468,12 @@ absl::StatusOr<Value> Evaluator::EvalAggregate(const AggregateExpr& a) {
       return EvalAggregateK(a, param, std::move(in));
     }
     case AggregateOp::kCountValues: {
-      PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> in,
-                                EvalVector(*a.expr));
-      return EvalCountValues(a, label_param, std::move(in));
+      PROMEVAL_ASSIGN_OR_RETURN(Value in, Eval(*a.expr));
+      const StepCounts gathered = Counts(in);
+      PROMEVAL_ASSIGN_OR_RETURN(
+          Value out, EvalCountValues(a, label_param, std::move(in.vector)));
+      PROMEVAL_RETURN_IF_ERROR(AccountRangeEval(mark, gathered, out));
+      return out;
     }
     case AggregateOp::kQuantile:
       break;

@@ -531,21 +531,24 @@ absl::StatusOr<Value> Evaluator::EvalBinary(const BinaryExpr& b) {
       break;
     }
   }
-  const int64_t held = ctx_.current_samples;
+  // Every operator of the chain starts counting where the outermost one
+  // does (nothing is counted before its left operand's evaluation).
+  const LaneCounts mark = samples_->current();
   // The first operator's right operand may be evaluated alongside `start`.
   std::optional<Value> rhs;
   PROMEVAL_ASSIGN_OR_RETURN(Value acc,
                             EvalOperands(*start, *spine[first]->rhs, rhs));
   for (size_t k = first; k + 1 < spine.size(); ++k) {
     PROMEVAL_RETURN_IF_ERROR(ctx_.CheckCancelled());
-    PROMEVAL_ASSIGN_OR_RETURN(
-        acc, CombineBinary(*spine[k], std::move(acc), std::move(rhs)));
+    absl::StatusOr<Value> combined =
+        CombineBinary(*spine[k], mark, std::move(acc), std::move(rhs));
+    if (!combined.ok()) {
+      return WithErrorPosition(combined.status(), spine[k]->pos);
+    }
+    acc = *std::move(combined);
     rhs.reset();
-    // As Eval accounts a node: its operands are released, its value held.
-    ctx_.current_samples = held;
-    PROMEVAL_RETURN_IF_ERROR(ctx_.AddSamples(HeldSamples(acc)));
   }
-  return CombineBinary(b, std::move(acc), std::move(rhs));
+  return CombineBinary(b, mark, std::move(acc), std::move(rhs));
 }
 
 namespace {
@@ -570,31 +573,47 @@ absl::StatusOr<Value> Evaluator::EvalOperands(const Expr& lhs, const Expr& rhs,
       !ReadsSeries(lhs) || !ReadsSeries(rhs)) {
     return Eval(lhs);
   }
-  QueryContext child = ctx_.Child();
+  QueryContext child = ctx_.Child(samples_->lanes());
   absl::StatusOr<Value> forked = absl::UnknownError("not evaluated");
   std::shared_ptr<ThreadPool::Task> task = ctx_.pool->Fork([&] {
-    Evaluator ev(child, steps_, per_step_);
+    Evaluator ev(child, steps_);
     forked = ev.Eval(rhs);
   });
   absl::StatusOr<Value> left = Eval(lhs);
   ctx_.pool->Join(task);  // Before `child` and `forked` go.
   if (!left.ok()) return left;
-  const int64_t max_bytes = ctx_.options->max_bytes;
-  if (forked.ok() &&
-      (max_bytes <= 0 ||
-       ctx_.current_bytes + child.stats.peak_bytes <= max_bytes)) {
-    ctx_.MergeChild(child);
+  // The right operand counted from zero: on top of what the left one
+  // holds it must still fit, or the serial evaluation gives the error (at
+  // the place it occurs).
+  if (forked.ok() && samples_->Fits(child.samples) &&
+      ctx_.bytes.Fits(child.bytes.peak())) {
+    PROMEVAL_RETURN_IF_ERROR(ctx_.MergeChild(child));
+    PROMEVAL_RETURN_IF_ERROR(samples_->MergeChild(child.samples));
     rhs_value = *std::move(forked);
   }
   return left;
 }
 
-absl::StatusOr<Value> Evaluator::CombineBinary(const BinaryExpr& b, Value lhs,
+absl::StatusOr<Value> Evaluator::CombineBinary(const BinaryExpr& b,
+                                               const LaneCounts& mark,
+                                               Value lhs,
                                                std::optional<Value> evaluated) {
   if (!evaluated.has_value()) {
     PROMEVAL_ASSIGN_OR_RETURN(evaluated, Eval(*b.rhs));
   }
   Value rhs = *std::move(evaluated);
+  // Prometheus's rangeEval gathers both operands' samples at each step.
+  StepCounts gathered = Counts(lhs);
+  const StepCounts& right = Counts(rhs);
+  for (size_t k = 0; k < gathered.size(); ++k) gathered[k] += right[k];
+  absl::StatusOr<Value> out = Combine(b, std::move(lhs), std::move(rhs));
+  if (!out.ok()) return out;
+  PROMEVAL_RETURN_IF_ERROR(AccountRangeEval(mark, gathered, *out));
+  return out;
+}
+
+absl::StatusOr<Value> Evaluator::Combine(const BinaryExpr& b, Value lhs,
+                                         Value rhs) {
   using K = Value::Kind;
   if (lhs.kind == K::kScalar && rhs.kind == K::kScalar) {
     return ScalarScalar(b, std::move(lhs.scalar), rhs.scalar);

@@ -250,8 +250,14 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
           "end timestamp must not be before start time");
     }
   }
-  QueryContext ctx;
-  ctx.options = &options_;
+  const int64_t step_count = instant ? 1 : eval::Steps::Count(start, end, step);
+  // With a sample limit per step, every step is a lane of its own.
+  const bool per_step = !instant && control.sample_limit_per_step;
+  if (!instant) {
+    QueryContext probe(options_, 1);
+    PROMEVAL_RETURN_IF_ERROR(probe.CheckSteps(step_count, per_step));
+  }
+  QueryContext ctx(options_, per_step ? static_cast<int>(step_count) : 1);
   ctx.pool = pool_.get();
   ctx.query = query;
   ctx.query_start = start;
@@ -268,13 +274,9 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
                             storage.NewQuerier(start, end));
   ctx.querier = querier.get();
 
-  if (!instant) {
-    PROMEVAL_RETURN_IF_ERROR(ctx.CheckSteps(
-        eval::Steps::Count(start, end, step), control.sample_limit_per_step));
-  }
   eval::Steps steps = instant ? eval::Steps{start, start, 1, 1}
                               : eval::Steps::Range(start, end, step);
-  eval::Evaluator ev(ctx, steps, !instant && control.sample_limit_per_step);
+  eval::Evaluator ev(ctx, steps);
   PROMEVAL_ASSIGN_OR_RETURN(Value value, ev.Eval(expr));
 
   QueryResult result;
@@ -355,7 +357,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
     }
   }
   result.annotations = std::move(ctx.annotations);
-  result.stats = ctx.stats;
+  result.stats = ctx.Stats();
   return result;
 }
 

@@ -27,16 +27,15 @@ struct FunctionCall {
   const Call& call;
   std::vector<Value>& args;
   // Set by an aggregation over a range function whose result is what
-  // MapWindows makes: MapWindows then sends the series there and sets
-  // `streamed` to the samples it sent.
+  // MapWindows makes: MapWindows then sends the series there.
   SeriesSink* sink = nullptr;
-  int64_t streamed = -1;
-  // The samples of MapWindows' last result (MapWindowsValue). Both counts
-  // are the most at one step when the evaluator counts per step.
-  int64_t mapped_samples = 0;
-  // MapWindows has accounted for the largest window of its range argument
-  // (the samples a function holds at once, QueryContext::AddSamples).
-  bool windows_accounted = false;
+  // What Prometheus holds while it runs the function over the range
+  // argument series by series, and the samples of the windows it read
+  // (totalQueryableSamples): set by MapWindows, counted by the caller.
+  std::optional<SeriesLoopAccount> loop = std::nullopt;
+  int64_t windows_read = 0;
+  // The function counted its samples itself (Evaluator::samples()).
+  bool accounted = false;
 
   const Steps& steps() const { return ev.steps(); }
   QueryContext& ctx() const { return ev.ctx(); }
@@ -123,20 +122,20 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       call.sink == nullptr
           ? total
           : most_chunks * static_cast<size_t>(ctx.options->parallel_min_series);
+  // Prometheus holds, series after series, the samples of one window and
+  // the output so far (SeriesLoopAccount); with a lane per step, each
+  // step's windows and output are counted on their own.
+  const int lanes = call.ev.samples().lanes();
+  const bool per_lane = lanes > 1;
   struct Chunk {
     std::vector<StepSeries> out;
     std::vector<const RangeSeries*> produced;
-    size_t widest = 0;        // The most samples in one window.
-    int64_t samples = 0;      // In `out`.
-    std::vector<int64_t> at;  // In `out` per step, if counted per step.
+    std::optional<SeriesLoopAccount> account;
+    int64_t windows_read = 0;  // The samples of every window.
   };
-  const bool per_step = call.ev.per_step();
-  std::vector<int64_t> at(per_step ? steps.count : 0, 0);
-  size_t widest = 0;
+  SeriesLoopAccount account(lanes, steps.count);
   std::vector<StepSeries> out;
   UniqueLabelsets unique;  // Of a streamed output without metric names.
-  if (call.sink != nullptr) call.streamed = 0;
-  call.mapped_samples = 0;
   for (size_t first = 0; first < total; first += block) {
     const size_t n = std::min(block, total - first);
     const size_t chunks = parallel == Parallel::kYes ? ctx.Chunks(n) : 1;
@@ -144,7 +143,7 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
     ctx.ParallelFor(n, chunks, [&](size_t c, size_t from, size_t to) {
       F fn = f;
       Chunk& part = parts[c];
-      part.at.assign(at.size(), 0);
+      part.account.emplace(lanes, steps.count);
       // With a range that is a whole number of steps, each window's start
       // is the end of an earlier one.
       const int lag = !range.fixed && range.range_ms > 0 &&
@@ -158,6 +157,8 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       // Each step's window end (and start, for AllWindows).
       std::vector<size_t> ends(lag > 0 || all_windows ? steps.count : 0);
       std::vector<size_t> starts(all_windows ? steps.count : 0);
+      // Each step's window size, with a lane per step.
+      std::vector<int64_t> window_sizes(per_lane ? steps.count : 0);
       for (size_t k = first + from; k < first + to; ++k) {
         const RangeSeries& s = range.series[k];
         if (k + 1 < first + to) {
@@ -170,7 +171,10 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
         // Kept in registers: the loop writes only `values` and the window
         // function's state.
         int64_t samples = 0;
-        size_t widest = part.widest;
+        // The most samples in a step's window (as Prometheus reads them:
+        // with the anchored / smoothed extensions), the samples in the
+        // last one, and in all of them.
+        size_t widest = 0, last = 0, read = 0;
         size_t lo = 0, hi = 0, ext_lo = 0, ext_hi = 0;
         const int64_t* t = s.timestamps.data();
         const double* v = s.values.data();
@@ -194,7 +198,21 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           if (hi < lo) hi = lo;
           while (hi < n && t[hi] <= ref) ++hi;
           if (!ends.empty()) ends[i] = hi;
-          widest = std::max(widest, hi - lo);
+          if (extended) {
+            while (ext_lo < n && t[ext_lo] <= start - range.extend_before_ms) {
+              ++ext_lo;
+            }
+            if (ext_hi < ext_lo) ext_hi = ext_lo;
+            while (ext_hi < n && t[ext_hi] <= ref + range.extend_after_ms) {
+              ++ext_hi;
+            }
+            last = ext_hi - ext_lo;
+          } else {
+            last = hi - lo;
+          }
+          widest = std::max(widest, last);
+          read += last;
+          if (per_lane) window_sizes[i] = static_cast<int64_t>(last);
           if (all_windows) {
             starts[i] = lo;
             continue;
@@ -209,13 +227,6 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
                    {},
                    {}};
           if (extended) {
-            while (ext_lo < n && t[ext_lo] <= start - range.extend_before_ms) {
-              ++ext_lo;
-            }
-            if (ext_hi < ext_lo) ext_hi = ext_lo;
-            while (ext_hi < n && t[ext_hi] <= ref + range.extend_after_ms) {
-              ++ext_hi;
-            }
             w.ext_t = SampleView<int64_t>(t + ext_lo, ext_hi - ext_lo);
             w.ext_v = SampleView<double>(v + ext_lo, ext_hi - ext_lo);
           }
@@ -233,13 +244,13 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
                                     ends.data(), steps.count, values);
           }
         }
-        if (per_step) {
-          for (int i = 0; i < steps.count; ++i) {
-            part.at[i] += IsAbsent(values[i]) ? 0 : 1;
-          }
+        part.windows_read += static_cast<int64_t>(read);
+        if (per_lane) {
+          part.account->AddSeriesPerStep(window_sizes, o.values);
+        } else {
+          part.account->AddSeries(static_cast<int64_t>(widest),
+                                  static_cast<int64_t>(last), samples);
         }
-        part.widest = widest;
-        part.samples += samples;
         if (samples == 0) continue;
         part.produced.push_back(&s);
         o.labels = s.labels;
@@ -255,13 +266,8 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       }
     });
     for (Chunk& part : parts) {
-      widest = std::max(widest, part.widest);
-      if (call.sink == nullptr) {
-        call.mapped_samples += part.samples;
-      } else {
-        call.streamed += part.samples;
-      }
-      for (size_t i = 0; i < at.size(); ++i) at[i] += part.at[i];
+      if (part.account.has_value()) account.Append(*part.account);
+      call.windows_read += part.windows_read;
       if (produced != nullptr) {
         produced->insert(produced->end(), part.produced.begin(),
                          part.produced.end());
@@ -277,13 +283,10 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       }
     }
   }
-  if (per_step) {
-    (call.sink == nullptr ? call.mapped_samples : call.streamed) =
-        *std::max_element(at.begin(), at.end());
-  }
-  if (!call.windows_accounted) {
-    call.windows_accounted = true;
-    PROMEVAL_RETURN_IF_ERROR(ctx.AddSamples(static_cast<int64_t>(widest)));
+  if (call.loop.has_value()) {
+    call.loop->Append(account);
+  } else {
+    call.loop = std::move(account);
   }
   if (!keep_name && !delayed && call.sink == nullptr) {
     // Prometheus checks the whole result of a range function.
@@ -292,7 +295,7 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
   return out;
 }
 
-// MapWindows' result as the function's value, its samples already counted.
+// MapWindows' result as the function's value.
 template <typename F>
 absl::StatusOr<Value> MapWindowsValue(
     FunctionCall& call, const RangeValue& range, bool keep_name,
@@ -301,9 +304,7 @@ absl::StatusOr<Value> MapWindowsValue(
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> out,
       MapWindows(call, range, keep_name, parallel, std::move(f), produced));
-  Value v = Value::Vector(std::move(out));
-  v.samples = call.mapped_samples;
-  return v;
+  return Value::Vector(std::move(out));
 }
 
 // Applies `f` to every present value of an instant vector; nullopt removes

@@ -60,7 +60,7 @@ int InstantValues(absl::Span<const int64_t> t, absl::Span<const double> v,
 }  // namespace
 
 absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
-    const VectorSelector& vs, bool timestamps, int64_t* samples) {
+    const VectorSelector& vs, bool timestamps) {
   PROMEVAL_ASSIGN_OR_RETURN(
       int64_t offset,
       OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
@@ -81,7 +81,6 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
   struct Chunk {
     std::vector<StepSeries> out;
     int64_t read = 0;
-    int64_t present = 0;
   };
   const size_t chunks = ctx_.Chunks(data.size());
   std::vector<Chunk> parts(chunks);
@@ -118,15 +117,13 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
         present *= steps.count;
       }
       if (present == 0) continue;
-      part.present += present;
       series.labels = *s.labels;
       part.out.push_back(std::move(series));
     }
   });
   std::vector<StepSeries> out = std::move(parts[0].out);
   for (size_t c = 0; c < chunks; ++c) {
-    ctx_.stats.samples_read += parts[c].read;
-    if (samples != nullptr) *samples += parts[c].present;
+    ctx_.samples_read += parts[c].read;
     if (c == 0) continue;
     for (StepSeries& s : parts[c].out) out.push_back(std::move(s));
   }
@@ -196,7 +193,7 @@ absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
     }
     out.series.push_back(std::move(r));
   }
-  ctx_.stats.samples_read += in_range;
+  ctx_.samples_read += in_range;
   return out;
 }
 

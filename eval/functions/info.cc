@@ -211,6 +211,15 @@ absl::StatusOr<Value> Info(FunctionCall& c) {
     PROMEVAL_ASSIGN_OR_RETURN(
         info, c.ev.EvalVectorSelector(sel, /*timestamps=*/true));
   }
+  // Prometheus loads the info series (and keeps them counted), then joins
+  // on rangeEval, gathering the input and the info series at each step.
+  Value info_value = Value::Vector(std::move(info));
+  PROMEVAL_RETURN_IF_ERROR(c.ev.AccountSelected(info_value));
+  info = std::move(info_value.vector);
+  const LaneCounts mark = c.ev.samples().current();
+  StepCounts gathered = c.ev.Counts(c.args[0]);
+  const StepCounts& info_counts = info_value.counts;
+  for (size_t k = 0; k < gathered.size(); ++k) gathered[k] += info_counts[k];
 
   // The signatures of the info series, and of each input series per info
   // metric name.
@@ -317,7 +326,10 @@ absl::StatusOr<Value> Info(FunctionCall& c) {
       PROMEVAL_RETURN_IF_ERROR(emit(lb.Build(), b.drop_name, step, v));
     }
   }
-  return Value::Vector(std::move(out));
+  Value result = Value::Vector(std::move(out));
+  PROMEVAL_RETURN_IF_ERROR(c.ev.AccountRangeEval(mark, gathered, result));
+  c.accounted = true;
+  return result;
 }
 
 }  // namespace functions

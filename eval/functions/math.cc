@@ -290,9 +290,17 @@ absl::StatusOr<Value> Timestamp(FunctionCall& c) {
   }
   std::vector<StepSeries> in;
   if (const auto* vs = As<VectorSelector>(arg)) {
+    // Prometheus's rangeEval with the samples found at each step counted
+    // as they are read.
+    const LaneCounts mark = c.ev.samples().current();
     PROMEVAL_ASSIGN_OR_RETURN(in, c.ev.EvalVectorSelector(*vs, true));
-    PROMEVAL_RETURN_IF_ERROR(DropMetricNames(c.ctx(), in));
-    return Value::Vector(std::move(in));
+    Value found = Value::Vector(std::move(in));
+    const StepCounts read = c.ev.Counts(found);
+    for (int64_t n : read) c.ev.samples().AddTotal(n);
+    PROMEVAL_RETURN_IF_ERROR(DropMetricNames(c.ctx(), found.vector));
+    PROMEVAL_RETURN_IF_ERROR(c.ev.AccountRangeEval(mark, read, found));
+    c.accounted = true;
+    return found;
   }
   in = std::move(c.vector(0));
   const Steps& steps = c.steps();

@@ -74,11 +74,18 @@ struct Annotation {
   friend bool operator==(const Annotation&, const Annotation&) = default;
 };
 
-// Counters of a query's work, in the spirit of Prometheus's stats=all.
+// Counters of a query's work. peak_samples and total_queryable_samples are
+// Prometheus's stats=all peakSamples and totalQueryableSamples for the same
+// query over the same data.
 struct QueryStats {
-  int64_t samples_read = 0;  // Samples read from storage.
-  int64_t peak_samples = 0;  // Most samples held in memory at once.
-  int64_t peak_bytes = 0;    // Most bytes of values held at once (estimate).
+  int64_t samples_read = 0;  // Samples read from storage (promeval's own).
+  // The most samples held at once, as Prometheus counts them against
+  // --query.max-samples (with a sample limit per step: the most any step
+  // held).
+  int64_t peak_samples = 0;
+  // The samples the evaluation touched (Prometheus's totalQueryableSamples).
+  int64_t total_queryable_samples = 0;
+  int64_t peak_bytes = 0;  // Most bytes of values held at once (estimate).
 };
 
 struct QueryResult {
