@@ -20,6 +20,7 @@
 #include "promeval/loaders.h"
 #include "promeval/rules.h"
 #include "promeval/storage.h"
+#include "promeval/testing/fake_clock.h"
 #include "promeval/value.h"
 #include "tests/stored_samples.h"
 

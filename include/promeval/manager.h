@@ -13,19 +13,17 @@
 // snapshot published at the end of each group evaluation). Evaluations of
 // one group are serialized (group threads and EvaluateAt()); different
 // groups evaluate concurrently while started, so the Storage must be safe
-// for concurrent use (MemStorage is). StopSignal, RealClock and FakeClock
-// are thread-safe.
+// for concurrent use (MemStorage is). StopSignal and RealClock are
+// thread-safe. A clock for tests, FakeClock, is in
+// promeval/testing/fake_clock.h.
 #ifndef PROMEVAL_MANAGER_H_
 #define PROMEVAL_MANAGER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -83,36 +81,6 @@ class RealClock : public Clock {
   static RealClock* Default();
   int64_t NowMs() override;
   bool SleepUntil(int64_t t_ms, StopSignal& stop) override;
-};
-
-// A clock that only moves when told to, for tests: sleepers wake when the
-// time is set at or past their deadline, or when stopped.
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(int64_t now_ms = 0) : now_ms_(now_ms) {}
-
-  int64_t NowMs() override;
-  bool SleepUntil(int64_t t_ms, StopSignal& stop) override;
-
-  // REQUIRES: t_ms >= NowMs().
-  void SetNowMs(int64_t t_ms);
-  void AdvanceMs(int64_t delta_ms);
-
-  // Waits (up to `timeout` of real time, a safety net for broken tests)
-  // until exactly `n` threads sleep on a deadline after NowMs(): the ones
-  // the last time change woke have finished their work and gone back to
-  // sleep or left. Returns false on timeout.
-  bool WaitForSleepers(int n, absl::Duration timeout = absl::Seconds(30));
-  // The earliest deadline after NowMs() a thread sleeps on.
-  std::optional<int64_t> NextWakeupMs();
-
- private:
-  int WaitingLocked() const;
-
-  std::mutex mu_;
-  std::condition_variable cv_;        // Time changes, sleepers come and go.
-  int64_t now_ms_;                    // Under mu_.
-  std::multiset<int64_t> deadlines_;  // Of the sleepers; under mu_.
 };
 
 // An alert as handed to the notifier (Prometheus's notifier.Alert as built

@@ -1,6 +1,6 @@
 // promtool's rule unit tests (cmd/promtool/unittest.go): the test file
 // format, the evaluation loop and the comparisons.
-#include "promeval/rule_test.h"
+#include "promeval/testing/rule_test.h"
 
 #include <glob.h>
 
