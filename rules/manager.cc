@@ -277,7 +277,8 @@ class Manager::Group {
       RuleGroup one = group_;
       one.rules = {group_.rules[i]};
       slot.evaluator = std::make_unique<GroupEvaluator>(
-          std::move(one), *options_.engine, *options_.storage, options_.eval);
+          std::move(one), *options_.engine, *options_.queryable,
+          *options_.appendable, options_.eval);
     }
     return slot;
   }
@@ -364,8 +365,18 @@ class Manager::Group {
 
 absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
     ManagerOptions options) {
-  if (options.engine == nullptr || options.storage == nullptr) {
-    return absl::InvalidArgumentError("manager needs an engine and a storage");
+  if (options.storage != nullptr) {
+    if (options.queryable != nullptr || options.appendable != nullptr) {
+      return absl::InvalidArgumentError(
+          "manager takes a storage or a queryable and an appendable, not both");
+    }
+    options.queryable = options.storage;
+    options.appendable = options.storage;
+  }
+  if (options.engine == nullptr || options.queryable == nullptr ||
+      options.appendable == nullptr) {
+    return absl::InvalidArgumentError(
+        "manager needs an engine, a queryable and an appendable");
   }
   if (options.default_interval_ms <= 0) {
     return absl::InvalidArgumentError("default interval must be positive");

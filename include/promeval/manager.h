@@ -4,17 +4,21 @@
 // keeping alert state, and hands alerts that need sending to a Notifier
 // (AlertingRule.sendAlerts, Alert.needsSending, manager.go's SendAlerts).
 //
-// Ownership: a Manager borrows its Engine, Storage, Clock and Notifier; they
-// must outlive it. It owns its groups, their evaluators and threads.
+// Rules read through a Queryable and write through an Appendable (one
+// Storage may be both), as Prometheus's rules.Manager does.
+//
+// Ownership: a Manager borrows its Engine, Queryable, Appendable, Clock and
+// Notifier; they must outlive it. It owns its groups, their evaluators and
+// threads.
 //
 // Thread-safety: every Manager method may be called from any thread.
 // Update(), Start(), Stop() and the destructor are serialized with each
 // other; Groups() never waits for a running evaluation (it reads the
 // snapshot published at the end of each group evaluation). Evaluations of
 // one group are serialized (group threads and EvaluateAt()); different
-// groups evaluate concurrently while started, so the Storage must be safe
-// for concurrent use (MemStorage is). StopSignal and RealClock are
-// thread-safe. A clock for tests, FakeClock, is in
+// groups evaluate concurrently while started, so the Queryable and the
+// Appendable must be safe for concurrent use (MemStorage is). StopSignal and
+// RealClock are thread-safe. A clock for tests, FakeClock, is in
 // promeval/testing/fake_clock.h.
 #ifndef PROMEVAL_MANAGER_H_
 #define PROMEVAL_MANAGER_H_
@@ -111,9 +115,15 @@ class Notifier {
 
 struct ManagerOptions {
   const Engine* engine = nullptr;  // Required.
-  Storage* storage = nullptr;      // Required; read and written by rules.
-  Clock* clock = nullptr;          // Null: RealClock::Default().
-  Notifier* notifier = nullptr;    // Null: alerts are not sent.
+  // What rule queries read (Prometheus's ManagerOptions.Queryable) and where
+  // rule results go (Appendable). Both required, unless `storage` is set.
+  Queryable* queryable = nullptr;
+  Appendable* appendable = nullptr;
+  // Shorthand for a store that is both read and written: `queryable` and
+  // `appendable` must then be null.
+  Storage* storage = nullptr;
+  Clock* clock = nullptr;        // Null: RealClock::Default().
+  Notifier* notifier = nullptr;  // Null: alerts are not sent.
   // External labels and URL (templates, generator URLs), default query
   // offset.
   RuleEvalOptions eval;
@@ -155,8 +165,10 @@ struct GroupStatus {
 
 class Manager {
  public:
-  // kInvalidArgument without an engine or storage, or with a non-positive
-  // default interval or a negative resend delay.
+  // kInvalidArgument without an engine, without a queryable and an
+  // appendable (or a storage), with a storage and a queryable or
+  // appendable, or with a non-positive default interval or a negative
+  // resend delay.
   static absl::StatusOr<std::unique_ptr<Manager>> Create(
       ManagerOptions options);
   // Stops the group threads.
