@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/files.h"
-#include "promeval/promqltest.h"
+#include "promeval/testing/promqltest.h"
 
 namespace promeval::cli {
 

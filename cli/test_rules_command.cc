@@ -10,7 +10,7 @@
 #include "cli/data.h"
 #include "promeval/engine.h"
 #include "promeval/files.h"
-#include "promeval/rule_test.h"
+#include "promeval/testing/rule_test.h"
 #include "promeval/text.h"
 
 namespace promeval::cli {

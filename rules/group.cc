@@ -3,8 +3,10 @@
 //
 // Rules run in file order and each rule's samples are committed before the
 // next rule runs, so a rule sees the output of the rules before it at the
-// same timestamp. A rule that fails writes nothing, keeps its previous
-// series (no stale markers) and records its error.
+// same timestamp (when what the Appendable commits is visible through the
+// Queryable: one store, or a written store that is also read). A rule that
+// fails writes nothing, keeps its previous series (no stale markers) and
+// records its error.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -83,11 +85,12 @@ struct RuleState {
 
 class GroupEvaluator::Impl {
  public:
-  Impl(RuleGroup group, const Engine& engine, Storage& storage,
-       RuleEvalOptions options)
+  Impl(RuleGroup group, const Engine& engine, Queryable& queryable,
+       Appendable& appendable, RuleEvalOptions options)
       : group_(std::move(group)),
         engine_(engine),
-        storage_(storage),
+        queryable_(queryable),
+        appendable_(appendable),
         options_(std::move(options)),
         states_(group_.rules.size()) {
     for (size_t i = 0; i < group_.rules.size(); ++i) {
@@ -123,7 +126,7 @@ class GroupEvaluator::Impl {
       absl::FunctionRef<void(int64_t ts)> after_step) {
     RuleState& st = states_[i];
     const int64_t offset = query_offset_ms();
-    std::unique_ptr<Appender> app = storage_.NewAppender();
+    std::unique_ptr<Appender> app = appendable_.NewAppender();
     // The steps per range query: all of them, halved while a query goes
     // over a limit (which a one-step query going over is an error of).
     int64_t chunk = (end - start) / interval + 1;
@@ -178,7 +181,7 @@ class GroupEvaluator::Impl {
                                int64_t t) const {
     PROMEVAL_ASSIGN_OR_RETURN(
         QueryResult res,
-        engine_.Evaluate(storage_, expr, text, t, t, 1, /*instant=*/true));
+        engine_.Evaluate(queryable_, expr, text, t, t, 1, /*instant=*/true));
     switch (res.type) {
       case ValueType::kVector:
         return std::move(res.vector);
@@ -202,8 +205,8 @@ class GroupEvaluator::Impl {
     }
     PROMEVAL_ASSIGN_OR_RETURN(
         QueryResult res,
-        engine_.Evaluate(storage_, *rule.parsed, rule.expr, from, to, interval,
-                         /*instant=*/false,
+        engine_.Evaluate(queryable_, *rule.parsed, rule.expr, from, to,
+                         interval, /*instant=*/false,
                          QueryControl{.sample_limit_per_step = true}));
     if (res.type != ValueType::kMatrix) {
       // A scalar expression: a rule takes its value without labels.
@@ -466,7 +469,7 @@ class GroupEvaluator::Impl {
   // labels of the samples that were stored.
   absl::Status Append(const Vector& samples, std::vector<Labels>* written) {
     if (samples.empty()) return absl::OkStatus();
-    std::unique_ptr<Appender> app = storage_.NewAppender();
+    std::unique_ptr<Appender> app = appendable_.NewAppender();
     for (const Sample& s : samples) app->Append(s.labels, s.t, s.v);
     if (app->Commit().ok()) {
       if (written != nullptr) {
@@ -477,7 +480,7 @@ class GroupEvaluator::Impl {
     // Some sample was rejected: find out which, one at a time.
     absl::Status first = absl::OkStatus();
     for (const Sample& s : samples) {
-      std::unique_ptr<Appender> one = storage_.NewAppender();
+      std::unique_ptr<Appender> one = appendable_.NewAppender();
       one->Append(s.labels, s.t, s.v);
       absl::Status status = one->Commit();
       if (status.ok()) {
@@ -491,7 +494,8 @@ class GroupEvaluator::Impl {
 
   RuleGroup group_;
   const Engine& engine_;
-  Storage& storage_;
+  Queryable& queryable_;
+  Appendable& appendable_;
   RuleEvalOptions options_;
   std::vector<RuleState> states_;
 };
@@ -544,9 +548,15 @@ bool RangeEvaluable(const RuleGroup& group, const Rule& rule,
 }
 
 GroupEvaluator::GroupEvaluator(RuleGroup group, const Engine& engine,
+                               Queryable& queryable, Appendable& appendable,
+                               RuleEvalOptions options)
+    : impl_(std::make_unique<Impl>(std::move(group), engine, queryable,
+                                   appendable, std::move(options))) {}
+
+GroupEvaluator::GroupEvaluator(RuleGroup group, const Engine& engine,
                                Storage& storage, RuleEvalOptions options)
-    : impl_(std::make_unique<Impl>(std::move(group), engine, storage,
-                                   std::move(options))) {}
+    : GroupEvaluator(std::move(group), engine, storage, storage,
+                     std::move(options)) {}
 
 GroupEvaluator::~GroupEvaluator() = default;
 

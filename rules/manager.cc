@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <optional>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -71,60 +73,6 @@ bool RealClock::SleepUntil(int64_t t_ms, StopSignal& stop) {
   }
   stop.RemoveWaker(id);
   return !stop.notified();
-}
-
-int64_t FakeClock::NowMs() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return now_ms_;
-}
-
-bool FakeClock::SleepUntil(int64_t t_ms, StopSignal& stop) {
-  // The waker takes mu_ while Notify() holds the signal's lock, so mu_ is
-  // never held while taking the signal's lock (notified() takes none).
-  const int id = stop.AddWaker([this] {
-    std::lock_guard<std::mutex> lock(mu_);
-    cv_.notify_all();
-  });
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    auto it = deadlines_.insert(t_ms);
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return stop.notified() || now_ms_ >= t_ms; });
-    deadlines_.erase(it);
-    cv_.notify_all();
-  }
-  stop.RemoveWaker(id);
-  return !stop.notified();
-}
-
-void FakeClock::SetNowMs(int64_t t_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  now_ms_ = std::max(now_ms_, t_ms);
-  cv_.notify_all();
-}
-
-void FakeClock::AdvanceMs(int64_t delta_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  now_ms_ += std::max<int64_t>(delta_ms, 0);
-  cv_.notify_all();
-}
-
-int FakeClock::WaitingLocked() const {
-  return static_cast<int>(
-      std::distance(deadlines_.upper_bound(now_ms_), deadlines_.end()));
-}
-
-bool FakeClock::WaitForSleepers(int n, absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                      [&] { return WaitingLocked() == n; });
-}
-
-std::optional<int64_t> FakeClock::NextWakeupMs() {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = deadlines_.upper_bound(now_ms_);
-  if (it == deadlines_.end()) return std::nullopt;
-  return *it;
 }
 
 // ---------------------------------------------------------------------------
@@ -329,7 +277,8 @@ class Manager::Group {
       RuleGroup one = group_;
       one.rules = {group_.rules[i]};
       slot.evaluator = std::make_unique<GroupEvaluator>(
-          std::move(one), *options_.engine, *options_.storage, options_.eval);
+          std::move(one), *options_.engine, *options_.queryable,
+          *options_.appendable, options_.eval);
     }
     return slot;
   }
@@ -416,8 +365,18 @@ class Manager::Group {
 
 absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
     ManagerOptions options) {
-  if (options.engine == nullptr || options.storage == nullptr) {
-    return absl::InvalidArgumentError("manager needs an engine and a storage");
+  if (options.storage != nullptr) {
+    if (options.queryable != nullptr || options.appendable != nullptr) {
+      return absl::InvalidArgumentError(
+          "manager takes a storage or a queryable and an appendable, not both");
+    }
+    options.queryable = options.storage;
+    options.appendable = options.storage;
+  }
+  if (options.engine == nullptr || options.queryable == nullptr ||
+      options.appendable == nullptr) {
+    return absl::InvalidArgumentError(
+        "manager needs an engine, a queryable and an appendable");
   }
   if (options.default_interval_ms <= 0) {
     return absl::InvalidArgumentError("default interval must be positive");

@@ -18,16 +18,10 @@
 namespace promeval {
 namespace {
 
-// A Storage that records every committed sample on its way to the wrapped
-// store.
-class RecordingStorage : public Storage {
+// An Appendable that records every sample the wrapped one commits.
+class RecordingAppendable : public Appendable {
  public:
-  explicit RecordingStorage(Storage& inner) : inner_(inner) {}
-
-  absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t mint,
-                                                      int64_t maxt) override {
-    return inner_.NewQuerier(mint, maxt);
-  }
+  explicit RecordingAppendable(Appendable& inner) : inner_(inner) {}
 
   std::unique_ptr<Appender> NewAppender() override {
     return std::make_unique<RecordingAppender>(*this, inner_.NewAppender());
@@ -46,7 +40,8 @@ class RecordingStorage : public Storage {
  private:
   class RecordingAppender : public Appender {
    public:
-    RecordingAppender(RecordingStorage& owner, std::unique_ptr<Appender> inner)
+    RecordingAppender(RecordingAppendable& owner,
+                      std::unique_ptr<Appender> inner)
         : owner_(owner), inner_(std::move(inner)) {}
 
     void Append(const Labels& labels, int64_t t, double v) override {
@@ -62,7 +57,7 @@ class RecordingStorage : public Storage {
     }
 
    private:
-    RecordingStorage& owner_;
+    RecordingAppendable& owner_;
     std::unique_ptr<Appender> inner_;
     std::vector<Sample> pending_;
   };
@@ -81,7 +76,7 @@ class RecordingStorage : public Storage {
     series_[id].values.push_back(s.v);
   }
 
-  Storage& inner_;
+  Appendable& inner_;
   std::vector<WrittenSeries> series_;
   absl::flat_hash_map<uint64_t, std::vector<size_t>> index_;
 };
@@ -174,9 +169,9 @@ int64_t ServerAlignedStart(const RuleGroup& group, int64_t interval_ms,
 }
 
 ReplayResult ReplayRules(const std::vector<RuleFile>& files,
-                         const Engine& engine, Storage& storage,
-                         const ReplayOptions& options) {
-  RecordingStorage recording(storage);
+                         const Engine& engine, Queryable& queryable,
+                         Appendable& appendable, const ReplayOptions& options) {
+  RecordingAppendable recording(appendable);
   struct Scheduled {
     std::unique_ptr<GroupEvaluator> evaluator;
     int64_t interval_ms;
@@ -189,9 +184,10 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
       int64_t interval = options.interval_ms > 0 ? options.interval_ms
                          : g.interval_ms > 0     ? g.interval_ms
                                                  : options.default_interval_ms;
-      groups.push_back(Scheduled{
-          std::make_unique<GroupEvaluator>(g, engine, recording, options.eval),
-          interval});
+      groups.push_back(
+          Scheduled{std::make_unique<GroupEvaluator>(g, engine, queryable,
+                                                     recording, options.eval),
+                    interval});
       first_report.push_back(result.rules.size());
       for (const Rule& r : g.rules) {
         RuleReport report;
@@ -244,6 +240,12 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
   result.written = recording.Take();
   result.alerts = timelines.Take();
   return result;
+}
+
+ReplayResult ReplayRules(const std::vector<RuleFile>& files,
+                         const Engine& engine, Storage& storage,
+                         const ReplayOptions& options) {
+  return ReplayRules(files, engine, storage, storage, options);
 }
 
 int64_t ReplayResult::failures() const {

@@ -20,6 +20,7 @@
 #include "promeval/loaders.h"
 #include "promeval/rules.h"
 #include "promeval/storage.h"
+#include "promeval/testing/fake_clock.h"
 #include "promeval/value.h"
 #include "tests/stored_samples.h"
 
@@ -224,6 +225,69 @@ groups:
   EXPECT_EQ(g.rules[1].active_alerts[0].active_at_ms, 5 * kMinute);
   EXPECT_EQ(g.rules[2].health, RuleHealth::kBad);
   EXPECT_THAT(g.rules[2].last_error, ::testing::HasSubstr("many-to-many"));
+}
+
+TEST_F(ManagerTest, CreateTakesAStorageOrAQueryableAndAnAppendable) {
+  MemStorage written;
+  ManagerOptions o = Options();
+  o.storage = nullptr;
+  EXPECT_FALSE(Manager::Create(o).ok());
+  o.queryable = &storage_;
+  EXPECT_FALSE(Manager::Create(o).ok());
+  o.appendable = &written;
+  EXPECT_TRUE(Manager::Create(o).ok());
+  o.queryable = nullptr;
+  EXPECT_FALSE(Manager::Create(o).ok());
+  o = Options();
+  o.appendable = &written;
+  EXPECT_FALSE(Manager::Create(o).ok());
+}
+
+// Rules reading one store and writing into another: the reader receives
+// nothing, the writer the recording outputs, ALERTS, ALERTS_FOR_STATE and
+// the stale markers of a removed group.
+TEST_F(ManagerTest, ReadsOneStoreAndWritesAnother) {
+  Load("load 1m\n  up{job=\"b\"} 0+0x10\n");
+  const int64_t reader_samples = storage_.NumSamples();
+  MemStorage written;
+  ManagerOptions o = Options();
+  o.storage = nullptr;
+  o.queryable = &storage_;
+  o.appendable = &written;
+  std::unique_ptr<Manager> m = NewManager(o);
+  ASSERT_TRUE(m->Update({Parse(R"(
+groups:
+  - name: g
+    rules:
+      - alert: Down
+        expr: up == 0
+        labels:
+          severity: page
+      - record: up:count
+        expr: count(up)
+)")})
+                  .ok());
+  m->EvaluateAt(5 * kMinute);
+  m->EvaluateAt(6 * kMinute);
+  ASSERT_TRUE(m->Update({}).ok());  // The group goes away.
+  const std::string t0 = absl::StrCat(kT0);
+
+  EXPECT_EQ(storage_.NumSamples(), reader_samples);
+  EXPECT_THAT(Raw("up:count"), IsEmpty());
+  const Matcher any = *Matcher::Create(MatchType::kRegexp, "__name__", ".+");
+  const std::string alerts =
+      "{__name__=\"ALERTS\", alertname=\"Down\", alertstate=\"firing\", "
+      "job=\"b\", severity=\"page\"}@";
+  const std::string for_state =
+      "{__name__=\"ALERTS_FOR_STATE\", alertname=\"Down\", job=\"b\", "
+      "severity=\"page\"}@";
+  EXPECT_THAT(testing::StoredSamples(written, {&any, 1}),
+              ElementsAre(alerts + "300000=1", alerts + "360000=1",
+                          alerts + t0 + "=stale", for_state + "300000=300",
+                          for_state + "360000=300", for_state + t0 + "=stale",
+                          "{__name__=\"up:count\"}@300000=1",
+                          "{__name__=\"up:count\"}@360000=1",
+                          "{__name__=\"up:count\"}@" + t0 + "=stale"));
 }
 
 TEST_F(ManagerTest, StartEvaluatesAtAlignedTimesAndSkipsMissedSlots) {

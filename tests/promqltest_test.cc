@@ -4,7 +4,7 @@
 // listed in testdata/promqltest/SKIPS skipped. One test per file; every
 // failing eval is reported as file:line with expected vs got. The skipped
 // evals are run too: one that passes means its skip entry is stale.
-#include "promeval/promqltest.h"
+#include "promeval/testing/promqltest.h"
 
 #include <algorithm>
 #include <filesystem>

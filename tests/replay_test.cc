@@ -5,11 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "promeval/engine.h"
 #include "promeval/loaders.h"
 #include "promeval/rules.h"
+#include "promeval/storage.h"
 
 namespace promeval {
 namespace {
@@ -181,6 +183,88 @@ TEST_F(ReplayTest, ServerAlignment) {
     EXPECT_EQ((t - first) % kMinute, 0);
     EXPECT_LE(t, 8 * kMinute);
   }
+}
+
+// An alert timeline as text, to compare replays.
+std::string Describe(const std::vector<AlertTimeline>& timelines) {
+  std::string out;
+  for (const AlertTimeline& tl : timelines) {
+    absl::StrAppend(&out, tl.group, " ", tl.labels.ToString(), "\n");
+    for (const AlertTransition& t : tl.transitions) {
+      absl::StrAppend(&out, "  ", t.time_ms, " ", AlertStateName(t.state), " ",
+                      t.value);
+      for (const auto& [name, text] : t.annotations) {
+        absl::StrAppend(&out, " ", name, "=", text);
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+// Reading one store and writing into another: when no rule reads a rule's
+// output, the written series, alert timeline and rule reports are those of
+// a replay over one store; the reader receives nothing, and the writer holds
+// exactly what ReplayResult::written reports.
+TEST_F(ReplayTest, ReadsOneStoreAndWritesAnother) {
+  constexpr absl::string_view kData =
+      "load 1m\n  m{i=\"a\"} 0 0 6 7 8 9 0 0\n  m{i=\"b\"} 1x7\n";
+  ASSERT_TRUE(LoadSeriesScript(kData, "data", storage_).ok());
+  MemStorage single;
+  ASSERT_TRUE(LoadSeriesScript(kData, "data", single).ok());
+  RuleFile f = Parse(R"(groups:
+  - name: g
+    rules:
+      - record: doubled
+        expr: m * 2
+      - alert: High
+        expr: m > 5
+        for: 1m
+        annotations:
+          summary: "{{ $labels.i }} at {{ $value }}"
+  - name: h
+    interval: 2m
+    rules:
+      - record: total
+        expr: sum(m)
+)");
+  ReplayOptions o;
+  o.start_ms = 0;
+  o.end_ms = 7 * kMinute;
+  const int64_t reader_series = storage_.NumSeries();
+  const int64_t reader_samples = storage_.NumSamples();
+  MemStorage written;
+  ReplayResult split = ReplayRules({f}, *engine_, storage_, written, o);
+  ReplayResult one = ReplayRules({f}, *engine_, single, o);
+
+  EXPECT_EQ(split.failures(), 0);
+  EXPECT_EQ(split.evaluations, one.evaluations);
+  ASSERT_NE(Find(split, "ALERTS_FOR_STATE{alertname=\"High\", i=\"a\"}"),
+            nullptr);
+  ASSERT_NE(Find(split, "total"), nullptr);
+  EXPECT_EQ(WriteOpenMetrics(split.written), WriteOpenMetrics(one.written));
+  EXPECT_EQ(Describe(split.alerts), Describe(one.alerts));
+  ASSERT_EQ(split.rules.size(), one.rules.size());
+  for (size_t i = 0; i < split.rules.size(); ++i) {
+    EXPECT_EQ(split.rules[i].evaluations, one.rules[i].evaluations);
+    EXPECT_EQ(split.rules[i].health, one.rules[i].health);
+  }
+
+  EXPECT_EQ(storage_.NumSeries(), reader_series);
+  EXPECT_EQ(storage_.NumSamples(), reader_samples);
+  // What the writer holds, as WrittenSeries.
+  std::vector<WrittenSeries> stored;
+  const Matcher any = *Matcher::Create(MatchType::kRegexp, "__name__", ".+");
+  std::unique_ptr<Querier> q = *written.NewQuerier(0, 1LL << 40);
+  absl::StatusOr<std::vector<SeriesData>> data =
+      q->Select({&any, 1}, 0, 1LL << 40);
+  ASSERT_TRUE(data.ok()) << data.status();
+  for (const SeriesData& s : *data) {
+    stored.push_back(WrittenSeries{*s.labels,
+                                   {s.timestamps.begin(), s.timestamps.end()},
+                                   {s.values.begin(), s.values.end()}});
+  }
+  EXPECT_EQ(WriteOpenMetrics(stored), WriteOpenMetrics(split.written));
 }
 
 TEST(WriteOpenMetricsTest, FormatAndRoundTrip) {

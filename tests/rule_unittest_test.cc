@@ -12,7 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "promeval/rule_test.h"
+#include "promeval/testing/rule_test.h"
 
 namespace promeval {
 namespace {

@@ -374,5 +374,133 @@ TEST_F(RulesEvalTest, AlertsForStateHoldsActiveAtSeconds) {
               ::testing::ElementsAre("60s=1", "120s=1", "180s=stale"));
 }
 
+// A group reading one store and writing into another (Prometheus's
+// storage.Queryable and storage.Appendable): the reader never receives the
+// outputs, the writer gets the recording outputs, ALERTS and
+// ALERTS_FOR_STATE, and template queries read the reader.
+TEST_F(RulesEvalTest, ReadsOneStoreAndWritesAnother) {
+  Load("load 1m\n  m{i=\"a\"} 1x5\n");
+  const int64_t reader_series = storage_.NumSeries();
+  const int64_t reader_samples = storage_.NumSamples();
+  MemStorage written;
+  RuleGroup g;
+  g.name = "g";
+  g.rules.push_back(Recording("r", "m * 2"));
+  Rule a = Alerting("A", "m > 0");
+  a.for_ms = kMinute;
+  // What `query` finds: the input (read), not the rule output (written).
+  a.annotations = {
+      {"m", "{{ range query \"m\" }}{{ .Value }}{{ else }}none{{ end }}"},
+      {"r", "{{ range query \"r\" }}{{ .Value }}{{ else }}none{{ end }}"}};
+  g.rules.push_back(a);
+  GroupEvaluator ev(g, *engine_, storage_, written);
+  ev.Eval(0);
+  ev.Eval(kMinute);
+  EXPECT_EQ(ev.rule_health(0), RuleHealth::kGood) << ev.rule_error(0);
+  EXPECT_EQ(ev.rule_health(1), RuleHealth::kGood) << ev.rule_error(1);
+
+  EXPECT_EQ(storage_.NumSeries(), reader_series);
+  EXPECT_EQ(storage_.NumSamples(), reader_samples);
+  EXPECT_THAT(Raw("r"), ::testing::IsEmpty());
+  const Matcher any = *Matcher::Create(MatchType::kRegexp, "__name__", ".+");
+  EXPECT_THAT(
+      testing::StoredSamples(written, {&any, 1}),
+      ::testing::ElementsAre(
+          "{__name__=\"ALERTS\", alertname=\"A\", alertstate=\"firing\", "
+          "i=\"a\"}@60000=1",
+          "{__name__=\"ALERTS\", alertname=\"A\", alertstate=\"pending\", "
+          "i=\"a\"}@0=1",
+          "{__name__=\"ALERTS\", alertname=\"A\", alertstate=\"pending\", "
+          "i=\"a\"}@60000=stale",
+          "{__name__=\"ALERTS_FOR_STATE\", alertname=\"A\", i=\"a\"}@0=0",
+          "{__name__=\"ALERTS_FOR_STATE\", alertname=\"A\", i=\"a\"}@60000=0",
+          "{__name__=\"r\", i=\"a\"}@0=2",
+          "{__name__=\"r\", i=\"a\"}@60000=2"));
+  const std::vector<Alert> alerts = ev.ActiveAlerts(1);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].state, AlertState::kFiring);
+  EXPECT_EQ(alerts[0].annotations, (StringPairs{{"m", "1"}, {"r", "none"}}));
+}
+
+// A rule reading its own previous output (here a count of evaluations),
+// or a rule reading an earlier rule's output at the same time, sees it only
+// when what the group writes is readable. Reading one store and writing
+// another, the count never finds itself (it records 1 each time) and the
+// rule after it finds nothing (it writes nothing, and is healthy).
+TEST_F(RulesEvalTest, OwnOutputIsSeenOnlyWhenTheWrittenStoreIsRead) {
+  RuleGroup g;
+  g.name = "g";
+  g.rules.push_back(Recording("evals", "evals + 1 or vector(1)"));
+  g.rules.push_back(Recording("doubled", "evals * 2"));
+  MemStorage written;
+  GroupEvaluator apart(g, *engine_, storage_, written);
+  MemStorage both;
+  GroupEvaluator together(g, *engine_, both, both);
+  for (int64_t ts = 0; ts <= 2 * kMinute; ts += kMinute) {
+    apart.Eval(ts);
+    together.Eval(ts);
+  }
+  EXPECT_EQ(apart.rule_health(1), RuleHealth::kGood);
+  const Matcher any = *Matcher::Create(MatchType::kRegexp, "__name__", ".+");
+  EXPECT_THAT(testing::StoredSamples(written, {&any, 1}),
+              ::testing::ElementsAre("{__name__=\"evals\"}@0=1",
+                                     "{__name__=\"evals\"}@60000=1",
+                                     "{__name__=\"evals\"}@120000=1"));
+  EXPECT_THAT(
+      testing::StoredSamples(both, {&any, 1}),
+      ::testing::ElementsAre(
+          "{__name__=\"doubled\"}@0=2", "{__name__=\"doubled\"}@60000=4",
+          "{__name__=\"doubled\"}@120000=6", "{__name__=\"evals\"}@0=1",
+          "{__name__=\"evals\"}@60000=2", "{__name__=\"evals\"}@120000=3"));
+  EXPECT_EQ(storage_.NumSeries(), 0);
+}
+
+// An Appendable that is no store (a write-only sink, as a remote write
+// client is): it keeps what is committed as "labels@t=v".
+class SinkAppendable : public Appendable {
+ public:
+  std::unique_ptr<Appender> NewAppender() override {
+    return std::make_unique<SinkAppender>(*this);
+  }
+  std::vector<std::string> committed;
+
+ private:
+  class SinkAppender : public Appender {
+   public:
+    explicit SinkAppender(SinkAppendable& sink) : sink_(sink) {}
+    void Append(const Labels& labels, int64_t t, double v) override {
+      pending_.push_back(
+          absl::StrCat(labels.ToString(), "@", t, "=",
+                       IsStaleNaN(v) ? "stale" : absl::StrCat(v)));
+    }
+    absl::Status Commit() override {
+      for (std::string& s : pending_) sink_.committed.push_back(std::move(s));
+      pending_.clear();
+      return absl::OkStatus();
+    }
+
+   private:
+    SinkAppendable& sink_;
+    std::vector<std::string> pending_;
+  };
+};
+
+TEST_F(RulesEvalTest, WritesIntoAWriteOnlySink) {
+  Load("load 1m\n  m{i=\"a\"} 1 _\n");
+  RuleGroup g;
+  g.name = "g";
+  g.rules.push_back(Recording("r", "m * 2"));
+  SinkAppendable sink;
+  EngineOptions options;
+  options.lookback_delta_ms = 30 * 1000;  // m is gone at 1m.
+  std::unique_ptr<Engine> engine = *Engine::Create(options);
+  GroupEvaluator ev(g, *engine, storage_, sink);
+  ev.Eval(0);
+  ev.Eval(kMinute);
+  EXPECT_THAT(sink.committed,
+              ::testing::ElementsAre("{__name__=\"r\", i=\"a\"}@0=2",
+                                     "{__name__=\"r\", i=\"a\"}@60000=stale"));
+}
+
 }  // namespace
 }  // namespace promeval

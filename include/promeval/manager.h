@@ -4,28 +4,30 @@
 // keeping alert state, and hands alerts that need sending to a Notifier
 // (AlertingRule.sendAlerts, Alert.needsSending, manager.go's SendAlerts).
 //
-// Ownership: a Manager borrows its Engine, Storage, Clock and Notifier; they
-// must outlive it. It owns its groups, their evaluators and threads.
+// Rules read through a Queryable and write through an Appendable (one
+// Storage may be both), as Prometheus's rules.Manager does.
+//
+// Ownership: a Manager borrows its Engine, Queryable, Appendable, Clock and
+// Notifier; they must outlive it. It owns its groups, their evaluators and
+// threads.
 //
 // Thread-safety: every Manager method may be called from any thread.
 // Update(), Start(), Stop() and the destructor are serialized with each
 // other; Groups() never waits for a running evaluation (it reads the
 // snapshot published at the end of each group evaluation). Evaluations of
 // one group are serialized (group threads and EvaluateAt()); different
-// groups evaluate concurrently while started, so the Storage must be safe
-// for concurrent use (MemStorage is). StopSignal, RealClock and FakeClock
-// are thread-safe.
+// groups evaluate concurrently while started, so the Queryable and the
+// Appendable must be safe for concurrent use (MemStorage is). StopSignal and
+// RealClock are thread-safe. A clock for tests, FakeClock, is in
+// promeval/testing/fake_clock.h.
 #ifndef PROMEVAL_MANAGER_H_
 #define PROMEVAL_MANAGER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,36 +87,6 @@ class RealClock : public Clock {
   bool SleepUntil(int64_t t_ms, StopSignal& stop) override;
 };
 
-// A clock that only moves when told to, for tests: sleepers wake when the
-// time is set at or past their deadline, or when stopped.
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(int64_t now_ms = 0) : now_ms_(now_ms) {}
-
-  int64_t NowMs() override;
-  bool SleepUntil(int64_t t_ms, StopSignal& stop) override;
-
-  // REQUIRES: t_ms >= NowMs().
-  void SetNowMs(int64_t t_ms);
-  void AdvanceMs(int64_t delta_ms);
-
-  // Waits (up to `timeout` of real time, a safety net for broken tests)
-  // until exactly `n` threads sleep on a deadline after NowMs(): the ones
-  // the last time change woke have finished their work and gone back to
-  // sleep or left. Returns false on timeout.
-  bool WaitForSleepers(int n, absl::Duration timeout = absl::Seconds(30));
-  // The earliest deadline after NowMs() a thread sleeps on.
-  std::optional<int64_t> NextWakeupMs();
-
- private:
-  int WaitingLocked() const;
-
-  std::mutex mu_;
-  std::condition_variable cv_;        // Time changes, sleepers come and go.
-  int64_t now_ms_;                    // Under mu_.
-  std::multiset<int64_t> deadlines_;  // Of the sleepers; under mu_.
-};
-
 // An alert as handed to the notifier (Prometheus's notifier.Alert as built
 // by SendAlerts). External labels are not added: that is the notifier's
 // job, as in Prometheus's notifier.Manager.
@@ -143,9 +115,15 @@ class Notifier {
 
 struct ManagerOptions {
   const Engine* engine = nullptr;  // Required.
-  Storage* storage = nullptr;      // Required; read and written by rules.
-  Clock* clock = nullptr;          // Null: RealClock::Default().
-  Notifier* notifier = nullptr;    // Null: alerts are not sent.
+  // What rule queries read (Prometheus's ManagerOptions.Queryable) and where
+  // rule results go (Appendable). Both required, unless `storage` is set.
+  Queryable* queryable = nullptr;
+  Appendable* appendable = nullptr;
+  // Shorthand for a store that is both read and written: `queryable` and
+  // `appendable` must then be null.
+  Storage* storage = nullptr;
+  Clock* clock = nullptr;        // Null: RealClock::Default().
+  Notifier* notifier = nullptr;  // Null: alerts are not sent.
   // External labels and URL (templates, generator URLs), default query
   // offset.
   RuleEvalOptions eval;
@@ -187,8 +165,10 @@ struct GroupStatus {
 
 class Manager {
  public:
-  // kInvalidArgument without an engine or storage, or with a non-positive
-  // default interval or a negative resend delay.
+  // kInvalidArgument without an engine, without a queryable and an
+  // appendable (or a storage), with a storage and a queryable or
+  // appendable, or with a non-positive default interval or a negative
+  // resend delay.
   static absl::StatusOr<std::unique_ptr<Manager>> Create(
       ManagerOptions options);
   // Stops the group threads.

@@ -4,6 +4,8 @@
 // A RuleFile is immutable once loaded and may be shared between threads.
 // Loading reports every error of a file at once, each with its position
 // (`file:line:col`), the group and the rule, as promtool does.
+// GroupEvaluator and ReplayRules borrow the engine and the Queryable and
+// Appendable they read and write; see each for thread-safety.
 #ifndef PROMEVAL_RULES_H_
 #define PROMEVAL_RULES_H_
 
@@ -125,13 +127,22 @@ struct RuleEvalOptions {
   std::string external_url;
 };
 
-// Evaluates one rule group against a storage it reads from and writes its
-// results to, keeping the state between evaluations (alerts, the series each
-// rule wrote last time for stale markers). Not thread-safe: one evaluation
-// at a time.
+// Evaluates one rule group, keeping the state between evaluations (alerts,
+// the series each rule wrote last time for stale markers). Rule queries
+// (and the `query` template function) read through `queryable`; results
+// (recording outputs, ALERTS, ALERTS_FOR_STATE, stale markers) are written
+// through `appendable`, as Prometheus's rules package does. They may be one
+// store or two: a rule sees what it or an earlier rule wrote (its own
+// previous output, a recording rule's output at the same time) only if what
+// `appendable` commits becomes visible through `queryable`; otherwise such
+// selectors find nothing (or whatever the read store holds). Not
+// thread-safe: one evaluation at a time.
 class GroupEvaluator {
  public:
-  // REQUIRES: `engine` and `storage` outlive the evaluator.
+  // REQUIRES: `engine`, `queryable` and `appendable` outlive the evaluator.
+  GroupEvaluator(RuleGroup group, const Engine& engine, Queryable& queryable,
+                 Appendable& appendable, RuleEvalOptions options = {});
+  // Reads from and writes to `storage`.
   GroupEvaluator(RuleGroup group, const Engine& engine, Storage& storage,
                  RuleEvalOptions options = {});
   ~GroupEvaluator();
@@ -260,8 +271,15 @@ struct ReplayResult {
 };
 
 // Evaluates every group of `files` at start, start + interval, ... <= end
-// (groups in file order at equal times, so later groups see earlier
-// outputs), writing results into `storage`.
+// (groups in file order at equal times), reading through `queryable` and
+// writing results through `appendable`; ReplayResult::written holds what
+// `appendable` accepted. Later rules and groups see earlier outputs only if
+// what `appendable` commits is visible through `queryable` (GroupEvaluator).
+ReplayResult ReplayRules(const std::vector<RuleFile>& files,
+                         const Engine& engine, Queryable& queryable,
+                         Appendable& appendable, const ReplayOptions& options);
+// Reads from and writes into `storage`, so later rules and groups see
+// earlier outputs.
 ReplayResult ReplayRules(const std::vector<RuleFile>& files,
                          const Engine& engine, Storage& storage,
                          const ReplayOptions& options);

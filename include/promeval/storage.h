@@ -1,9 +1,10 @@
 // The storage the engine reads series from, and the in-memory store.
 //
 // A host service plugs its own store into the engine by implementing
-// Queryable (and Storage, if rules write their results back). The engine
-// asks a Querier for the series matching a selector and reads their samples
-// as spans of timestamps and values; it never copies them.
+// Queryable; rules write their results through an Appendable, which may be
+// the same store (a Storage is both) or another one. The engine asks a
+// Querier for the series matching a selector and reads their samples as
+// spans of timestamps and values; it never copies them.
 //
 // Thread-safety: MemStorage is safe for concurrent use. A Querier holds a read
 // lock on the store until it is destroyed, so appends wait for running
@@ -75,10 +76,16 @@ class Appender {
   virtual absl::Status Commit() = 0;
 };
 
-class Storage : public Queryable {
+// Where samples are written (Prometheus's storage.Appendable): rules write
+// their results through one.
+class Appendable {
  public:
+  virtual ~Appendable() = default;
   virtual std::unique_ptr<Appender> NewAppender() = 0;
 };
+
+// A store that is read and written.
+class Storage : public Queryable, public Appendable {};
 
 // The embedded default store: columnar series (a timestamp array and a value
 // array each), label sets hashed once, an inverted index from label name and

@@ -1,6 +1,6 @@
 // The promqltest script runner (see ../shared/PROMQLTEST-FORMAT.md and
 // Prometheus's promql/promqltest/test.go for the behaviour it mirrors).
-#include "promeval/promqltest.h"
+#include "promeval/testing/promqltest.h"
 
 #include <algorithm>
 #include <cmath>

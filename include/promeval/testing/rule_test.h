@@ -8,9 +8,12 @@
 // The outcomes match promtool's; the failure reports are promeval's own,
 // one block per failing assertion with a line diff of expected and got.
 //
+// Part of the testing library (CMake target promeval::testing), not of what
+// a host embeds (promeval::promeval). Results own their contents.
+//
 // Thread-safety: RunRuleTestFile may run concurrently on different files.
-#ifndef PROMEVAL_RULE_TEST_H_
-#define PROMEVAL_RULE_TEST_H_
+#ifndef PROMEVAL_TESTING_RULE_TEST_H_
+#define PROMEVAL_TESTING_RULE_TEST_H_
 
 #include <string>
 #include <vector>
@@ -67,4 +70,4 @@ RuleTestFileResult RunRuleTestFile(absl::string_view path,
 
 }  // namespace promeval
 
-#endif  // PROMEVAL_RULE_TEST_H_
+#endif  // PROMEVAL_TESTING_RULE_TEST_H_

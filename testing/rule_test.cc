@@ -1,6 +1,6 @@
 // promtool's rule unit tests (cmd/promtool/unittest.go): the test file
 // format, the evaluation loop and the comparisons.
-#include "promeval/rule_test.h"
+#include "promeval/testing/rule_test.h"
 
 #include <glob.h>
 
@@ -362,10 +362,10 @@ bool SameValue(double a, double b, bool fuzzy) {
 
 // The store as promtool's WithSamplesTill shows it: samples up to the
 // current evaluation time only (rules never see later input samples, even
-// through a negative offset or @). Writes go to the store unchanged.
-class Horizon : public Storage {
+// through a negative offset or @). Rules write to the store itself.
+class Horizon : public Queryable {
  public:
-  explicit Horizon(Storage& store) : store_(store) {}
+  explicit Horizon(Queryable& store) : store_(store) {}
 
   void set_horizon(int64_t t) { horizon_ = t; }
 
@@ -374,10 +374,6 @@ class Horizon : public Storage {
     PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> q,
                               store_.NewQuerier(mint, maxt));
     return std::unique_ptr<Querier>(new HorizonQuerier(std::move(q), horizon_));
-  }
-
-  std::unique_ptr<Appender> NewAppender() override {
-    return store_.NewAppender();
   }
 
  private:
@@ -414,7 +410,7 @@ class Horizon : public Storage {
     const int64_t horizon_;
   };
 
-  Storage& store_;
+  Queryable& store_;
   int64_t horizon_ = std::numeric_limits<int64_t>::max();
 };
 
@@ -611,7 +607,7 @@ class GroupRunner {
     std::vector<std::unique_ptr<GroupEvaluator>> groups;
     for (const auto& [order, g] : ordered) {
       groups.push_back(std::make_unique<GroupEvaluator>(
-          *g, engine, world_->view, eval_options));
+          *g, engine, world_->view, world_->store, eval_options));
     }
     return groups;
   }

@@ -10,10 +10,14 @@
 // series. Evals that need them are listed in a SkipList with a reason and
 // counted as skipped; an eval that needs them but is not listed fails.
 //
+// Part of the testing library (CMake target promeval::testing), not of what
+// a host embeds (promeval::promeval). ScriptOptions::skips is borrowed for
+// the run; reports own their contents.
+//
 // Thread-safety: RunPromqlTest may run concurrently on different scripts; a
 // SkipList is immutable after Parse().
-#ifndef PROMEVAL_PROMQLTEST_H_
-#define PROMEVAL_PROMQLTEST_H_
+#ifndef PROMEVAL_TESTING_PROMQLTEST_H_
+#define PROMEVAL_TESTING_PROMQLTEST_H_
 
 #include <optional>
 #include <string>
@@ -104,4 +108,4 @@ std::string FormatReports(const std::vector<ScriptReport>& reports);
 
 }  // namespace promeval
 
-#endif  // PROMEVAL_PROMQLTEST_H_
+#endif  // PROMEVAL_TESTING_PROMQLTEST_H_
