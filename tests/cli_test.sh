@@ -4,6 +4,8 @@
 set -u
 bin="$1"
 data="$(cd "$(dirname "$0")/../testdata/cli" && pwd)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
 failures=0
 
 # expect NAME EXPECTED_EXIT EXPECTED_OUTPUT -- ARGS...
@@ -241,18 +243,17 @@ expect test-rules-missing 1 "Unit Testing:  /nonexistent.yml
   FAILED:
     open /nonexistent.yml: No such file or directory" -- test rules /nonexistent.yml
 
-junit="$(mktemp -d)/report.xml"
+junit="$tmp/report.xml"
 "$bin" test rules --junit "$junit" "$data/rules/failing.test.yml" >/dev/null 2>&1
 if ! grep -q '<testcase name="wrong expectations"' "$junit" ||
    ! grep -q '<failure message="    test group 1 (&#34;wrong expectations&#34;): alert' "$junit"; then
   echo "FAIL test-rules-junit: $(cat "$junit")"; failures=$((failures + 1))
 fi
-rm -rf "$(dirname "$junit")"
 
 # promeval rules eval: the alert timeline of a replay (worked out by hand in
 # testdata/replay/batchsql.data) and the produced series.
 replay="$(cd "$data/../replay" && pwd)"
-out_om="$(mktemp -d)/replay.om"
+out_om="$tmp/replay.om"
 expect rules-eval 0 '{alertname="BatchSQLHighErrorRate", driver="postgres", severity="warning"}
   1970-01-01T00:09:00.000Z  pending  value=0.06
       description: Error rate is 6% for postgres
@@ -268,7 +269,6 @@ if [ "$(grep -c '^ALERTS{.*alertstate="firing"' "$out_om")" != 8 ] ||
    [ "$(tail -1 "$out_om")" != "# EOF" ]; then
   echo "FAIL rules-eval-output: $(head -5 "$out_om")"; failures=$((failures + 1))
 fi
-rm -rf "$(dirname "$out_om")"
 # --golden: the replay of our example rules must reproduce the checked-in
 # series; a changed value gives a per-series diff and exit 1.
 golden_args=(rules eval --data "$replay/batchsql.data" --start 0 --end 1200)
@@ -277,7 +277,7 @@ err=$("$bin" "${golden_args[@]}" --golden "$replay/batchsql.golden.om" "$rules_f
 if [ "$code" != 0 ] || [ -n "$err" ]; then
   echo "FAIL rules-eval-golden: exit $code: $err"; failures=$((failures + 1))
 fi
-changed="$(mktemp -d)/golden.om"
+changed="$tmp/golden.om"
 sed 's/^\(driver:batchsql_error_ratio:rate5m{driver="postgres"}\) 0.06 540$/\1 0.07 540/' \
   "$replay/batchsql.golden.om" > "$changed"
 err=$("$bin" "${golden_args[@]}" --golden "$changed" "$rules_file" 2>&1 >/dev/null); code=$?
@@ -287,7 +287,6 @@ driver:batchsql_error_ratio:rate5m{driver=\"postgres\"}
   + 0.06 540" ]; then
   echo "FAIL rules-eval-golden-diff: exit $code: $err"; failures=$((failures + 1))
 fi
-rm -rf "$(dirname "$changed")"
 
 # A bad rule file: its errors (as in its .bad.errors file), exit 1.
 expect rules-eval-bad-rules 1 "$(sed "s|^|$data/../rules/|" "$data/../rules/record_and_alert.bad.errors")" -- \
@@ -295,7 +294,7 @@ expect rules-eval-bad-rules 1 "$(sed "s|^|$data/../rules/|" "$data/../rules/reco
 
 # A rule failing at every evaluation: the rules around it still record, the
 # failing rule's health and last error are reported, exit 1.
-faulty_om="$(mktemp -d)/faulty.om"
+faulty_om="$tmp/faulty.om"
 expect rules-eval-faulty-rule 1 'rule "bad:match" of group "faulty": failed 3 of 3 evaluations (1970-01-01T00:00:00.000Z to 1970-01-01T00:02:00.000Z), health err at the end; last error: found duplicate series for the match group {} on the right hand-side of the operation: [{__name__="up", job="api"}, {__name__="up", job="web"}];many-to-many matching not allowed: matching labels must be unique on one side' -- \
   rules eval --data "$data/series.load" --start 0 --end 120 --output "$faulty_om" "$data/rules/faulty.yml"
 if [ "$(grep -c '^before \|^after ' "$faulty_om")" != 6 ]; then
@@ -303,7 +302,6 @@ if [ "$(grep -c '^before \|^after ' "$faulty_om")" != 6 ]; then
   cat "$faulty_om"
   failures=$((failures + 1))
 fi
-rm -rf "$(dirname "$faulty_om")"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"
