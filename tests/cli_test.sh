@@ -80,6 +80,10 @@ done
 out=$("$bin" 2>&1); code=$?
 if [ "$code" = 0 ]; then echo "FAIL no-subcommand: exit 0"; failures=$((failures + 1)); fi
 
+# A misspelt subcommand: the nearest one, exit 2 (testdata/bad/args has more).
+expect unknown-command 2 'promeval: unknown command "querry"; did you mean "query"?' -- querry up
+expect unknown-subcommand 2 'promeval check: unknown command "rulez"; did you mean "rules"?' -- check rulez
+
 # promeval query / query-range: the Prometheus API JSON body, text lines,
 # errors. The expected bodies are what Prometheus's /api/v1/query returns for
 # the same data (checked against a loopback prometheus).
@@ -99,6 +103,11 @@ expect query-range-json 0 '{"status":"success","data":{"resultType":"matrix","re
 
 expect query-bad-data 1 '{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"}' -- \
   query --data "$data/requests.om" --format json 'sum('
+
+# In text, parse errors print as `promeval parse` prints them.
+expect query-bad-data-text 1 'promeval query: 1:5: parse error: unclosed left parenthesis
+  sum(
+      ^' -- query --data "$data/requests.om" 'sum('
 
 expect query-execution-error 1 '{"status":"error","errorType":"execution","error":"vector cannot contain metrics with the same labelset"}' -- \
   query --data "$data/requests.om" --format json 'label_replace(http_requests_total, "code", "x", "", "")'
@@ -127,11 +136,15 @@ fi
 # more failing cases).
 expect query-under-byte-limit 0 '{} => 6 @[120]' -- \
   query --data "$data/series.load" --time 120 --max-query-bytes 1MiB 'count(up) * 3'
-expect query-over-byte-limit 1 'promeval query: 1:7: query processing would use more than 200 bytes of memory in query execution (the query byte limit)' -- \
+expect query-over-byte-limit 1 'promeval query: 1:7: query processing would use more than 200 bytes of memory in query execution (the query byte limit)
+  count(up) * 3
+        ^' -- \
   query --data "$data/series.load" --time 120 --max-query-bytes 200 'count(up) * 3'
 expect query-under-sample-limit 0 '{} => 2 @[120]' -- \
   query --data "$data/series.load" --time 120 --max-samples 2 'count(up)'
-expect query-over-sample-limit 1 'promeval query: 1:7: query processing would load too many samples into memory in query execution' -- \
+expect query-over-sample-limit 1 'promeval query: 1:7: query processing would load too many samples into memory in query execution
+  count(up)
+        ^' -- \
   query --data "$data/series.load" --time 120 --max-samples 1 'count(up)'
 expect query-no-timeout 0 '{} => 2 @[120]' -- \
   query --data "$data/series.load" --time 120 --timeout 0 'count(up)'
