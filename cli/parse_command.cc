@@ -4,30 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "cli/data.h"
+#include "cli/messages.h"
 #include "promeval/parser.h"
 
 namespace promeval::cli {
-namespace {
-
-// The line of `input` containing byte `pos`, and a caret line under `pos`.
-std::string CaretLines(const std::string& input, int pos) {
-  size_t line_start = input.rfind('\n', pos > 0 ? pos - 1 : 0);
-  line_start =
-      (line_start == std::string::npos || pos == 0) ? 0 : line_start + 1;
-  size_t line_end = input.find('\n', pos);
-  if (line_end == std::string::npos) line_end = input.size();
-  std::string line = input.substr(line_start, line_end - line_start);
-  std::string caret;
-  for (size_t i = line_start; i < static_cast<size_t>(pos); ++i) {
-    caret += input[i] == '\t' ? '\t' : ' ';
-  }
-  return "  " + line + "\n  " + caret + "^\n";
-}
-
-}  // namespace
 
 void RegisterParse(CLI::App& app, int& exit_code) {
   struct Options {
@@ -56,8 +38,8 @@ void RegisterParse(CLI::App& app, int& exit_code) {
     ParseOutcome outcome = ParseExprWithErrors(options->expr, parse_options);
     if (!outcome.errors.empty()) {
       for (const ParseError& e : outcome.errors) {
-        std::cerr << e.ToString(options->expr) << "\n"
-                  << CaretLines(options->expr, e.pos.start);
+        std::cerr << WithCaret(e.ToString(options->expr), options->expr,
+                               e.pos.start);
       }
       exit_code = 1;
       return;

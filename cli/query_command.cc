@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,9 @@
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
 #include "cli/data.h"
+#include "cli/messages.h"
 #include "promeval/engine.h"
+#include "promeval/parser.h"
 #include "promeval/text.h"
 
 namespace promeval::cli {
@@ -289,10 +292,26 @@ int RunQuery(const QueryOptions& o, bool range) {
         "decreasing the "
         "query resolution (?step=XX)");
   }
-  absl::StatusOr<QueryResult> result =
-      !bad_range.ok() ? absl::StatusOr<QueryResult>(bad_range)
-      : range         ? (*engine)->RangeQuery(storage, o.expr, start, end, step)
-                      : (*engine)->InstantQuery(storage, o.expr, time);
+  // Parsed here rather than by the engine's queries, to have every parse
+  // error with its position.
+  std::vector<ParseError> parse_errors;
+  absl::StatusOr<QueryResult> result;
+  if (!bad_range.ok()) {
+    result = bad_range;
+  } else {
+    ParseOutcome parsed = ParseExprWithErrors(o.expr, engine_options.parser);
+    if (!parsed.errors.empty()) {
+      parse_errors = std::move(parsed.errors);
+      // What the engine's queries report: the first error.
+      result = absl::InvalidArgumentError(parse_errors[0].ToString(o.expr));
+    } else if (range) {
+      result = (*engine)->Evaluate(storage, *parsed.expr, o.expr, start, end,
+                                   step, /*instant=*/false);
+    } else {
+      result = (*engine)->Evaluate(storage, *parsed.expr, o.expr, time, time, 0,
+                                   /*instant=*/true);
+    }
+  }
   auto t2 = std::chrono::steady_clock::now();
 
   std::string out;
@@ -309,14 +328,21 @@ int RunQuery(const QueryOptions& o, bool range) {
       absl::StrAppend(&out, "{\"status\":\"error\",\"errorType\":\"",
                       ErrorType(result.status()),
                       "\",\"error\":", GoJsonQuote(text), "}\n");
-    } else {
+    } else if (!parse_errors.empty()) {
+      // As `promeval parse` prints them: each with a caret line.
+      for (const ParseError& e : parse_errors) {
+        std::cerr << WithCaret(absl::StrCat(name, ": ", e.ToString(o.expr)),
+                               o.expr, e.pos.start);
+      }
+    } else if (std::optional<PositionRange> pos =
+                   ErrorPosition(result.status())) {
       // Evaluation errors name the subexpression that failed.
-      std::optional<PositionRange> pos = ErrorPosition(result.status());
-      std::cerr << name << ": "
-                << (pos.has_value()
-                        ? absl::StrCat(LineColumn(o.expr, pos->start), ": ")
-                        : "")
-                << result.status().message() << "\n";
+      std::cerr << WithCaret(
+          absl::StrCat(name, ": ", LineColumn(o.expr, pos->start), ": ",
+                       result.status().message()),
+          o.expr, pos->start);
+    } else {
+      std::cerr << name << ": " << result.status().message() << "\n";
     }
   } else if (o.format == "json") {
     out = JsonResult(*result, o.expr);

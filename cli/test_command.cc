@@ -1,5 +1,6 @@
 // `promeval test FILE.test...`: runs PromQL test scripts (Prometheus's
 // promqltest format) and prints every failing eval and a conformance summary.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/files.h"
+#include "cli/messages.h"
 #include "promeval/testing/promqltest.h"
 
 namespace promeval::cli {
@@ -39,6 +41,18 @@ void RegisterTest(CLI::App& app, int& exit_code) {
     if (options->files.empty()) {
       std::cerr << "promeval test: no test scripts given (promeval test "
                    "FILE.test..., or promeval test rules FILE.yml...)\n";
+      exit_code = 2;
+      return;
+    }
+    // A first word that names no file but is close to `rules` is a misspelt
+    // subcommand (`promeval test rulse`).
+    std::error_code ec;
+    const std::string& first = options->files.front();
+    if (!std::filesystem::exists(first, ec) &&
+        !NearestNames(first, {rules->get_name()}).empty()) {
+      std::cerr << UnknownCommandMessage("promeval test", first,
+                                         {rules->get_name()})
+                << "\n";
       exit_code = 2;
       return;
     }

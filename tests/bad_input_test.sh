@@ -20,7 +20,9 @@
 #   replay/*.yml           promeval rules eval FILE --data replay/_data.load
 #                            --start 0 --end 1200 --output OUT (OUT must not
 #                            exist afterwards)
-#   args/*.args            promeval with these arguments, one per line
+#   args/*.args            promeval with these arguments, one per line; a
+#                            line @OUT@ is an output file in a temporary
+#                            directory that must not exist afterwards
 # Files whose names start with "_" are shared inputs, not cases.
 # --update rewrites the .err files from the current output (review the diff).
 set -u
@@ -57,6 +59,7 @@ run_case() {  # run_case FILE -> output in $tmp/out, exit code in $code
     args)
       local args=()
       mapfile -t args <"$f"
+      args=("${args[@]/#@OUT@/$out}")
       "$bin" "${args[@]}" ;;
     *) echo "unknown area $area"; return 99 ;;
   esac >"$tmp/out" 2>&1

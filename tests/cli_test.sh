@@ -4,6 +4,8 @@
 set -u
 bin="$1"
 data="$(cd "$(dirname "$0")/../testdata/cli" && pwd)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
 failures=0
 
 # expect NAME EXPECTED_EXIT EXPECTED_OUTPUT -- ARGS...
@@ -78,6 +80,10 @@ done
 out=$("$bin" 2>&1); code=$?
 if [ "$code" = 0 ]; then echo "FAIL no-subcommand: exit 0"; failures=$((failures + 1)); fi
 
+# A misspelt subcommand: the nearest one, exit 2 (testdata/bad/args has more).
+expect unknown-command 2 'promeval: unknown command "querry"; did you mean "query"?' -- querry up
+expect unknown-subcommand 2 'promeval check: unknown command "rulez"; did you mean "rules"?' -- check rulez
+
 # promeval query / query-range: the Prometheus API JSON body, text lines,
 # errors. The expected bodies are what Prometheus's /api/v1/query returns for
 # the same data (checked against a loopback prometheus).
@@ -97,6 +103,11 @@ expect query-range-json 0 '{"status":"success","data":{"resultType":"matrix","re
 
 expect query-bad-data 1 '{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"}' -- \
   query --data "$data/requests.om" --format json 'sum('
+
+# In text, parse errors print as `promeval parse` prints them.
+expect query-bad-data-text 1 'promeval query: 1:5: parse error: unclosed left parenthesis
+  sum(
+      ^' -- query --data "$data/requests.om" 'sum('
 
 expect query-execution-error 1 '{"status":"error","errorType":"execution","error":"vector cannot contain metrics with the same labelset"}' -- \
   query --data "$data/requests.om" --format json 'label_replace(http_requests_total, "code", "x", "", "")'
@@ -125,11 +136,15 @@ fi
 # more failing cases).
 expect query-under-byte-limit 0 '{} => 6 @[120]' -- \
   query --data "$data/series.load" --time 120 --max-query-bytes 1MiB 'count(up) * 3'
-expect query-over-byte-limit 1 'promeval query: 1:7: query processing would use more than 200 bytes of memory in query execution (the query byte limit)' -- \
+expect query-over-byte-limit 1 'promeval query: 1:7: query processing would use more than 200 bytes of memory in query execution (the query byte limit)
+  count(up) * 3
+        ^' -- \
   query --data "$data/series.load" --time 120 --max-query-bytes 200 'count(up) * 3'
 expect query-under-sample-limit 0 '{} => 2 @[120]' -- \
   query --data "$data/series.load" --time 120 --max-samples 2 'count(up)'
-expect query-over-sample-limit 1 'promeval query: 1:7: query processing would load too many samples into memory in query execution' -- \
+expect query-over-sample-limit 1 'promeval query: 1:7: query processing would load too many samples into memory in query execution
+  count(up)
+        ^' -- \
   query --data "$data/series.load" --time 120 --max-samples 1 'count(up)'
 expect query-no-timeout 0 '{} => 2 @[120]' -- \
   query --data "$data/series.load" --time 120 --timeout 0 'count(up)'
@@ -241,18 +256,17 @@ expect test-rules-missing 1 "Unit Testing:  /nonexistent.yml
   FAILED:
     open /nonexistent.yml: No such file or directory" -- test rules /nonexistent.yml
 
-junit="$(mktemp -d)/report.xml"
+junit="$tmp/report.xml"
 "$bin" test rules --junit "$junit" "$data/rules/failing.test.yml" >/dev/null 2>&1
 if ! grep -q '<testcase name="wrong expectations"' "$junit" ||
    ! grep -q '<failure message="    test group 1 (&#34;wrong expectations&#34;): alert' "$junit"; then
   echo "FAIL test-rules-junit: $(cat "$junit")"; failures=$((failures + 1))
 fi
-rm -rf "$(dirname "$junit")"
 
 # promeval rules eval: the alert timeline of a replay (worked out by hand in
 # testdata/replay/batchsql.data) and the produced series.
 replay="$(cd "$data/../replay" && pwd)"
-out_om="$(mktemp -d)/replay.om"
+out_om="$tmp/replay.om"
 expect rules-eval 0 '{alertname="BatchSQLHighErrorRate", driver="postgres", severity="warning"}
   1970-01-01T00:09:00.000Z  pending  value=0.06
       description: Error rate is 6% for postgres
@@ -268,7 +282,6 @@ if [ "$(grep -c '^ALERTS{.*alertstate="firing"' "$out_om")" != 8 ] ||
    [ "$(tail -1 "$out_om")" != "# EOF" ]; then
   echo "FAIL rules-eval-output: $(head -5 "$out_om")"; failures=$((failures + 1))
 fi
-rm -rf "$(dirname "$out_om")"
 # --golden: the replay of our example rules must reproduce the checked-in
 # series; a changed value gives a per-series diff and exit 1.
 golden_args=(rules eval --data "$replay/batchsql.data" --start 0 --end 1200)
@@ -277,7 +290,7 @@ err=$("$bin" "${golden_args[@]}" --golden "$replay/batchsql.golden.om" "$rules_f
 if [ "$code" != 0 ] || [ -n "$err" ]; then
   echo "FAIL rules-eval-golden: exit $code: $err"; failures=$((failures + 1))
 fi
-changed="$(mktemp -d)/golden.om"
+changed="$tmp/golden.om"
 sed 's/^\(driver:batchsql_error_ratio:rate5m{driver="postgres"}\) 0.06 540$/\1 0.07 540/' \
   "$replay/batchsql.golden.om" > "$changed"
 err=$("$bin" "${golden_args[@]}" --golden "$changed" "$rules_file" 2>&1 >/dev/null); code=$?
@@ -287,7 +300,6 @@ driver:batchsql_error_ratio:rate5m{driver=\"postgres\"}
   + 0.06 540" ]; then
   echo "FAIL rules-eval-golden-diff: exit $code: $err"; failures=$((failures + 1))
 fi
-rm -rf "$(dirname "$changed")"
 
 # A bad rule file: its errors (as in its .bad.errors file), exit 1.
 expect rules-eval-bad-rules 1 "$(sed "s|^|$data/../rules/|" "$data/../rules/record_and_alert.bad.errors")" -- \
@@ -295,7 +307,7 @@ expect rules-eval-bad-rules 1 "$(sed "s|^|$data/../rules/|" "$data/../rules/reco
 
 # A rule failing at every evaluation: the rules around it still record, the
 # failing rule's health and last error are reported, exit 1.
-faulty_om="$(mktemp -d)/faulty.om"
+faulty_om="$tmp/faulty.om"
 expect rules-eval-faulty-rule 1 'rule "bad:match" of group "faulty": failed 3 of 3 evaluations (1970-01-01T00:00:00.000Z to 1970-01-01T00:02:00.000Z), health err at the end; last error: found duplicate series for the match group {} on the right hand-side of the operation: [{__name__="up", job="api"}, {__name__="up", job="web"}];many-to-many matching not allowed: matching labels must be unique on one side' -- \
   rules eval --data "$data/series.load" --start 0 --end 120 --output "$faulty_om" "$data/rules/faulty.yml"
 if [ "$(grep -c '^before \|^after ' "$faulty_om")" != 6 ]; then
@@ -303,7 +315,6 @@ if [ "$(grep -c '^before \|^after ' "$faulty_om")" != 6 ]; then
   cat "$faulty_om"
   failures=$((failures + 1))
 fi
-rm -rf "$(dirname "$faulty_om")"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"

@@ -436,7 +436,10 @@ groups:
 TEST_F(ManagerTest, StopWaitsForTheEvaluationInFlight) {
   BlockingNotifier notifier;
   std::unique_ptr<Manager> m = NewManager(Options(&notifier));
-  ASSERT_TRUE(m->Update({Parse(R"(
+  // g blocks in the notifier while evaluating. idle sleeps until Stop()
+  // wakes it: Stop() signals every group (in order, g first) before waiting
+  // for any, so idle leaving its sleep shows that Stop() is under way.
+  RuleFile file = Parse(R"(
 groups:
   - name: g
     rules:
@@ -444,28 +447,42 @@ groups:
         expr: vector(1)
       - record: after
         expr: vector(2)
-)")})
-                  .ok());
+  - name: idle
+    interval: 1h
+    rules:
+      - record: never
+        expr: vector(3)
+)");
+  ASSERT_TRUE(m->Update({file}).ok());
+  const int64_t first = ServerAlignedStart(file.groups[0], kMinute, kT0 + 1);
+  ASSERT_LT(first, ServerAlignedStart(file.groups[1], 60 * kMinute, kT0 + 1));
   m->Start();
-  ASSERT_TRUE(clock_.WaitForSleepers(1));
-  const int64_t first = *clock_.NextWakeupMs();
+  ASSERT_TRUE(clock_.WaitForSleepers(2));
   clock_.SetNowMs(first);
-  notifier.WaitEntered();  // The group is evaluating, inside Send().
+  notifier.WaitEntered();  // g is evaluating, inside Send().
 
   std::atomic<bool> stopped{false};
+  // What Stop() left behind when it returned; read after the join.
+  int64_t evaluations_at_stop = -1;
+  std::vector<std::string> after_at_stop;
   std::thread stopper([&] {
     m->Stop();
     stopped = true;
+    evaluations_at_stop = m->Groups()[0].evaluations;
+    after_at_stop = Raw("after");
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_FALSE(stopped.load());
+  EXPECT_TRUE(clock_.WaitForSleepers(0));  // Stop() has woken idle.
+  EXPECT_FALSE(stopped.load());            // g is still inside Send().
   notifier.Release();
   stopper.join();
   EXPECT_TRUE(stopped.load());
-  // The evaluation finished: the rule after the alert ran too.
-  EXPECT_THAT(Raw("after"),
+  // Stop() returned after the evaluation finished: the rule after the alert
+  // ran too.
+  EXPECT_THAT(after_at_stop,
               ElementsAre(absl::StrCat("{__name__=\"after\"}@", first, "=2")));
-  EXPECT_EQ(m->Groups()[0].evaluations, 1);
+  EXPECT_EQ(evaluations_at_stop, 1);
+  EXPECT_THAT(Raw("never"), IsEmpty());
+  EXPECT_EQ(m->Groups()[1].evaluations, 0);
 }
 
 constexpr absl::string_view kPendingRules = R"(

@@ -8,13 +8,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "promeval/files.h"
 #include "tests/test_paths.h"
 
 namespace promeval {
@@ -123,21 +126,77 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(UpstreamScriptTest);
 // Parallel evaluation gives exactly the single-threaded results: every
 // query of every script, ours and Prometheus's, runs on a one-worker engine
 // and on a three-worker one that splits even the smallest loops.
-class ParallelScriptTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(ParallelScriptTest, MatchesSingleThreaded) {
+//
+// What fails that check for the script at `path`: a script that cannot be
+// read or does not load, one that runs no eval (it would check nothing), and
+// every eval whose parallel result or error differs from the single-threaded
+// one.
+std::vector<std::string> ParallelCheckFailures(const std::string& path) {
+  absl::StatusOr<std::string> content = ReadFile(path);
+  if (!content.ok()) return {std::string(content.status().message())};
   ScriptOptions options;
   options.engine.workers = 1;
   EngineOptions parallel = options.engine;
   parallel.workers = 3;
   parallel.parallel_min_series = 1;
   options.cross_check = parallel;
-  ScriptReport r =
-      RunPromqlTest(testing::ReadTestFile(GetParam()), GetParam(), options);
+  ScriptReport r = RunPromqlTest(*content, path, options);
+  std::vector<std::string> failures = r.errors;
+  int run = 0;
   for (const EvalOutcome& e : r.evals) {
-    EXPECT_FALSE(absl::StartsWith(e.message, "cross-check"))
-        << r.file << ":" << e.line << ": " << e.command << ": " << e.message;
+    if (e.result != EvalOutcome::Result::kSkipped) ++run;
+    if (absl::StartsWith(e.message, "cross-check")) {
+      failures.push_back(
+          absl::StrCat(r.file, ":", e.line, ": ", e.command, ": ", e.message));
+    }
   }
+  if (run == 0) failures.push_back(absl::StrCat(path, ": no eval ran"));
+  return failures;
+}
+
+class ParallelScriptTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ParallelScriptTest, MatchesSingleThreaded) {
+  for (const std::string& f : ParallelCheckFailures(GetParam())) {
+    ADD_FAILURE() << f;
+  }
+}
+
+// The check fails for a script that does not load, one without an eval and
+// one that does not exist, not for a good one.
+TEST(ParallelScriptCheck, FailsWhenAScriptDoesNotLoadOrRunsNoEval) {
+  const testing::TempDir tmp;
+  ASSERT_FALSE(tmp.path().empty());
+  auto write = [&](const std::string& name, absl::string_view content) {
+    const std::string path = (tmp.path() / name).string();
+    std::ofstream(path) << content;
+    return path;
+  };
+  const std::string good = write("good.test", R"(
+load 1m
+  up{job="a"} 1 2 3
+
+eval instant at 1m up
+  up{job="a"} 2
+)");
+  const std::string bad_load = write("bad_load.test", R"(
+load 1m
+  up{job="a" 1 2 3
+
+eval instant at 1m up
+  up{job="a"} 2
+)");
+  const std::string no_eval = write("no_eval.test", R"(
+load 1m
+  up{job="a"} 1 2 3
+)");
+  EXPECT_THAT(ParallelCheckFailures(good), ::testing::IsEmpty());
+  EXPECT_THAT(ParallelCheckFailures(bad_load),
+              ::testing::Contains(::testing::HasSubstr("bad_load.test:3:")));
+  EXPECT_THAT(ParallelCheckFailures(no_eval),
+              ::testing::ElementsAre(::testing::EndsWith(": no eval ran")));
+  EXPECT_THAT(ParallelCheckFailures((tmp.path() / "missing.test").string()),
+              ::testing::Not(::testing::IsEmpty()));
 }
 
 std::vector<std::string> AllScripts() {

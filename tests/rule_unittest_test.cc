@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "promeval/testing/rule_test.h"
+#include "tests/test_paths.h"
 
 namespace promeval {
 namespace {
@@ -181,8 +182,9 @@ TEST(RuleUnitTestFiles, NativeHistogramGroupsAreSkippedNotPassed) {
 // or an error, never a crash or a hang.
 TEST(RuleUnitTestFiles, MutatedFilesNeverCrash) {
   const fs::path src = fs::path(PROMEVAL_SOURCE_DIR) / "testdata/rules/tests";
-  const fs::path dir = fs::temp_directory_path() / "promeval_rule_fuzz";
-  fs::create_directories(dir);
+  const testing::TempDir tmp;
+  ASSERT_FALSE(tmp.path().empty());
+  const fs::path& dir = tmp.path();
   auto read = [](const fs::path& p) {
     std::ifstream in(p);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -212,7 +214,6 @@ TEST(RuleUnitTestFiles, MutatedFilesNeverCrash) {
         RunRuleTestFile((dir / "alerts.test.yml").string(), RuleTestOptions());
     for (const std::string& e : r.errors) EXPECT_FALSE(e.empty());
   }
-  fs::remove_all(dir);
 }
 
 TEST(RuleUnitTestFiles, MissingFileIsAnError) {
