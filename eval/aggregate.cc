@@ -478,15 +478,15 @@ absl::StatusOr<Value> Evaluator::Aggregate(const AggregateExpr& a,
     case AggregateOp::kQuantile:
       break;
     default: {
-      // A range function (but absent_over_time, whose output is not one
-      // series per input series) streams its series into the aggregation.
+      // A range function with one output series per input series streams
+      // its series into the aggregation.
       Aggregation agg(a, steps);
       const auto* call = As<Call>(a.expr.get());
-      const bool streams = call != nullptr &&
-                           LookupImplementation(call->func->name) != nullptr &&
-                           LookupImplementation(call->func->name)->shape ==
-                               FunctionShape::kRangeOverTime &&
-                           call->func->name != "absent_over_time";
+      const FunctionEntry* fn =
+          call != nullptr ? LookupImplementation(call->func->name) : nullptr;
+      const bool streams = fn != nullptr &&
+                           fn->shape == FunctionShape::kRangeOverTime &&
+                           !fn->traits.merges_series;
       PROMEVAL_ASSIGN_OR_RETURN(Value v,
                                 Eval(*a.expr, streams ? &agg : nullptr));
       if (v.kind != Value::Kind::kVector) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/types/optional.h"
 #include "eval/evaluator.h"
+#include "eval/functions.h"
 #include "eval/thread_pool.h"
 #include "promeval/status_macros.h"
 
@@ -66,36 +67,39 @@ class DensePoints {
 using eval::StepSeries;
 using eval::Value;
 
-// Functions whose value depends on the evaluation time even when their
-// arguments do not (Prometheus's AtModifierUnsafeFunctions).
-bool AtModifierUnsafe(absl::string_view name) {
-  static const auto* const kNames = new absl::flat_hash_set<absl::string_view>{
-      "days_in_month", "day_of_month",   "day_of_week", "day_of_year",
-      "end",           "hour",           "minute",      "month",
-      "year",          "predict_linear", "range",       "start",
-      "step",          "time",           "timestamp"};
-  return kNames->contains(name);
-}
+// Prometheus's preprocessExprHelper: whether `e` is step invariant, and
+// whether it is to be evaluated once as a whole if its parent is not (a
+// "StepInvariantExpr"). Records in `out` the subtrees evaluated once that a
+// variant parent uses.
+struct Invariance {
+  bool invariant = false;
+  bool wrap = false;
+};
 
-// Prometheus's preprocessExprHelper: returns whether `e` is step invariant
-// and records the maximal invariant subtrees that a variant parent uses.
-bool MarkStepInvariant(const Expr& e, absl::flat_hash_set<const Expr*>& out) {
+Invariance MarkStepInvariant(const Expr& e,
+                             absl::flat_hash_set<const Expr*>& out) {
   switch (e.kind()) {
-    case NodeKind::kVectorSelector:
-      return static_cast<const VectorSelector&>(e).at.is_set();
+    case NodeKind::kVectorSelector: {
+      const bool at = static_cast<const VectorSelector&>(e).at.is_set();
+      return {at, at};
+    }
     case NodeKind::kAggregateExpr:
+      // Prometheus looks at the aggregated expression only, not at the
+      // parameter.
       return MarkStepInvariant(*static_cast<const AggregateExpr&>(e).expr, out);
     case NodeKind::kBinaryExpr: {
       // Along the left spine iteratively: operator chains may be long.
       const Expr* left_node = nullptr;
       std::vector<const BinaryExpr*> spine = LeftSpine(e, &left_node);
-      bool left = MarkStepInvariant(*left_node, out);
+      Invariance left = MarkStepInvariant(*left_node, out);
       for (const BinaryExpr* b : spine) {
-        bool right = MarkStepInvariant(*b->rhs, out);
-        if (!(left && right)) {
-          if (left) out.insert(left_node);
-          if (right) out.insert(b->rhs.get());
-          left = false;
+        Invariance right = MarkStepInvariant(*b->rhs, out);
+        if (left.invariant && right.invariant) {
+          left = {true, true};
+        } else {
+          if (left.wrap) out.insert(left_node);
+          if (right.wrap) out.insert(b->rhs.get());
+          left = {false, false};
         }
         left_node = b;
       }
@@ -103,39 +107,47 @@ bool MarkStepInvariant(const Expr& e, absl::flat_hash_set<const Expr*>& out) {
     }
     case NodeKind::kCall: {
       const auto& c = static_cast<const Call&>(e);
-      bool invariant = !AtModifierUnsafe(c.func->name);
-      std::vector<bool> args;
+      const eval::FunctionEntry* fn = eval::LookupImplementation(c.func->name);
+      bool invariant = !c.func->at_modifier_unsafe;
+      // Invariant anyway if every argument is an invariant selector.
+      bool over_selectors =
+          fn != nullptr && fn->traits.invariant_over_invariant_selectors;
+      std::vector<Invariance> args;
       for (const ExprPtr& arg : c.args) {
         args.push_back(MarkStepInvariant(*arg, out));
-        invariant = invariant && args.back();
+        invariant = invariant && args.back().invariant;
+        const Expr* a = arg.get();
+        while (const auto* p = As<ParenExpr>(a)) a = p->expr.get();
+        over_selectors = over_selectors && args.back().invariant &&
+                         a->kind() == NodeKind::kVectorSelector;
       }
-      if (invariant) return true;
+      if (invariant || over_selectors) return {true, true};
       for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i]) out.insert(c.args[i].get());
+        if (args[i].wrap) out.insert(c.args[i].get());
       }
-      return false;
+      return {false, false};
     }
     case NodeKind::kMatrixSelector:
-      return MarkStepInvariant(
-          *static_cast<const MatrixSelector&>(e).vector_selector, out);
+      // A function reads its range argument itself: never wrapped alone.
+      return {MarkStepInvariant(
+                  *static_cast<const MatrixSelector&>(e).vector_selector, out)
+                  .invariant,
+              false};
     case NodeKind::kSubqueryExpr: {
       const auto& sq = static_cast<const SubqueryExpr&>(e);
-      if (MarkStepInvariant(*sq.expr, out)) out.insert(sq.expr.get());
-      return sq.at.is_set();
+      if (MarkStepInvariant(*sq.expr, out).invariant) out.insert(sq.expr.get());
+      return {sq.at.is_set(), false};
     }
     case NodeKind::kParenExpr:
       return MarkStepInvariant(*static_cast<const ParenExpr&>(e).expr, out);
     case NodeKind::kUnaryExpr:
       return MarkStepInvariant(*static_cast<const UnaryExpr&>(e).expr, out);
-    case NodeKind::kStepInvariantExpr:
-      return MarkStepInvariant(*static_cast<const StepInvariantExpr&>(e).expr,
-                               out);
     case NodeKind::kStringLiteral:
     case NodeKind::kNumberLiteral:
     case NodeKind::kDurationExpr:
-      return true;
+      return {true, false};
   }
-  return false;
+  return {};
 }
 
 // Drops the names marked by delayed name removal, then merges series that
@@ -268,7 +280,9 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
     ctx.deadline = absl::Now() + options_.timeout;
   }
   absl::flat_hash_set<const Expr*> step_invariant;
-  if (MarkStepInvariant(expr, step_invariant)) step_invariant.insert(&expr);
+  if (MarkStepInvariant(expr, step_invariant).wrap) {
+    step_invariant.insert(&expr);
+  }
   ctx.step_invariant = &step_invariant;
   PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> querier,
                             storage.NewQuerier(start, end));

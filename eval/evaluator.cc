@@ -228,8 +228,6 @@ absl::StatusOr<Value> Evaluator::EvalNode(const Expr& e, SeriesSink* sink) {
     }
     case NodeKind::kParenExpr:
       return Eval(*static_cast<const ParenExpr&>(e).expr);
-    case NodeKind::kStepInvariantExpr:
-      return Eval(*static_cast<const StepInvariantExpr&>(e).expr);
     case NodeKind::kDurationExpr: {
       PROMEVAL_ASSIGN_OR_RETURN(int64_t ms, EvalDurationMs(ctx_, e));
       return ScalarPerStep(static_cast<double>(ms) / 1000.0);
@@ -428,27 +426,24 @@ namespace {
 
 // The anchored and smoothed modifiers only work with the functions that
 // handle them; Prometheus rejects the others when it evaluates the call.
-absl::Status CheckExtendedRangeUse(const Call& c) {
+absl::Status CheckExtendedRangeUse(const Call& c, const FunctionEntry& fn) {
   for (const ExprPtr& arg : c.args) {
     const Expr* e = arg.get();
     while (const auto* p = As<ParenExpr>(e)) e = p->expr.get();
     const auto* ms = As<MatrixSelector>(e);
     if (ms == nullptr) continue;
     const auto& vs = static_cast<const VectorSelector&>(*ms->vector_selector);
-    const absl::string_view name = c.func->name;
-    if (vs.anchored && name != "changes" && name != "delta" &&
-        name != "increase" && name != "rate" && name != "resets") {
+    if (vs.anchored && !fn.traits.anchored) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "anchored modifier can only be used with: changes, delta, "
-          "increase, rate, resets - not with ",
-          name));
+          "anchored modifier can only be used with: ",
+          FunctionNamesWith([](const FunctionTraits& t) { return t.anchored; }),
+          " - not with ", c.func->name));
     }
-    if (vs.smoothed && name != "delta" && name != "increase" &&
-        name != "rate") {
+    if (vs.smoothed && !fn.traits.smoothed) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "smoothed modifier can only be used with: delta, increase, rate - "
-          "not with ",
-          name));
+          "smoothed modifier can only be used with: ",
+          FunctionNamesWith([](const FunctionTraits& t) { return t.smoothed; }),
+          " - not with ", c.func->name));
     }
   }
   return absl::OkStatus();
@@ -464,7 +459,7 @@ absl::StatusOr<Value> Evaluator::EvalCall(const Call& c, SeriesSink* sink) {
     return absl::InternalError(absl::StrCat(
         "function ", c.func->name, " is parsed but has no implementation"));
   }
-  PROMEVAL_RETURN_IF_ERROR(CheckExtendedRangeUse(c));
+  PROMEVAL_RETURN_IF_ERROR(CheckExtendedRangeUse(c, *fn));
   const LaneCounts mark = samples_->current();
   std::vector<Value> args(c.args.size());
   // A range argument first, as Prometheus evaluates a subquery argument
@@ -490,17 +485,14 @@ absl::StatusOr<Value> Evaluator::EvalCall(const Call& c, SeriesSink* sink) {
   StepCounts gathered(steps_.count, 0);
   for (size_t i = 0; i < c.args.size(); ++i) {
     if (static_cast<int>(i) == range_arg) continue;
-    if (i == 0 && c.func->name == "timestamp") {
-      // timestamp() evaluates a vector selector argument itself, to read the
-      // samples' timestamps.
-      const Expr* arg = c.args[0].get();
-      while (As<ParenExpr>(arg) != nullptr)
-        arg = As<ParenExpr>(arg)->expr.get();
-      if (As<VectorSelector>(arg) != nullptr) continue;
-    }
-    if (i == 1 && c.func->name == "info") {
-      // info()'s second argument selects info series; info() reads them.
-      continue;
+    if (static_cast<int>(i) == fn->traits.raw_arg) {
+      // Read by the function itself (timestamp() only when it is a vector
+      // selector).
+      const Expr* arg = c.args[i].get();
+      while (const auto* p = As<ParenExpr>(arg)) arg = p->expr.get();
+      if (!fn->traits.raw_only_selector || As<VectorSelector>(arg) != nullptr) {
+        continue;
+      }
     }
     PROMEVAL_ASSIGN_OR_RETURN(args[i], Eval(*c.args[i]));
     const StepCounts& counts = Counts(args[i]);
@@ -520,12 +512,7 @@ absl::StatusOr<Value> Evaluator::EvalCall(const Call& c, SeriesSink* sink) {
     samples_->SubAll(args[range_arg].matrix.held_samples);
     return v;
   }
-  if (call.accounted || c.func->name == "label_replace" ||
-      c.func->name == "label_join") {
-    // Counted by the function, or (label_replace, label_join) its argument
-    // with new labels.
-    return v;
-  }
+  if (call.accounted || fn->traits.passes_argument_through) return v;
   PROMEVAL_RETURN_IF_ERROR(AccountRangeEval(mark, gathered, v));
   return v;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "eval/functions.h"
 #include "eval/functions/families.h"
 
@@ -53,17 +54,26 @@ constexpr FunctionEntry kFunctions[] = {
     {"year", f::Year, S::kElementwise},
     // Range over time: a function of each series' samples in the window at
     // each step, slid over the samples without per-step allocation.
-    {"absent_over_time", f::AbsentOverTime, S::kRangeOverTime},
+    {"absent_over_time",
+     f::AbsentOverTime,
+     S::kRangeOverTime,
+     {.merges_series = true}},
     {"avg_over_time", f::AvgOverTime, S::kRangeOverTime},
-    {"changes", f::Changes, S::kRangeOverTime},
+    {"changes", f::Changes, S::kRangeOverTime, {.anchored = true}},
     {"count_over_time", f::CountOverTime, S::kRangeOverTime},
-    {"delta", f::Delta, S::kRangeOverTime},
+    {"delta",
+     f::Delta,
+     S::kRangeOverTime,
+     {.anchored = true, .smoothed = true}},
     {"deriv", f::Deriv, S::kRangeOverTime},
     {"double_exponential_smoothing", f::DoubleExponentialSmoothing,
      S::kRangeOverTime},
     {"first_over_time", f::FirstOverTime, S::kRangeOverTime},
     {"idelta", f::Idelta, S::kRangeOverTime},
-    {"increase", f::Increase, S::kRangeOverTime},
+    {"increase",
+     f::Increase,
+     S::kRangeOverTime,
+     {.anchored = true, .smoothed = true}},
     {"irate", f::Irate, S::kRangeOverTime},
     {"last_over_time", f::LastOverTime, S::kRangeOverTime},
     {"mad_over_time", f::MadOverTime, S::kRangeOverTime},
@@ -72,8 +82,8 @@ constexpr FunctionEntry kFunctions[] = {
     {"predict_linear", f::PredictLinear, S::kRangeOverTime},
     {"present_over_time", f::PresentOverTime, S::kRangeOverTime},
     {"quantile_over_time", f::QuantileOverTime, S::kRangeOverTime},
-    {"rate", f::Rate, S::kRangeOverTime},
-    {"resets", f::Resets, S::kRangeOverTime},
+    {"rate", f::Rate, S::kRangeOverTime, {.anchored = true, .smoothed = true}},
+    {"resets", f::Resets, S::kRangeOverTime, {.anchored = true}},
     {"stddev_over_time", f::StddevOverTime, S::kRangeOverTime},
     {"stdvar_over_time", f::StdvarOverTime, S::kRangeOverTime},
     {"sum_over_time", f::SumOverTime, S::kRangeOverTime},
@@ -99,9 +109,15 @@ constexpr FunctionEntry kFunctions[] = {
     {"histogram_stddev", f::NativeHistogramOnly, S::kSpecial},
     {"histogram_stdvar", f::NativeHistogramOnly, S::kSpecial},
     {"histogram_sum", f::NativeHistogramOnly, S::kSpecial},
-    {"info", f::Info, S::kSpecial},
-    {"label_join", f::LabelJoin, S::kSpecial},
-    {"label_replace", f::LabelReplace, S::kSpecial},
+    {"info", f::Info, S::kSpecial, {.raw_arg = 1}},
+    {"label_join",
+     f::LabelJoin,
+     S::kSpecial,
+     {.passes_argument_through = true}},
+    {"label_replace",
+     f::LabelReplace,
+     S::kSpecial,
+     {.passes_argument_through = true}},
     {"max_of", f::MaxOf, S::kSpecial},
     {"min_of", f::MinOf, S::kSpecial},
     {"scalar", f::Scalar, S::kSpecial},
@@ -110,7 +126,12 @@ constexpr FunctionEntry kFunctions[] = {
     {"sort_by_label_desc", f::SortByLabelDesc, S::kSpecial},
     {"sort_desc", f::SortDesc, S::kSpecial},
     {"start_timestamp", f::Unsupported, S::kSpecial},
-    {"timestamp", f::Timestamp, S::kSpecial},
+    {"timestamp",
+     f::Timestamp,
+     S::kSpecial,
+     {.raw_arg = 0,
+      .raw_only_selector = true,
+      .invariant_over_invariant_selectors = true}},
     {"vector", f::Vector, S::kSpecial},
 };
 
@@ -131,6 +152,14 @@ const std::vector<const FunctionEntry*>& ByName() {
 }  // namespace
 
 absl::Span<const FunctionEntry> FunctionImplementations() { return kFunctions; }
+
+std::string FunctionNamesWith(bool (*pred)(const FunctionTraits&)) {
+  std::vector<absl::string_view> names;
+  for (const FunctionEntry* e : ByName()) {
+    if (pred(e->traits)) names.push_back(e->name);
+  }
+  return absl::StrJoin(names, ", ");
+}
 
 const FunctionEntry* LookupImplementation(absl::string_view name) {
   const std::vector<const FunctionEntry*>& by_name = ByName();

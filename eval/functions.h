@@ -52,15 +52,43 @@ using FunctionImpl = absl::StatusOr<Value> (*)(FunctionCall& call);
 // written with (MapValues, MapWindows, ...).
 enum class FunctionShape { kElementwise, kRangeOverTime, kNoArg, kSpecial };
 
+// How the evaluator treats a function's call beyond calling it (Prometheus
+// decides these by name in its engine). The signature (parser.h) holds the
+// properties the rules and the test runner read too.
+struct FunctionTraits {
+  // Its range argument may carry the anchored / smoothed modifier.
+  bool anchored = false;
+  bool smoothed = false;
+  // The argument the implementation reads itself instead of the evaluator
+  // evaluating it (-1: none): info's label selector; timestamp's argument
+  // when it is a vector selector (raw_only_selector), whose samples'
+  // timestamps it reads.
+  int raw_arg = -1;
+  bool raw_only_selector = false;
+  // A call whose arguments are all step-invariant vector selectors is step
+  // invariant although the function is not @-safe (timestamp).
+  bool invariant_over_invariant_selectors = false;
+  // Prometheus passes the argument through with new labels, without
+  // rangeEval: nothing more is counted (label_replace, label_join).
+  bool passes_argument_through = false;
+  // A range function whose output is not one series per input series, so
+  // it cannot stream its series into an aggregation (absent_over_time).
+  bool merges_series = false;
+};
+
 struct FunctionEntry {
   absl::string_view name;
   FunctionImpl impl;
   FunctionShape shape;
+  FunctionTraits traits = {};
 };
 
 // Grouped by shape; the same names as AllFunctions().
 absl::Span<const FunctionEntry> FunctionImplementations();
 const FunctionEntry* LookupImplementation(absl::string_view name);
+// The names of the functions whose traits satisfy `pred`, sorted, joined
+// with ", " (for error messages).
+std::string FunctionNamesWith(bool (*pred)(const FunctionTraits&));
 
 // The samples of one series' window at a step: (ref - range, ref].
 struct Window {

@@ -186,8 +186,6 @@ absl::string_view NodeKindName(NodeKind kind) {
       return "UnaryExpr";
     case NodeKind::kVectorSelector:
       return "VectorSelector";
-    case NodeKind::kStepInvariantExpr:
-      return "StepInvariantExpr";
     case NodeKind::kDurationExpr:
       return "DurationExpr";
   }
@@ -214,9 +212,6 @@ ValueType Expr::type() const {
         continue;
       case NodeKind::kUnaryExpr:
         e = static_cast<const UnaryExpr*>(e)->expr.get();
-        continue;
-      case NodeKind::kStepInvariantExpr:
-        e = static_cast<const StepInvariantExpr*>(e)->expr.get();
         continue;
       default:
         break;
@@ -318,10 +313,6 @@ void Inspect(const Expr& e, absl::FunctionRef<void(const Expr&)> visit) {
     case NodeKind::kUnaryExpr:
       visit(e);
       Inspect(*static_cast<const UnaryExpr&>(e).expr, visit);
-      return;
-    case NodeKind::kStepInvariantExpr:
-      visit(e);
-      Inspect(*static_cast<const StepInvariantExpr&>(e).expr, visit);
       return;
     case NodeKind::kVectorSelector:
     case NodeKind::kNumberLiteral:
@@ -581,9 +572,6 @@ void WriteExpr(std::string& out, const Expr& e) {
       WriteOffset(out, vs.original_offset_ms, vs.offset_expr.get());
       return;
     }
-    case NodeKind::kStepInvariantExpr:
-      WriteExpr(out, *static_cast<const StepInvariantExpr&>(e).expr);
-      return;
     case NodeKind::kDurationExpr:
       WriteDurationExpr(out, static_cast<const DurationExpr&>(e));
       return;
@@ -617,8 +605,6 @@ std::vector<const Expr*> Children(const Expr& e) {
       return {static_cast<const ParenExpr&>(e).expr.get()};
     case NodeKind::kUnaryExpr:
       return {static_cast<const UnaryExpr&>(e).expr.get()};
-    case NodeKind::kStepInvariantExpr:
-      return {static_cast<const StepInvariantExpr&>(e).expr.get()};
     default:
       return {};
   }
@@ -777,9 +763,6 @@ bool ExprEqual(const Expr& a, const Expr& b) {
              SameAt(x.at, y.at) && x.anchored == y.anchored &&
              x.smoothed == y.smoothed;
     }
-    case NodeKind::kStepInvariantExpr:
-      return ExprEqual(*static_cast<const StepInvariantExpr&>(a).expr,
-                       *static_cast<const StepInvariantExpr&>(b).expr);
     case NodeKind::kDurationExpr: {
       const auto& x = static_cast<const DurationExpr&>(a);
       const auto& y = static_cast<const DurationExpr&>(b);

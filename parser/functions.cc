@@ -25,6 +25,12 @@ FunctionSignature Exp(absl::string_view name, std::vector<ValueType> args,
   return Fn(name, std::move(args), ret, variadic, /*experimental=*/true);
 }
 
+// FunctionSignature::at_modifier_unsafe.
+FunctionSignature AtUnsafe(FunctionSignature f) {
+  f.at_modifier_unsafe = true;
+  return f;
+}
+
 const std::vector<FunctionSignature>& Table() {
   // Sorted by name; grouped by shape in eval/function_table.cc.
   static const auto* table = new std::vector<FunctionSignature>{
@@ -46,15 +52,15 @@ const std::vector<FunctionSignature>& Table() {
       Fn("cos", {kV}),
       Fn("cosh", {kV}),
       Fn("count_over_time", {kM}),
-      Fn("day_of_month", {kV}, kV, 1),
-      Fn("day_of_week", {kV}, kV, 1),
-      Fn("day_of_year", {kV}, kV, 1),
-      Fn("days_in_month", {kV}, kV, 1),
+      AtUnsafe(Fn("day_of_month", {kV}, kV, 1)),
+      AtUnsafe(Fn("day_of_week", {kV}, kV, 1)),
+      AtUnsafe(Fn("day_of_year", {kV}, kV, 1)),
+      AtUnsafe(Fn("days_in_month", {kV}, kV, 1)),
       Fn("deg", {kV}),
       Fn("delta", {kM}),
       Fn("deriv", {kM}),
       Exp("double_exponential_smoothing", {kM, kS, kS}),
-      Exp("end", {}, kS),
+      AtUnsafe(Exp("end", {}, kS)),
       Fn("exp", {kV}),
       Exp("first_over_time", {kM}),
       Fn("floor", {kV}),
@@ -66,10 +72,14 @@ const std::vector<FunctionSignature>& Table() {
       Fn("histogram_stddev", {kV}),
       Fn("histogram_stdvar", {kV}),
       Fn("histogram_sum", {kV}),
-      Fn("hour", {kV}, kV, 1),
+      AtUnsafe(Fn("hour", {kV}, kV, 1)),
       Fn("idelta", {kM}),
       Fn("increase", {kM}),
-      Exp("info", {kV, kV}, kV, 1),
+      [] {
+        FunctionSignature info = Exp("info", {kV, kV}, kV, 1);
+        info.reads_unselected_series = true;
+        return info;
+      }(),
       Fn("irate", {kM}),
       Fn("label_join", {kV, kStr, kStr, kStr}, kV, -1),
       Fn("label_replace", {kV, kStr, kStr, kStr, kStr}),
@@ -82,14 +92,14 @@ const std::vector<FunctionSignature>& Table() {
       Fn("max_over_time", {kM}),
       Exp("min_of", {kS, kS}, kS),
       Fn("min_over_time", {kM}),
-      Fn("minute", {kV}, kV, 1),
-      Fn("month", {kV}, kV, 1),
+      AtUnsafe(Fn("minute", {kV}, kV, 1)),
+      AtUnsafe(Fn("month", {kV}, kV, 1)),
       Fn("pi", {}, kS),
-      Fn("predict_linear", {kM, kS}),
+      AtUnsafe(Fn("predict_linear", {kM, kS})),
       Fn("present_over_time", {kM}),
       Fn("quantile_over_time", {kS, kM}),
       Fn("rad", {kV}),
-      Exp("range", {}, kS),
+      AtUnsafe(Exp("range", {}, kS)),
       Fn("rate", {kM}),
       Fn("resets", {kM}),
       Fn("round", {kV, kS}, kV, 1),
@@ -102,22 +112,22 @@ const std::vector<FunctionSignature>& Table() {
       Exp("sort_by_label_desc", {kV, kStr}, kV, -1),
       Fn("sort_desc", {kV}),
       Fn("sqrt", {kV}),
-      Exp("start", {}, kS),
+      AtUnsafe(Exp("start", {}, kS)),
       Exp("start_timestamp", {kV}),
       Fn("stddev_over_time", {kM}),
       Fn("stdvar_over_time", {kM}),
-      Exp("step", {}, kS),
+      AtUnsafe(Exp("step", {}, kS)),
       Fn("sum_over_time", {kM}),
       Fn("tan", {kV}),
       Fn("tanh", {kV}),
-      Fn("time", {}, kS),
-      Fn("timestamp", {kV}),
+      AtUnsafe(Fn("time", {}, kS)),
+      AtUnsafe(Fn("timestamp", {kV})),
       Exp("ts_of_first_over_time", {kM}),
       Exp("ts_of_last_over_time", {kM}),
       Exp("ts_of_max_over_time", {kM}),
       Exp("ts_of_min_over_time", {kM}),
       Fn("vector", {kS}),
-      Fn("year", {kV}, kV, 1),
+      AtUnsafe(Fn("year", {kV}, kV, 1)),
   };
   return *table;
 }

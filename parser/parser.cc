@@ -63,8 +63,6 @@ class Checker {
       case NodeKind::kVectorSelector:
         CheckSelector(static_cast<VectorSelector&>(node));
         return ValueType::kVector;
-      case NodeKind::kStepInvariantExpr:
-        return Check(*static_cast<StepInvariantExpr&>(node).expr);
       case NodeKind::kNumberLiteral:
       case NodeKind::kStringLiteral:
       case NodeKind::kDurationExpr:

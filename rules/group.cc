@@ -526,8 +526,7 @@ bool RangeEvaluable(const RuleGroup& group, const Rule& rule,
       return;
     }
     if (const auto* call = As<Call>(&e)) {
-      // info() selects metrics its arguments do not name.
-      ok = ok && call->func->name != "info";
+      ok = ok && !call->func->reads_unselected_series;
       return;
     }
     const auto* vs = As<VectorSelector>(&e);

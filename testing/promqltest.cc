@@ -745,16 +745,6 @@ std::string CheckExpectedFailure(const EvalCommand& ev,
   return "";
 }
 
-bool AtUnsafe(absl::string_view name) {
-  for (absl::string_view n :
-       {"days_in_month", "day_of_month", "day_of_week", "day_of_year", "end",
-        "hour", "minute", "month", "year", "predict_linear", "range", "start",
-        "step", "time", "timestamp"}) {
-    if (n == name) return true;
-  }
-  return false;
-}
-
 // Sets `@ t` on every selector and subquery without one, not descending into
 // subqueries (test.go's atModifierTestCases). Returns false if the
 // expression calls, outside subqueries, a function whose value depends on
@@ -779,7 +769,7 @@ bool SetAt(Expr& e, int64_t t) {
     }
     case NodeKind::kCall: {
       auto& c = static_cast<Call&>(e);
-      bool safe = !AtUnsafe(c.func->name);
+      bool safe = !c.func->at_modifier_unsafe;
       for (ExprPtr& a : c.args) safe = SetAt(*a, t) && safe;
       return safe;
     }
@@ -801,8 +791,6 @@ bool SetAt(Expr& e, int64_t t) {
       return SetAt(*static_cast<ParenExpr&>(e).expr, t);
     case NodeKind::kUnaryExpr:
       return SetAt(*static_cast<UnaryExpr&>(e).expr, t);
-    case NodeKind::kStepInvariantExpr:
-      return SetAt(*static_cast<StepInvariantExpr&>(e).expr, t);
     case NodeKind::kNumberLiteral:
     case NodeKind::kStringLiteral:
     case NodeKind::kDurationExpr:

@@ -118,10 +118,6 @@ std::string AstShape(const Expr& e) {
     }
     case NodeKind::kVectorSelector:
       return absl::StrCat("vs(", ExprToString(e), ")");
-    case NodeKind::kStepInvariantExpr:
-      return absl::StrCat(
-          "(invariant ",
-          AstShape(*static_cast<const StepInvariantExpr&>(e).expr), ")");
     case NodeKind::kDurationExpr:
       return absl::StrCat("{", ExprToString(e), "}");
   }

@@ -72,9 +72,6 @@ absl::StatusOr<bool> FindReadTime(const QueryContext& ctx, const Expr& e,
     }
     case NodeKind::kParenExpr:
       return FindReadTime(ctx, *static_cast<const ParenExpr&>(e).expr, t);
-    case NodeKind::kStepInvariantExpr:
-      return FindReadTime(ctx, *static_cast<const StepInvariantExpr&>(e).expr,
-                          t);
     case NodeKind::kUnaryExpr:
       return FindReadTime(ctx, *static_cast<const UnaryExpr&>(e).expr, t);
     case NodeKind::kBinaryExpr: {

@@ -8,9 +8,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/go_sort.h"
 #include "eval/functions.h"
 #include "eval/functions/families.h"
-#include "base/go_sort.h"
 #include "promeval/status_macros.h"
 #include "re2/re2.h"
 

@@ -279,15 +279,7 @@ absl::StatusOr<Value> Timestamp(FunctionCall& c) {
   // For a vector selector: the timestamps of the samples; otherwise the
   // evaluation times.
   const Expr* arg = c.call.args[0].get();
-  while (true) {
-    if (const auto* p = As<ParenExpr>(arg)) {
-      arg = p->expr.get();
-    } else if (const auto* s = As<StepInvariantExpr>(arg)) {
-      arg = s->expr.get();
-    } else {
-      break;
-    }
-  }
+  while (const auto* p = As<ParenExpr>(arg)) arg = p->expr.get();
   std::vector<StepSeries> in;
   if (const auto* vs = As<VectorSelector>(arg)) {
     // Prometheus's rangeEval with the samples found at each step counted

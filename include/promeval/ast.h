@@ -3,8 +3,9 @@
 // Node names and fields follow Prometheus's promql/parser/ast.go. Every node
 // carries its PositionRange: byte offsets [start, end) into the parsed text.
 // A tree owns its children through unique_ptr; it is built by ParseExpr()
-// (parser.h) and is immutable afterwards except where the engine rewrites it
-// (StepInvariantExpr wrapping).
+// (parser.h) and is immutable afterwards. (Prometheus's StepInvariantExpr,
+// which its engine wraps around subtrees evaluated once, has no node here:
+// promeval's engine keeps those subtrees in a set beside the tree.)
 //
 // Thread-safety: a tree may be read from many threads at once; it must not be
 // modified while it is being read.
@@ -101,7 +102,6 @@ enum class NodeKind {
   kParenExpr,
   kUnaryExpr,
   kVectorSelector,
-  kStepInvariantExpr,
   kDurationExpr,
 };
 absl::string_view NodeKindName(NodeKind kind);
@@ -288,15 +288,6 @@ struct UnaryExpr final : Expr {
 struct ParenExpr final : Expr {
   static constexpr NodeKind kKind = NodeKind::kParenExpr;
   explicit ParenExpr(PositionRange p) : Expr(kKind, p) {}
-  ExprPtr expr;
-};
-
-// Marks a subtree whose value is the same at every step (it uses @ or only
-// literals); the engine evaluates it once. Never produced by the parser.
-struct StepInvariantExpr final : Expr {
-  static constexpr NodeKind kKind = NodeKind::kStepInvariantExpr;
-  explicit StepInvariantExpr(ExprPtr e)
-      : Expr(kKind, e->pos), expr(std::move(e)) {}
   ExprPtr expr;
 };
 

@@ -103,7 +103,10 @@ class ExprParser {
   uint64_t uses_ = 0;  // Parses, to find the least recently used tree.
 };
 
-// The signature of a PromQL function (Prometheus's parser.Function).
+// The signature of a PromQL function (Prometheus's parser.Function), and
+// the properties of the function that decide how queries and rules using it
+// are evaluated (which Prometheus keeps in lists beside the function
+// table).
 struct FunctionSignature {
   absl::string_view name;
   std::vector<ValueType> arg_types;
@@ -112,6 +115,13 @@ struct FunctionSignature {
   int variadic = 0;
   ValueType return_type = ValueType::kVector;
   bool experimental = false;
+  // Its value depends on the evaluation time even when its arguments do not
+  // (Prometheus's AtModifierUnsafeFunctions): a call is never step
+  // invariant, and `@` cannot pin it.
+  bool at_modifier_unsafe = false;
+  // It reads series that none of its arguments select (info(): the info
+  // series), so what it reads cannot be told from its selectors.
+  bool reads_unselected_series = false;
 };
 
 // Every function of Prometheus 3.14, sorted by name.
