@@ -11,7 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "promeval/labels.h"
 #include "promeval/value.h"
-#include "rules/template.h"
+#include "template/template.h"
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include "promeval/rules.h"
 #include "promeval/status_macros.h"
 #include "promeval/value.h"
-#include "rules/template.h"
+#include "template/template.h"
 
 namespace promeval {
 

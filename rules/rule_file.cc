@@ -41,8 +41,8 @@
 #include "promeval/parser.h"
 #include "promeval/rules.h"
 #include "promeval/text.h"
-#include "rules/template.h"
 #include "rules/yaml.h"
+#include "template/template.h"
 
 namespace promeval {
 namespace {

@@ -1,7 +1,8 @@
-// Tests for alert templates (rules/template.h). Expected values come from Go's
-// text/template and fmt semantics, Prometheus's template/template_test.go,
-// and promtool 2.42 runs (for behaviour shared with Prometheus 3.x).
-#include "rules/template.h"
+// Tests for alert templates (template/template.h). Expected values come from
+// Go's text/template and fmt semantics, Prometheus's
+// template/template_test.go, and promtool 2.42 runs (for behaviour shared
+// with Prometheus 3.x).
+#include "template/template.h"
 
 #include <cmath>
 #include <limits>

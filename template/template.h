@@ -1,11 +1,14 @@
-// Alert templates: the subset of Go's text/template that Prometheus alert
-// labels and annotations use, with Prometheus's template functions
-// (template/template.go).
+// Alert templates, the template module's entry point: the subset of Go's
+// text/template that Prometheus alert labels and annotations use, with
+// Prometheus's template functions, parsed and expanded as Prometheus's
+// Expander does (template/template.go).
 //
 // A Template is parsed once and may be executed concurrently from any number
-// of threads. Internal to promeval (rules/).
-#ifndef PROMEVAL_RULES_TEMPLATE_H_
-#define PROMEVAL_RULES_TEMPLATE_H_
+// of threads. Internal to promeval (rules/ uses it): these types keep the
+// namespace promeval::rules of their users; the implementation (template/*)
+// is in promeval::tmpl.
+#ifndef PROMEVAL_TEMPLATE_TEMPLATE_H_
+#define PROMEVAL_TEMPLATE_TEMPLATE_H_
 
 #include <cstdint>
 #include <functional>
@@ -91,4 +94,4 @@ std::string ExpandAlertTemplate(absl::string_view name, absl::string_view text,
 
 }  // namespace promeval::rules
 
-#endif  // PROMEVAL_RULES_TEMPLATE_H_
+#endif  // PROMEVAL_TEMPLATE_TEMPLATE_H_
