@@ -20,6 +20,12 @@ Then a second Prometheus with --query.max-samples=1500 answers every query:
 promeval with --max-samples 1500 must succeed and fail on the same ones
 (again except the "# 3.x:" lines).
 
+Last, promtool's per-query limit of 10000 samples in rule unit tests: a
+recording rule `a + b` over n series each holds 2 * 2n + n samples at its
+instant query, so `promtool test rules` passes with n = 2000 (exactly
+10000) and fails with n = 2001; `promeval test rules` must agree (and
+print promtool's error).
+
 Usage: prometheus_stats_test.py PROMEVAL SOURCE_DIR
 """
 import contextlib
@@ -150,6 +156,41 @@ def read_queries(path):
     return queries
 
 
+def compare_rule_tests(binary, work):
+    """Failures of promeval test rules against promtool at the limit."""
+    failures = []
+    with open(os.path.join(work, "rules.yml"), "w") as f:
+        f.write("groups:\n- name: g\n  rules:\n"
+                "  - record: r\n    expr: a + b\n")
+    for n in (2000, 2001):
+        test = os.path.join(work, f"limit_{n}.test.yml")
+        with open(test, "w") as f:
+            f.write("rule_files: [rules.yml]\nevaluation_interval: 1m\n"
+                    "tests:\n- interval: 1m\n  input_series:\n")
+            for i in range(n):
+                for name in ("a", "b"):
+                    f.write(f"  - series: '{name}{{i=\"{i}\"}}'\n"
+                            "    values: '1+1x5'\n")
+            f.write("  promql_expr_test:\n  - expr: count(r)\n"
+                    "    eval_time: 2m\n    exp_samples:\n"
+                    f"    - labels: '{{}}'\n      value: {n}\n")
+        ref = subprocess.run(["promtool", "test", "rules", test],
+                             capture_output=True, text=True)
+        got = subprocess.run([binary, "test", "rules", test],
+                             capture_output=True, text=True)
+        if ref.returncode != got.returncode:
+            failures.append(f"test rules with {n} series: promtool exit "
+                            f"{ref.returncode}, promeval {got.returncode}")
+        limit_error = "query processing would load too many samples"
+        if (limit_error in ref.stdout + ref.stderr) != (
+                limit_error in got.stdout + got.stderr):
+            failures.append(f"test rules with {n} series: promtool says "
+                            f"{ref.stdout.strip()!r}, promeval "
+                            f"{got.stdout.strip()!r}")
+        print(f"ok   test rules with {n} series: exit {got.returncode}")
+    return failures
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -229,6 +270,7 @@ def main():
                             f"{kind} {query!r} with a limit of {LIMIT}: "
                             f"prometheus {'ok' if ref[0] else ref[3]}, "
                             f"promeval {'ok' if got[0] else got[3]}")
+        failures += compare_rule_tests(binary, work)
     for f in failures:
         print("FAIL", f)
     print(f"prometheus stats comparison: {compared} queries compared, "
