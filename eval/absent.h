@@ -5,8 +5,8 @@
 #ifndef PROMEVAL_EVAL_ABSENT_H_
 #define PROMEVAL_EVAL_ABSENT_H_
 
+#include <bit>
 #include <cstdint>
-#include <cstring>
 
 namespace promeval::eval {
 
@@ -14,16 +14,10 @@ namespace promeval::eval {
 // compared by bits.
 inline constexpr uint64_t kAbsentBits = 0x7ff4dead0000beefULL;
 
-inline double Absent() {
-  double v;
-  std::memcpy(&v, &kAbsentBits, sizeof(v));
-  return v;
-}
+inline double Absent() { return std::bit_cast<double>(kAbsentBits); }
 
 inline bool IsAbsent(double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof(v));
-  return bits == kAbsentBits;
+  return std::bit_cast<uint64_t>(v) == kAbsentBits;
 }
 
 }  // namespace promeval::eval

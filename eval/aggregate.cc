@@ -439,7 +439,7 @@ absl::StatusOr<Value> Evaluator::EvalAggregate(const AggregateExpr& a) {
   const LaneCounts mark = samples_->current();
   PROMEVAL_ASSIGN_OR_RETURN(Value out, Aggregate(a, mark));
   if (a.op != AggregateOp::kCountValues) {
-    samples_->Reset(mark, samples_->Sum(Counts(out)));
+    samples_->Reset(mark, LaneTotals(out));
   }
   return out;
 }

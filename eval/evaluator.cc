@@ -145,6 +145,13 @@ const StepCounts& Evaluator::Counts(Value& v) const {
   return v.counts;
 }
 
+LaneCounts Evaluator::LaneTotals(Value& v) const {
+  if (samples_->lanes() == 1 && v.counts.empty() && v.total >= 0) {
+    return LaneCounts{v.total};
+  }
+  return samples_->Sum(Counts(v));
+}
+
 absl::Status Evaluator::AccountRangeEval(const LaneCounts& mark,
                                          absl::Span<const int64_t> gathered,
                                          Value& out) {
@@ -152,11 +159,11 @@ absl::Status Evaluator::AccountRangeEval(const LaneCounts& mark,
 }
 
 absl::Status Evaluator::AccountSelected(Value& v) {
-  const StepCounts& counts = Counts(v);
+  const LaneCounts held = LaneTotals(v);
   int64_t total = 0;
-  for (int64_t n : counts) total += n;
+  for (int64_t n : held) total += n;
   samples_->AddTotal(total);
-  return samples_->Add(samples_->Sum(counts));
+  return samples_->Add(held);
 }
 
 template <typename Fn>
@@ -234,9 +241,7 @@ absl::StatusOr<Value> Evaluator::EvalNode(const Expr& e, SeriesSink* sink) {
     }
     case NodeKind::kVectorSelector: {
       const auto& vs = static_cast<const VectorSelector&>(e);
-      PROMEVAL_ASSIGN_OR_RETURN(std::vector<StepSeries> series,
-                                EvalVectorSelector(vs, false));
-      Value v = Value::Vector(std::move(series));
+      PROMEVAL_ASSIGN_OR_RETURN(Value v, EvalVectorSelector(vs, false));
       // Prometheus interpolates a smoothed selector's values without
       // counting them.
       if (!vs.smoothed) PROMEVAL_RETURN_IF_ERROR(AccountSelected(v));
@@ -303,6 +308,7 @@ absl::StatusOr<Value> Evaluator::EvalStepInvariant(const Expr& e) {
       break;
   }
   v.counts.clear();
+  v.total = -1;
   if (per_lane) return v;  // Each lane is an instant query: no copies.
   // Prometheus counts what the single step queried once for every step,
   // and each copied sample as it adds it.

@@ -49,6 +49,9 @@ class Evaluator {
   // vector's series with a value there, one for a scalar, none for a
   // string.
   const StepCounts& Counts(Value& v) const;
+  // The samples of `v` per lane of the accounting: with one lane their
+  // total (without counting them step by step when the producer knew it).
+  LaneCounts LaneTotals(Value& v) const;
   // Prometheus's rangeEval over operands evaluated since `mark`: at each
   // step their samples there (`gathered`, the sum of their Counts()) and
   // the output's; then only the output is held.
@@ -66,8 +69,8 @@ class Evaluator {
   // The vector selector's values at every step. With `timestamps`, the
   // sample timestamps (seconds) instead of values (for timestamp()). Not
   // counted: the caller does (AccountSelected or as its function does).
-  absl::StatusOr<std::vector<StepSeries>> EvalVectorSelector(
-      const VectorSelector& vs, bool timestamps);
+  absl::StatusOr<Value> EvalVectorSelector(const VectorSelector& vs,
+                                           bool timestamps);
   // A matrix selector or subquery as a function's range argument: not
   // counted but a subquery's inner evaluation, whose points stay counted
   // (RangeValue::held_samples) until the function releases them.

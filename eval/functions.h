@@ -182,9 +182,14 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
       constexpr bool kPerWindow = std::invocable<F&, const Window&>;
       const bool all_windows =
           !kPerWindow || (AllWindowsFunction<F> && range.extend_before_ms == 0);
-      // Each step's window end (and start, for AllWindows).
-      std::vector<size_t> ends(lag > 0 || all_windows ? steps.count : 0);
-      std::vector<size_t> starts(all_windows ? steps.count : 0);
+      const bool extended = range.extend_before_ms != 0;
+      // Each step's window [starts[i], ends[i]), and with the anchored /
+      // smoothed extensions [ext_starts[i], ext_ends[i]): the windows
+      // AllWindows computes, and those Prometheus holds (counted after each
+      // series, off the loop that calls the window function).
+      std::vector<size_t> ends(steps.count), starts(steps.count);
+      std::vector<size_t> ext_ends(extended ? steps.count : 0);
+      std::vector<size_t> ext_starts(extended ? steps.count : 0);
       // Each step's window size, with a lane per step.
       std::vector<int64_t> window_sizes(per_lane ? steps.count : 0);
       for (size_t k = first + from; k < first + to; ++k) {
@@ -196,18 +201,14 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
         StepSeries o;
         o.values.assign(steps.count, Absent());
         double* values = o.values.data();
-        // Kept in registers: the loop writes only `values` and the window
-        // function's state.
+        // Kept in registers: the loop writes only `values`, the window
+        // bounds and the window function's state.
         int64_t samples = 0;
-        // The most samples in a step's window (as Prometheus reads them:
-        // with the anchored / smoothed extensions), the samples in the
-        // last one, and in all of them.
-        size_t widest = 0, last = 0, read = 0;
+        size_t read = 0;  // The samples of every window, as held.
         size_t lo = 0, hi = 0, ext_lo = 0, ext_hi = 0;
         const int64_t* t = s.timestamps.data();
         const double* v = s.values.data();
         const size_t n = s.timestamps.size();
-        const bool extended = range.extend_before_ms != 0;
         if constexpr (requires { fn.BeginSeries(s.values); }) {
           fn.BeginSeries(s.values);
         }
@@ -225,26 +226,9 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           }
           if (hi < lo) hi = lo;
           while (hi < n && t[hi] <= ref) ++hi;
-          if (!ends.empty()) ends[i] = hi;
-          if (extended) {
-            while (ext_lo < n && t[ext_lo] <= start - range.extend_before_ms) {
-              ++ext_lo;
-            }
-            if (ext_hi < ext_lo) ext_hi = ext_lo;
-            while (ext_hi < n && t[ext_hi] <= ref + range.extend_after_ms) {
-              ++ext_hi;
-            }
-            last = ext_hi - ext_lo;
-          } else {
-            last = hi - lo;
-          }
-          widest = std::max(widest, last);
-          read += last;
-          if (per_lane) window_sizes[i] = static_cast<int64_t>(last);
-          if (all_windows) {
-            starts[i] = lo;
-            continue;
-          }
+          ends[i] = hi;
+          starts[i] = lo;
+          if (all_windows) continue;
           Window w{SampleView<int64_t>(t + lo, hi - lo),
                    SampleView<double>(v + lo, hi - lo),
                    start,
@@ -254,9 +238,20 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
                    lo,
                    {},
                    {}};
+          if (!extended) read += hi - lo;
           if (extended) {
+            while (ext_lo < n && t[ext_lo] <= start - range.extend_before_ms) {
+              ++ext_lo;
+            }
+            if (ext_hi < ext_lo) ext_hi = ext_lo;
+            while (ext_hi < n && t[ext_hi] <= ref + range.extend_after_ms) {
+              ++ext_hi;
+            }
             w.ext_t = SampleView<int64_t>(t + ext_lo, ext_hi - ext_lo);
             w.ext_v = SampleView<double>(v + ext_lo, ext_hi - ext_lo);
+            ext_starts[i] = ext_lo;
+            ext_ends[i] = ext_hi;
+            read += ext_hi - ext_lo;
           }
           if constexpr (kPerWindow) {
             std::optional<double> r = fn(w);
@@ -270,6 +265,28 @@ absl::StatusOr<std::vector<StepSeries>> MapWindows(
           if (all_windows) {
             samples = fn.AllWindows(SampleView<double>(v, n), starts.data(),
                                     ends.data(), steps.count, values);
+          }
+        }
+        // The most samples in a step's window (as Prometheus reads them:
+        // with the extensions), the samples in the last one, and in all.
+        const size_t* held_lo = extended ? ext_starts.data() : starts.data();
+        const size_t* held_hi = extended ? ext_ends.data() : ends.data();
+        if (all_windows) {
+          for (int i = 0; i < steps.count; ++i) read += ends[i] - starts[i];
+        }
+        const size_t last = held_hi[steps.count - 1] - held_lo[steps.count - 1];
+        // The series is held at most max(widest, last + output): no window
+        // holds more than the series' samples, so the widest one matters
+        // only when there are more of those.
+        size_t widest = last;
+        if (n > last + static_cast<size_t>(samples)) {
+          for (int i = 0; i < steps.count; ++i) {
+            widest = std::max(widest, held_hi[i] - held_lo[i]);
+          }
+        }
+        if (per_lane) {
+          for (int i = 0; i < steps.count; ++i) {
+            window_sizes[i] = static_cast<int64_t>(held_hi[i] - held_lo[i]);
           }
         }
         part.windows_read += static_cast<int64_t>(read);
@@ -332,7 +349,12 @@ absl::StatusOr<Value> MapWindowsValue(
   PROMEVAL_ASSIGN_OR_RETURN(
       std::vector<StepSeries> out,
       MapWindows(call, range, keep_name, parallel, std::move(f), produced));
-  return Value::Vector(std::move(out));
+  Value v = Value::Vector(std::move(out));
+  if (call.sink == nullptr && call.loop.has_value() &&
+      call.loop->kept().size() == 1) {
+    v.total = call.loop->kept()[0];  // The outputs, counted as they came.
+  }
+  return v;
 }
 
 // Applies `f` to every present value of an instant vector; nullopt removes

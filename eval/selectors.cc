@@ -59,8 +59,8 @@ int InstantValues(absl::Span<const int64_t> t, absl::Span<const double> v,
 
 }  // namespace
 
-absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
-    const VectorSelector& vs, bool timestamps) {
+absl::StatusOr<Value> Evaluator::EvalVectorSelector(const VectorSelector& vs,
+                                                    bool timestamps) {
   PROMEVAL_ASSIGN_OR_RETURN(
       int64_t offset,
       OffsetOf(ctx_, vs.original_offset_ms, vs.offset_expr.get()));
@@ -81,12 +81,17 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
   struct Chunk {
     std::vector<StepSeries> out;
     int64_t read = 0;
+    // The series with a value at each step: those with one at every step,
+    // and the others step by step.
+    int64_t full = 0;
+    StepCounts counts;
   };
   const size_t chunks = ctx_.Chunks(data.size());
   std::vector<Chunk> parts(chunks);
   const Steps& steps = steps_;
   ctx_.ParallelFor(data.size(), chunks, [&](size_t c, size_t from, size_t to) {
     Chunk& part = parts[c];
+    part.counts.assign(fixed ? 1 : steps.count, 0);
     for (size_t k = from; k < to; ++k) {
       const SeriesData& s = data[k];
       const auto& t = s.timestamps;
@@ -112,6 +117,11 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
                              t, v, j, ref, interval, count, lookback, values)
                        : InstantValues<Pick::kValue>(t, v, j, ref, interval,
                                                      count, lookback, values);
+      if (present == count) {
+        ++part.full;
+      } else {
+        for (int i = 0; i < count; ++i) part.counts[i] += !IsAbsent(values[i]);
+      }
       if (fixed) {
         series.values.assign(steps.count, series.values[0]);
         present *= steps.count;
@@ -121,11 +131,16 @@ absl::StatusOr<std::vector<StepSeries>> Evaluator::EvalVectorSelector(
       part.out.push_back(std::move(series));
     }
   });
-  std::vector<StepSeries> out = std::move(parts[0].out);
+  Value out = Value::Vector(std::move(parts[0].out));
+  out.counts.assign(steps.count, 0);
   for (size_t c = 0; c < chunks; ++c) {
     ctx_.samples_read += parts[c].read;
+    // With @ every step has the one window's values.
+    for (int i = 0; i < steps.count; ++i) {
+      out.counts[i] += parts[c].full + parts[c].counts[fixed ? 0 : i];
+    }
     if (c == 0) continue;
-    for (StepSeries& s : parts[c].out) out.push_back(std::move(s));
+    for (StepSeries& s : parts[c].out) out.vector.push_back(std::move(s));
   }
   return out;
 }

@@ -101,8 +101,10 @@ struct Value {
   RangeValue matrix;
   std::string string;
   // The samples at each step (SampleAccounting), once counted
-  // (Evaluator::Counts).
+  // (Evaluator::Counts), and their sum if the producer knew it (-1: not
+  // known), which spares a pass over the values where a sum is enough.
   std::vector<int64_t> counts;
+  int64_t total = -1;
 
   static Value Scalar(std::vector<double> v) {
     Value out;

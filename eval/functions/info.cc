@@ -177,7 +177,7 @@ absl::StatusOr<Value> Info(FunctionCall& c) {
 
   // Select the info series that can join: one regex matcher per identifying
   // label over the values the input has.
-  std::vector<StepSeries> info;
+  Value info_value = Value::Vector({});
   if (!id_values.empty()) {
     VectorSelector sel(c.call.pos);
     for (absl::string_view name : kIdentifyingLabels) {
@@ -206,16 +206,15 @@ absl::StatusOr<Value> Info(FunctionCall& c) {
     }
     // The values are the timestamps of the samples, to pick the newest.
     PROMEVAL_ASSIGN_OR_RETURN(
-        info, c.ev.EvalVectorSelector(sel, /*timestamps=*/true));
+        info_value, c.ev.EvalVectorSelector(sel, /*timestamps=*/true));
   }
   // Prometheus loads the info series (and keeps them counted), then joins
   // on rangeEval, gathering the input and the info series at each step.
-  Value info_value = Value::Vector(std::move(info));
   PROMEVAL_RETURN_IF_ERROR(c.ev.AccountSelected(info_value));
-  info = std::move(info_value.vector);
+  const std::vector<StepSeries>& info = info_value.vector;
   const LaneCounts mark = c.ev.samples().current();
   StepCounts gathered = c.ev.Counts(c.args[0]);
-  const StepCounts& info_counts = info_value.counts;
+  const StepCounts& info_counts = c.ev.Counts(info_value);
   for (size_t k = 0; k < gathered.size(); ++k) gathered[k] += info_counts[k];
 
   // The signatures of the info series, and of each input series per info

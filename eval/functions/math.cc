@@ -285,8 +285,7 @@ absl::StatusOr<Value> Timestamp(FunctionCall& c) {
     // Prometheus's rangeEval with the samples found at each step counted
     // as they are read.
     const LaneCounts mark = c.ev.samples().current();
-    PROMEVAL_ASSIGN_OR_RETURN(in, c.ev.EvalVectorSelector(*vs, true));
-    Value found = Value::Vector(std::move(in));
+    PROMEVAL_ASSIGN_OR_RETURN(Value found, c.ev.EvalVectorSelector(*vs, true));
     const StepCounts read = c.ev.Counts(found);
     for (int64_t n : read) c.ev.samples().AddTotal(n);
     PROMEVAL_RETURN_IF_ERROR(DropMetricNames(c.ctx(), found.vector));
