@@ -17,7 +17,7 @@ namespace promeval::cli {
 absl::StatusOr<LoadStats> LoadDataFiles(const std::vector<std::string>& files,
                                         absl::string_view format,
                                         int64_t default_timestamp_ms,
-                                        Storage& storage) {
+                                        Appendable& storage) {
   LoadStats total;
   total.min_timestamp_ms = std::numeric_limits<int64_t>::max();
   total.max_timestamp_ms = std::numeric_limits<int64_t>::min();

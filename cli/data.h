@@ -28,7 +28,7 @@ inline constexpr char kDataFormatHelp[] =
 absl::StatusOr<LoadStats> LoadDataFiles(const std::vector<std::string>& files,
                                         absl::string_view format,
                                         int64_t default_timestamp_ms,
-                                        Storage& storage);
+                                        Appendable& storage);
 
 // Adds --enable-feature (Prometheus's feature flags, comma-separated or
 // repeated) to `cmd`.

@@ -45,7 +45,7 @@ bool IsSeriesScript(absl::string_view content) {
 
 absl::StatusOr<LoadStats> LoadSeriesScript(absl::string_view content,
                                            absl::string_view filename,
-                                           Storage& storage) {
+                                           Appendable& storage) {
   struct Block {
     int64_t interval = 0;
     std::vector<SeriesDescription> series;

@@ -494,7 +494,7 @@ absl::Status TextParser::Parse() {
 absl::StatusOr<LoadStats> LoadText(absl::string_view content,
                                    absl::string_view filename,
                                    const TextLoadOptions& options,
-                                   Storage& storage) {
+                                   Appendable& storage) {
   TextParser parser(content, filename, options);
   PROMEVAL_RETURN_IF_ERROR(parser.Parse());
   LoadStats stats;

@@ -18,7 +18,7 @@ namespace promeval::testing {
 // Every sample of the series `matchers` select, as "labels@t=v" (t in ms,
 // "stale" for a stale marker), series in label order.
 inline std::vector<std::string> StoredSamples(
-    Storage& storage, absl::Span<const Matcher> matchers) {
+    Queryable& storage, absl::Span<const Matcher> matchers) {
   std::vector<std::string> out;
   std::unique_ptr<Querier> q = *storage.NewQuerier(0, int64_t{1} << 50);
   absl::StatusOr<std::vector<SeriesData>> data =

@@ -69,7 +69,7 @@ bool IsSeriesScript(absl::string_view content);
 // takes its last line. Everything is appended in one commit.
 absl::StatusOr<LoadStats> LoadSeriesScript(absl::string_view content,
                                            absl::string_view filename,
-                                           Storage& storage);
+                                           Appendable& storage);
 
 enum class TextFormat {
   kAuto,  // OpenMetrics if the input ends with "# EOF", else Prometheus text.
@@ -88,7 +88,7 @@ struct TextLoadOptions {
 absl::StatusOr<LoadStats> LoadText(absl::string_view content,
                                    absl::string_view filename,
                                    const TextLoadOptions& options,
-                                   Storage& storage);
+                                   Appendable& storage);
 
 }  // namespace promeval
 
