@@ -56,6 +56,61 @@ absl::StatusOr<LoadStats> LoadDataFiles(const std::vector<std::string>& files,
   return total;
 }
 
+void DataSources::AddOptions(CLI::App& cmd) {
+  cmd.add_option("--data", files_,
+                 "Data files: OpenMetrics, Prometheus text or a promqltest "
+                 "series script (repeatable).");
+  cmd.add_option("--data-format", format_, kDataFormatHelp)
+      ->check(
+          CLI::IsMember({"auto", "openmetrics", "prometheus", "promqltest"}));
+  cmd.add_option("--tsdb", tsdb_dirs_,
+                 "A Prometheus data directory (blocks, WAL), read-only; also "
+                 "the directory of a running Prometheus or a copy of one "
+                 "(repeatable).");
+}
+
+absl::Status DataSources::Open(int64_t default_timestamp_ms) {
+  absl::StatusOr<LoadStats> loaded =
+      LoadDataFiles(files_, format_, default_timestamp_ms, memory_);
+  if (!loaded.ok()) return loaded.status();
+  loaded_ = *loaded;
+  std::vector<Queryable*> sources = {&memory_};
+  for (const std::string& dir : tsdb_dirs_) {
+    absl::StatusOr<std::unique_ptr<TsdbQueryable>> db =
+        TsdbQueryable::Open(dir);
+    if (!db.ok()) return db.status();
+    sources.push_back(db->get());
+    tsdbs_.push_back(*std::move(db));
+  }
+  fanout_ = std::make_unique<FanoutQueryable>(std::move(sources));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> DataSources::NewestSampleMs() {
+  int64_t newest = loaded_.samples > 0 ? loaded_.max_timestamp_ms
+                                       : std::numeric_limits<int64_t>::min();
+  for (const std::unique_ptr<TsdbQueryable>& db : tsdbs_) {
+    absl::StatusOr<TsdbInfo> info = db->Info(/*replay_head=*/true);
+    if (!info.ok()) return info.status();
+    for (const TsdbBlockInfo& b : info->blocks) {
+      if (b.samples > 0) newest = std::max(newest, b.max_time - 1);
+    }
+    if (info->head.samples > 0) newest = std::max(newest, info->head.max_time);
+  }
+  return newest == std::numeric_limits<int64_t>::min() ? 0 : newest;
+}
+
+void DataSources::WarnSkipped(absl::string_view command) const {
+  int64_t skipped = 0;
+  for (const std::unique_ptr<TsdbQueryable>& db : tsdbs_) {
+    skipped += db->SkippedHistogramSeries();
+  }
+  if (skipped == 0) return;
+  std::cerr << command << ": warning: " << skipped
+            << " series holding native histograms left out (native "
+               "histograms are not supported yet)\n";
+}
+
 void AddFeatureOption(CLI::App& cmd, std::vector<std::string>& features) {
   cmd.add_option(
          "--enable-feature", features,

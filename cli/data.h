@@ -4,6 +4,7 @@
 #define PROMEVAL_CLI_DATA_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "promeval/engine.h"
 #include "promeval/loaders.h"
 #include "promeval/storage.h"
+#include "promeval/tsdb.h"
 
 namespace promeval::cli {
 
@@ -29,6 +31,42 @@ absl::StatusOr<LoadStats> LoadDataFiles(const std::vector<std::string>& files,
                                         absl::string_view format,
                                         int64_t default_timestamp_ms,
                                         Appendable& storage);
+
+// The data a query or a replay reads: --data files loaded into an
+// in-memory store, and --tsdb data directories, read as one Queryable
+// (series of all sources merged; FanoutQueryable).
+class DataSources {
+ public:
+  // Adds --data, --data-format and --tsdb to `cmd`.
+  void AddOptions(CLI::App& cmd);
+  bool empty() const { return files_.empty() && tsdb_dirs_.empty(); }
+
+  // Loads the files (samples without a timestamp get `default_timestamp_ms`)
+  // and opens the directories. Errors name the file or directory.
+  absl::Status Open(int64_t default_timestamp_ms);
+
+  // Everything, with the in-memory store first (which is also where rules
+  // write, so that their outputs are read back).
+  Queryable& queryable() { return *fanout_; }
+  MemStorage& memory() { return memory_; }
+  const LoadStats& loaded() const { return loaded_; }
+  // The time of the newest sample of the files and the directories'
+  // blocks and heads (0 if there is none): where `query` runs without
+  // --time. Replays the directories' heads.
+  absl::StatusOr<int64_t> NewestSampleMs();
+  // Prints a warning naming how many series holding native histograms the
+  // directories left out (nothing if none).
+  void WarnSkipped(absl::string_view command) const;
+
+ private:
+  std::vector<std::string> files_;
+  std::string format_ = "auto";
+  std::vector<std::string> tsdb_dirs_;
+  MemStorage memory_;
+  LoadStats loaded_;
+  std::vector<std::unique_ptr<TsdbQueryable>> tsdbs_;
+  std::unique_ptr<FanoutQueryable> fanout_;
+};
 
 // Adds --enable-feature (Prometheus's feature flags, comma-separated or
 // repeated) to `cmd`.

@@ -22,8 +22,7 @@ namespace promeval::cli {
 namespace {
 
 struct QueryOptions {
-  std::vector<std::string> data;
-  std::string data_format = "auto";
+  DataSources data;
   std::string time;
   std::string start, end, step;
   std::string lookback_delta;
@@ -201,7 +200,7 @@ double Seconds(std::chrono::steady_clock::duration d) {
 }
 
 // Runs the query; returns the exit code.
-int RunQuery(const QueryOptions& o, bool range) {
+int RunQuery(QueryOptions& o, bool range) {
   const char* name = range ? "promeval query-range" : "promeval query";
   auto fail_usage = [&](absl::string_view message) {
     std::cerr << name << ": " << message << "\n";
@@ -260,16 +259,21 @@ int RunQuery(const QueryOptions& o, bool range) {
   }
 
   auto t0 = std::chrono::steady_clock::now();
-  MemStorage storage;
   int64_t now_ms = absl::ToUnixMillis(absl::Now());
-  absl::StatusOr<LoadStats> loaded =
-      LoadDataFiles(o.data, o.data_format, now_ms, storage);
-  if (!loaded.ok()) {
-    std::cerr << name << ": " << loaded.status().message() << "\n";
+  absl::Status opened = o.data.Open(now_ms);
+  if (!opened.ok()) {
+    std::cerr << name << ": " << opened.message() << "\n";
     return 1;
   }
-  if (!range && o.time.empty())
-    time = loaded->samples > 0 ? loaded->max_timestamp_ms : now_ms;
+  if (!range && o.time.empty()) {
+    absl::StatusOr<int64_t> newest = o.data.NewestSampleMs();
+    if (!newest.ok()) {
+      std::cerr << name << ": " << newest.status().message() << "\n";
+      return 1;
+    }
+    time = *newest != 0 ? *newest : now_ms;
+  }
+  Queryable& storage = o.data.queryable();
   auto t1 = std::chrono::steady_clock::now();
 
   absl::StatusOr<std::unique_ptr<Engine>> engine =
@@ -313,6 +317,7 @@ int RunQuery(const QueryOptions& o, bool range) {
     }
   }
   auto t2 = std::chrono::steady_clock::now();
+  o.data.WarnSkipped(name);
 
   std::string out;
   int exit_code = 0;
@@ -367,13 +372,7 @@ int RunQuery(const QueryOptions& o, bool range) {
 }
 
 void AddCommonOptions(CLI::App* cmd, QueryOptions& o) {
-  cmd->add_option(
-      "--data", o.data,
-      "Data file to query (repeatable): OpenMetrics or Prometheus text, or a "
-      "promqltest series script ('load <interval>' blocks).");
-  cmd->add_option("--data-format", o.data_format, kDataFormatHelp)
-      ->check(
-          CLI::IsMember({"auto", "openmetrics", "prometheus", "promqltest"}));
+  o.data.AddOptions(*cmd);
   cmd->add_option(
       "--lookback-delta", o.lookback_delta,
       "How far back an instant selector looks for a sample (PromQL duration or "

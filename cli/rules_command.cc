@@ -136,8 +136,7 @@ std::string GoldenDiff(absl::string_view golden, absl::string_view got) {
 void RegisterRules(CLI::App& app, int& exit_code) {
   struct Options {
     std::vector<std::string> rule_files;
-    std::vector<std::string> data;
-    std::string data_format = "auto";
+    DataSources data;
     std::string start, end, interval;
     std::string output;
     std::string golden;
@@ -155,8 +154,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       "evaluated them (each group at its interval from --start to --end): "
       "prints the alert timeline and writes the produced series as "
       "OpenMetrics. Exits with status 1 if a rule failed.");
-  cmd->add_option("--data", o->data, "Data files (repeatable).")->required();
-  cmd->add_option("--data-format", o->data_format, kDataFormatHelp);
+  o->data.AddOptions(*cmd);
   cmd->add_option("--start", o->start,
                   "First evaluation time: Unix seconds "
                   "or RFC3339.")
@@ -229,14 +227,17 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    MemStorage storage;
-    absl::StatusOr<LoadStats> loaded =
-        LoadDataFiles(o->data, o->data_format, replay.start_ms, storage);
-    if (!loaded.ok()) return fail(loaded.status().message(), 1);
+    if (o->data.empty()) return fail("--data or --tsdb is required");
+    absl::Status opened = o->data.Open(replay.start_ms);
+    if (!opened.ok()) return fail(opened.message(), 1);
     absl::StatusOr<std::unique_ptr<Engine>> engine =
         Engine::Create(engine_options);
     if (!engine.ok()) return fail(engine.status().message());
-    ReplayResult result = ReplayRules(files, **engine, storage, replay);
+    // Rules read every source and write into the in-memory store, which
+    // the first source is, so later rules see earlier outputs.
+    ReplayResult result = ReplayRules(files, **engine, o->data.queryable(),
+                                      o->data.memory(), replay);
+    o->data.WarnSkipped(name);
     std::cout << (o->format == "json" ? TimelineJson(result.alerts)
                                       : TimelineText(result.alerts));
     // The health of every rule that failed (the others ran cleanly).

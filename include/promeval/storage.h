@@ -60,6 +60,27 @@ class Queryable {
                                                               int64_t maxt) = 0;
 };
 
+// Several Queryables read as one (Prometheus's fanout storage with its
+// merge of series): the series of all sources merged by labels, sorted; the
+// samples of a series several sources hold merged in time order, one per
+// timestamp (the earlier source's where two have the same timestamp). The
+// sources must outlive it. Select may run on several threads at once if
+// every source's querier allows it.
+class FanoutQueryable : public Queryable {
+ public:
+  explicit FanoutQueryable(std::vector<Queryable*> sources)
+      : sources_(std::move(sources)) {}
+  absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t mint,
+                                                      int64_t maxt) override;
+
+ private:
+  std::vector<Queryable*> sources_;
+};
+
+// The same over queriers (owned by the returned one).
+std::unique_ptr<Querier> NewFanoutQuerier(
+    std::vector<std::unique_ptr<Querier>> sources);
+
 class Appender {
  public:
   virtual ~Appender() = default;

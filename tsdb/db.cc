@@ -1,0 +1,256 @@
+// TsdbQueryable: the blocks and the head of a data directory merged into
+// one Queryable (Prometheus's fanout of block queriers and the head
+// querier; the merge itself is FanoutQueryable's).
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "promeval/status_macros.h"
+#include "promeval/tsdb.h"
+#include "tsdb/block.h"
+#include "tsdb/head.h"
+
+namespace promeval {
+namespace {
+
+namespace fs = std::filesystem;
+using tsdb::Block;
+using tsdb::BlockSeries;
+using tsdb::SeriesSamples;
+
+// Whether [a_min, a_max] and [b_min, b_max] (inclusive) overlap.
+bool Overlaps(int64_t a_min, int64_t a_max, int64_t b_min, int64_t b_max) {
+  return a_min <= b_max && b_min <= a_max;
+}
+
+}  // namespace
+
+class TsdbQueryable::Impl {
+ public:
+  Impl(std::string dir, TsdbOptions options)
+      : dir_(std::move(dir)), options_(options) {}
+
+  absl::Status Load() {
+    std::error_code ec;
+    fs::file_status st = fs::status(dir_, ec);
+    if (ec || !fs::exists(st)) {
+      return absl::NotFoundError(
+          absl::StrCat("open ", dir_, ": no such directory"));
+    }
+    if (!fs::is_directory(st)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("open ", dir_, ": not a directory"));
+    }
+    std::vector<std::string> block_dirs;
+    for (fs::directory_iterator it(dir_, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      // Blocks being written or deleted by a running Prometheus carry a
+      // suffix (ULID.tmp-for-creation, .tmp-for-deletion).
+      if (absl::StrContains(name, ".tmp")) continue;
+      if (!it->is_directory(ec)) continue;
+      if (fs::exists(it->path() / "meta.json", ec)) {
+        block_dirs.push_back(it->path().string());
+      }
+    }
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("read ", dir_, ": ", ec.message()));
+    }
+    for (const std::string& d : block_dirs) {
+      PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Block> b, Block::Open(d));
+      blocks_.push_back(std::move(b));
+    }
+    std::sort(
+        blocks_.begin(), blocks_.end(),
+        [](const std::unique_ptr<Block>& a, const std::unique_ptr<Block>& b) {
+          return a->meta().min_time < b->meta().min_time;
+        });
+    head_present_ = options_.head && fs::is_directory(dir_ + "/wal", ec);
+    if (blocks_.empty() && !fs::is_directory(dir_ + "/wal", ec)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "open ", dir_,
+          ": not a Prometheus data directory (no blocks and no wal/)"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Replays the head once; later calls return the first outcome.
+  absl::Status ReplayHead() {
+    if (!head_present_) return absl::OkStatus();
+    std::call_once(head_once_, [&] {
+      absl::StatusOr<tsdb::HeadStats> stats = tsdb::ReplayHead(dir_, head_);
+      if (!stats.ok()) {
+        head_status_ = stats.status();
+        return;
+      }
+      head_stats_ = *stats;
+      head_replayed_ = true;
+    });
+    return head_status_;
+  }
+
+  TsdbInfo Info() const {
+    TsdbInfo info;
+    info.dir = dir_;
+    for (const std::unique_ptr<Block>& b : blocks_) {
+      const tsdb::BlockMeta& m = b->meta();
+      info.blocks.push_back(TsdbBlockInfo{m.ulid, m.min_time, m.max_time,
+                                          m.num_series, m.num_samples,
+                                          m.num_chunks, m.compaction_level});
+    }
+    info.head.present = head_present_;
+    if (head_replayed_) {
+      const tsdb::HeadStats& h = head_stats_;
+      info.head.replayed = true;
+      info.head.min_time = h.min_time;
+      info.head.max_time = h.max_time;
+      info.head.series = h.series;
+      info.head.samples = h.samples;
+      info.head.checkpoint = h.checkpoint;
+      info.head.wal_segments = h.wal_segments;
+      info.head.mmapped_chunks = h.mmapped_chunks;
+      info.head.ooo_samples = h.ooo_samples;
+      info.head.histogram_series = h.histogram_series;
+      info.head.torn_tail = h.torn_tail;
+    }
+    return info;
+  }
+
+  void CountSkipped(const Labels& labels) {
+    absl::MutexLock lock(&skipped_mu_);
+    skipped_.insert(labels.Hash());
+  }
+  int64_t skipped() const {
+    absl::MutexLock lock(&skipped_mu_);
+    return static_cast<int64_t>(skipped_.size()) +
+           (head_replayed_ ? head_stats_.histogram_series : 0);
+  }
+
+  const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
+  bool head_replayed() const { return head_replayed_; }
+  const tsdb::HeadStats& head_stats() const { return head_stats_; }
+  MemStorage& head() { return head_; }
+
+ private:
+  const std::string dir_;
+  const TsdbOptions options_;
+  std::vector<std::unique_ptr<Block>> blocks_;
+  bool head_present_ = false;
+  std::once_flag head_once_;
+  absl::Status head_status_;
+  bool head_replayed_ = false;
+  tsdb::HeadStats head_stats_;
+  MemStorage head_;
+  mutable absl::Mutex skipped_mu_;
+  absl::flat_hash_set<uint64_t> skipped_ ABSL_GUARDED_BY(skipped_mu_);
+};
+
+namespace {
+
+// One block's series, decoded for the time range of each Select.
+class BlockQuerier : public Querier {
+ public:
+  BlockQuerier(TsdbQueryable::Impl& db, const Block& block)
+      : db_(db), block_(block) {}
+
+  bool ConcurrentSelect() const override { return true; }
+
+  absl::StatusOr<std::vector<SeriesData>> Select(
+      absl::Span<const Matcher> matchers, int64_t mint, int64_t maxt) override {
+    std::vector<SeriesData> out;
+    // A block covers [min_time, max_time).
+    if (!Overlaps(block_.meta().min_time, block_.meta().max_time - 1, mint,
+                  maxt)) {
+      return out;
+    }
+    std::vector<BlockSeries> series;
+    PROMEVAL_RETURN_IF_ERROR(block_.Select(matchers, mint, maxt, series));
+    std::vector<std::unique_ptr<Owned>> owned;
+    for (BlockSeries& s : series) {
+      auto o = std::make_unique<Owned>();
+      PROMEVAL_ASSIGN_OR_RETURN(bool floats,
+                                block_.ReadSamples(s, mint, maxt, o->samples));
+      if (!floats) {
+        db_.CountSkipped(s.labels);
+        continue;
+      }
+      if (o->samples.t.empty()) continue;
+      o->labels = std::move(s.labels);
+      SeriesData data;
+      data.labels = &o->labels;
+      data.timestamps = o->samples.t;
+      data.values = o->samples.v;
+      out.push_back(data);
+      owned.push_back(std::move(o));
+    }
+    absl::MutexLock lock(&mu_);
+    for (std::unique_ptr<Owned>& o : owned) owned_.push_back(std::move(o));
+    return out;
+  }
+
+ private:
+  // What the returned spans point into, kept until the querier goes.
+  struct Owned {
+    Labels labels;
+    SeriesSamples samples;
+  };
+
+  TsdbQueryable::Impl& db_;
+  const Block& block_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Owned>> owned_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+TsdbQueryable::TsdbQueryable(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+TsdbQueryable::~TsdbQueryable() = default;
+
+absl::StatusOr<std::unique_ptr<TsdbQueryable>> TsdbQueryable::Open(
+    std::string dir, TsdbOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(dir), options);
+  PROMEVAL_RETURN_IF_ERROR(impl->Load());
+  return std::unique_ptr<TsdbQueryable>(new TsdbQueryable(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<Querier>> TsdbQueryable::NewQuerier(
+    int64_t mint, int64_t maxt) {
+  PROMEVAL_RETURN_IF_ERROR(impl_->ReplayHead());
+  // The blocks in time order, then the head: at equal timestamps the
+  // merge keeps the earlier source's sample.
+  std::vector<std::unique_ptr<Querier>> sources;
+  for (const std::unique_ptr<Block>& b : impl_->blocks()) {
+    if (Overlaps(b->meta().min_time, b->meta().max_time - 1, mint, maxt)) {
+      sources.push_back(std::make_unique<BlockQuerier>(*impl_, *b));
+    }
+  }
+  if (impl_->head_replayed() && impl_->head_stats().samples > 0) {
+    PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> head,
+                              impl_->head().NewQuerier(mint, maxt));
+    sources.push_back(std::move(head));
+  }
+  return NewFanoutQuerier(std::move(sources));
+}
+
+absl::StatusOr<TsdbInfo> TsdbQueryable::Info(bool replay_head) {
+  if (replay_head) PROMEVAL_RETURN_IF_ERROR(impl_->ReplayHead());
+  return impl_->Info();
+}
+
+int64_t TsdbQueryable::SkippedHistogramSeries() const {
+  return impl_->skipped();
+}
+
+}  // namespace promeval
