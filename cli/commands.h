@@ -27,6 +27,9 @@ CLI::App* RegisterTestRules(CLI::App& test, int& exit_code);
 // `promeval rules eval RULES.yml... --data FILE... --start T --end T`.
 void RegisterRules(CLI::App& app, int& exit_code);
 
+// `promeval tsdb info [--format text|json] DIR...`.
+void RegisterTsdb(CLI::App& app, int& exit_code);
+
 }  // namespace promeval::cli
 
 #endif  // PROMEVAL_CLI_COMMANDS_H_

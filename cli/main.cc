@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   promeval::cli::RegisterTest(app, exit_code);
   promeval::cli::RegisterRules(app, exit_code);
   promeval::cli::RegisterCheck(app, exit_code);
+  promeval::cli::RegisterTsdb(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
