@@ -50,7 +50,7 @@ struct Selected {
   bool no_stale_markers = false;
 };
 
-std::vector<Selected> Select(MemStorage& storage,
+std::vector<Selected> Select(Queryable& storage,
                              const std::vector<Matcher>& matchers,
                              int64_t mint = kMinTime, int64_t maxt = kMaxTime) {
   absl::StatusOr<std::unique_ptr<Querier>> q = storage.NewQuerier(mint, maxt);
@@ -710,6 +710,46 @@ TEST(MemStorageTest, ConcurrentQueriesDuringCommits) {
     EXPECT_EQ(s.timestamps.front(), 0);
     EXPECT_EQ(s.timestamps.back(), kCommits - 1);
   }
+}
+
+// Several stores read as one: series merged by labels in label order, a
+// series several stores hold merged in time order with one sample per
+// timestamp, the first store's where two have the same time.
+TEST(FanoutQueryableTest, MergesSeriesAndSamples) {
+  MemStorage first, second, third;
+  Add(first, Labels{{"__name__", "m"}, {"k", "b"}}, {10, 20, 30}, {1, 2, 3});
+  Add(second, Labels{{"__name__", "m"}, {"k", "b"}}, {20, 25, 40},
+      {200, 250, 400});
+  Add(second, Labels{{"__name__", "m"}, {"k", "a"}}, {5}, {50});
+  Add(third, Labels{{"__name__", "m"}, {"k", "c"}}, {7}, {70});
+  Add(third, Labels{{"__name__", "m"}, {"k", "b"}}, {30, 50}, {3000, 5000});
+  FanoutQueryable fanout({&first, &second, &third});
+  std::vector<Selected> got =
+      Select(fanout, {M(MatchType::kEqual, "__name__", "m")});
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].labels, "{__name__=\"m\", k=\"a\"}");
+  EXPECT_THAT(got[0].timestamps, ElementsAre(5));
+  EXPECT_EQ(got[1].labels, "{__name__=\"m\", k=\"b\"}");
+  EXPECT_THAT(got[1].timestamps, ElementsAre(10, 20, 25, 30, 40, 50));
+  EXPECT_THAT(got[1].values, ElementsAre(1, 2, 250, 3, 400, 5000));
+  EXPECT_EQ(got[2].labels, "{__name__=\"m\", k=\"c\"}");
+  // A selection none of the stores holds.
+  EXPECT_THAT(Select(fanout, {M(MatchType::kEqual, "__name__", "x")}),
+              IsEmpty());
+  // Selects from several threads at once, as the engine does.
+  std::unique_ptr<Querier> q = *fanout.NewQuerier(kMinTime, kMaxTime);
+  EXPECT_TRUE(q->ConcurrentSelect());
+  std::vector<std::thread> threads;
+  std::atomic<int> merged{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      absl::StatusOr<std::vector<SeriesData>> d = q->Select(
+          {M(MatchType::kEqual, "k", "b")}, kMinTime, kMaxTime);
+      if (d.ok() && d->size() == 1 && (*d)[0].timestamps.size() == 6) ++merged;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(merged, 4);
 }
 
 }  // namespace
