@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""promeval over Prometheus data directories, against Prometheus itself.
+
+1. Blocks: the data of testdata/stats/gen_data.py written as blocks by
+   `promtool tsdb create-blocks-from openmetrics`. Every query of
+   testdata/stats/queries.txt and testdata/tsdb/queries.txt, as an instant
+   and as a range query, must give byte for byte the same JSON from
+   `promeval --tsdb DIR` as from `promeval --data FILE` (the same samples as
+   text), and the same series and values (within 1e-9, relative) as a
+   loopback Prometheus 2.42 serving a copy of the directory (except the
+   queries testdata/tsdb/known_differences.txt lists, where 2.42 and 3.x
+   differ).
+2. A live directory: a Prometheus scraping itself every second for about
+   20 seconds. Its directory is copied while it runs, and again after it
+   stops; `promeval --tsdb COPY` must answer the selection queries below at
+   the time of the copy's last scrape as the server does.
+3. `promeval tsdb info` on both.
+
+Each prometheus runs on 127.0.0.1 with a free port and a temporary
+directory and is stopped by its pid whatever happens.
+
+Usage: tsdb_diff_test.py PROMEVAL SOURCE_DIR
+"""
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+START = 1700000600
+END = START + 2400
+STEP = 30
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def prometheus(work, tsdb, config_text, extra=()):
+    port = free_port()
+    config = os.path.join(work, f"prometheus-{port}.yml")
+    with open(config, "w") as f:
+        f.write(config_text.replace("PORT", str(port)))
+    log = open(os.path.join(work, f"prometheus-{port}.log"), "w")
+    proc = subprocess.Popen(
+        ["prometheus", f"--config.file={config}",
+         f"--storage.tsdb.path={tsdb}", "--storage.tsdb.retention.time=100y",
+         f"--web.listen-address=127.0.0.1:{port}", *extra],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"prometheus exited; see {log.name}")
+            try:
+                with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("prometheus did not become ready")
+            time.sleep(0.2)
+        yield port, proc
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+def api(port, path, params):
+    url = f"http://127.0.0.1:{port}/api/v1/{path}?" + urllib.parse.urlencode(
+        params)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return json.load(r)
+    except urllib.error.HTTPError as e:
+        return json.load(e)
+
+
+def promeval(binary, source_args, query, instant, at=END):
+    cmd = [binary, "query" if instant else "query-range", *source_args,
+           "--format", "json"]
+    if instant:
+        cmd += ["--time", str(at)]
+    else:
+        cmd += ["--start", str(START), "--end", str(END), "--step", str(STEP)]
+    cmd += ["--", query]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    return r.stdout.strip(), r.stderr.strip(), r.returncode
+
+
+def normalize(body):
+    """{labels-json: [(t, v)...]} of an API body's data, or the error."""
+    if body.get("status") != "success":
+        return ("error", body.get("errorType"))
+    data = body["data"]
+    kind, result = data["resultType"], data["result"]
+    if kind in ("scalar", "string"):
+        return (kind, [(result[0], result[1])])
+    out = {}
+    for s in result:
+        key = json.dumps(s["metric"], sort_keys=True)
+        points = s.get("values") or [s["value"]]
+        out[key] = [(float(t), v) for t, v in points]
+    return (kind, out)
+
+
+def same_value(a, b):
+    if a == b:
+        return True
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return False
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    return abs(x - y) <= 1e-9 * max(abs(x), abs(y))
+
+
+def differ(a, b):
+    """A description of how normalized results a and b differ, or ''."""
+    if a[0] != b[0]:
+        return f"{a[0]} vs {b[0]}"
+    if a[0] == "error":
+        return "" if a[1] == b[1] else f"error {a[1]} vs {b[1]}"
+    if a[0] in ("scalar", "string"):
+        return "" if same_value(a[1][0][1], b[1][0][1]) else f"{a[1]} vs {b[1]}"
+    if set(a[1]) != set(b[1]):
+        return (f"series only in one: {sorted(set(a[1]) ^ set(b[1]))[:3]}")
+    for key in a[1]:
+        pa, pb = a[1][key], b[1][key]
+        if len(pa) != len(pb):
+            return f"{key}: {len(pa)} points vs {len(pb)}"
+        for (ta, va), (tb, vb) in zip(pa, pb):
+            if ta != tb or not same_value(va, vb):
+                return f"{key}: ({ta}, {va}) vs ({tb}, {vb})"
+    return ""
+
+
+def read_list(path):
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            line = line.split("# 3.x")[0].strip()
+            if line and not line.startswith("#"):
+                out.append(line)
+    return out
+
+
+def compare_blocks(binary, source, work, failures):
+    data = os.path.join(work, "data.om")
+    with open(data, "w") as f:
+        subprocess.run([sys.executable,
+                        os.path.join(source, "testdata/stats/gen_data.py")],
+                       stdout=f, check=True)
+    blocks = os.path.join(work, "blocks")
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics",
+                    data, blocks], check=True, stdout=subprocess.DEVNULL)
+    served = os.path.join(work, "served")
+    shutil.copytree(blocks, served)
+    queries = (read_list(os.path.join(source, "testdata/stats/queries.txt")) +
+               read_list(os.path.join(source, "testdata/tsdb/queries.txt")))
+    known = set(read_list(
+        os.path.join(source, "testdata/tsdb/known_differences.txt")))
+    compared = 0
+    with prometheus(work, served,
+                    "global:\n  scrape_interval: 1h\n") as (port, _):
+        for query in queries:
+            for instant in (True, False):
+                kind = "instant" if instant else "range"
+                text = promeval(binary, ["--data", data], query, instant)
+                tsdb = promeval(binary, ["--tsdb", blocks], query, instant)
+                compared += 1
+                if text[0] != tsdb[0] or text[2] != tsdb[2]:
+                    failures.append(f"{kind} {query!r}: --tsdb {tsdb[0][:200]}"
+                                    f" {tsdb[1][:200]} != --data "
+                                    f"{text[0][:200]} {text[1][:200]}")
+                    continue
+                params = {"query": query}
+                if instant:
+                    params["time"] = str(END)
+                else:
+                    params.update(start=str(START), end=str(END),
+                                  step=str(STEP))
+                ref = api(port, "query" if instant else "query_range", params)
+                got = json.loads(tsdb[0]) if tsdb[0] else {"status": "error"}
+                how = differ(normalize(ref), normalize(got))
+                if how and query not in known:
+                    failures.append(f"{kind} {query!r}: prometheus and "
+                                    f"promeval --tsdb differ: {how}")
+    print(f"blocks: {compared} queries compared")
+    info = subprocess.run([binary, "tsdb", "info", blocks],
+                          capture_output=True, text=True)
+    if info.returncode != 0 or "BLOCK ULID" not in info.stdout:
+        failures.append(f"tsdb info on blocks: {info.stderr.strip()}")
+
+
+def compare_live(binary, work, failures):
+    live = os.path.join(work, "live")
+    config = ("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+              "scrape_configs:\n- job_name: self\n  static_configs:\n"
+              "  - targets: ['127.0.0.1:PORT']\n")
+    queries = ["up", "prometheus_http_requests_total",
+               'count({__name__=~".+"})', "scrape_samples_scraped",
+               "rate(prometheus_http_requests_total[10s])"]
+    with prometheus(work, live, config) as (port, proc):
+        time.sleep(20)
+        running = os.path.join(work, "live-running")
+        shutil.copytree(live, running, ignore=shutil.ignore_patterns("lock"))
+        # The time of the copy's newest scrape of `up`.
+        at = newest_up(binary, running, failures)
+        if at is not None:
+            for query in queries:
+                ref = api(port, "query", {"query": query, "time": str(at)})
+                out = promeval(binary, ["--tsdb", running], query, True, at)
+                got = json.loads(out[0]) if out[0] else {"status": "error"}
+                how = differ(normalize(ref), normalize(got))
+                if how:
+                    failures.append(f"live copy, {query!r} at {at}: {how}")
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+    stopped = os.path.join(work, "live-stopped")
+    shutil.copytree(live, stopped, ignore=shutil.ignore_patterns("lock"))
+    for d in (running, stopped):
+        info = subprocess.run([binary, "tsdb", "info", d],
+                              capture_output=True, text=True)
+        if info.returncode != 0 or "head:" not in info.stdout:
+            failures.append(f"tsdb info {d}: {info.stderr.strip()}")
+        else:
+            print(info.stdout.strip())
+    # The stopped directory holds everything the running copy did.
+    if at is not None:
+        for query in queries[:2]:
+            a = promeval(binary, ["--tsdb", running], query, True, at)
+            b = promeval(binary, ["--tsdb", stopped], query, True, at)
+            if a[0] != b[0]:
+                failures.append(f"{query!r} at {at}: the copy of the running "
+                                f"server and of the stopped one differ")
+    print("live directory: compared")
+
+
+def newest_up(binary, d, failures):
+    out = promeval(binary, ["--tsdb", d], 'timestamp(up{job="self"})', True,
+                   time.time())
+    try:
+        body = json.loads(out[0])
+        return float(body["data"]["result"][0]["value"][1])
+    except (ValueError, KeyError, IndexError):
+        failures.append(f"no up sample in the live copy: {out[1]}")
+        return None
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    binary, source = os.path.abspath(sys.argv[1]), sys.argv[2]
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="promeval-tsdb-") as work:
+        compare_blocks(binary, source, work, failures)
+        compare_live(binary, work, failures)
+    for f in failures:
+        print("FAIL", f)
+    print(f"tsdb comparison: {len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
