@@ -835,6 +835,147 @@ TEST_F(TsdbBlockTest, EveryCorruptByte) {
   ASSERT_EQ(*Fingerprint(dir), *want);
 }
 
+uint32_t Be32At(const std::string& s, size_t at) {
+  uint32_t x = 0;
+  for (int i = 0; i < 4; ++i) x = (x << 8) | static_cast<uint8_t>(s[at + i]);
+  return x;
+}
+
+uint64_t UvarintAt(const std::string& s, size_t& at) {
+  uint64_t x = 0;
+  for (int shift = 0;; shift += 7) {
+    const uint8_t b = static_cast<uint8_t>(s[at++]);
+    x |= uint64_t{b & 0x7fu} << shift;
+    if (b < 0x80) return x;
+  }
+}
+
+// Recomputes the checksum of the `len <4b> | body | CRC <4b>` section at
+// `at`.
+void FixSection(std::string& s, size_t at) {
+  const uint32_t len = Be32At(s, at);
+  PutBe32(s, at + 4 + len, Crc32c(absl::string_view(s).substr(at + 4, len)));
+}
+
+// Bytes that pass every checksum but break the format's rules: kDataLoss
+// naming the file and offset all the same.
+TEST_F(TsdbBlockTest, CorruptButChecksummed) {
+  const std::string text =
+      "# TYPE http_requests gauge\n"
+      "http_requests{job=\"api\",code=\"200\"} 100 1700000000\n"
+      "http_requests{job=\"api\",code=\"500\"} 1 1700000000\n"
+      "http_requests{job=\"api\",code=\"500\"} 2 1700000001\n"
+      "# TYPE up gauge\n"
+      "up{job=\"web\",instance=\"x\"} 1 1700000000\n"
+      "# EOF\n";
+  std::vector<std::string> dirs = MakeBlocks(tmp_.path(), text);
+  ASSERT_EQ(dirs.size(), 1u);
+  const fs::path dir = dirs[0];
+  const std::string index = ReadBytes(dir / "index");
+  const size_t toc = index.size() - 52;
+  auto toc_ref = [&](int i) {
+    return (uint64_t{Be32At(index, toc + 8 * i)} << 32) |
+           Be32At(index, toc + 8 * i + 4);
+  };
+  const size_t symbols = toc_ref(0);
+  // Symbols: "" 200 500 __name__ api code http_requests instance job up web
+  // x.
+  ASSERT_EQ(Be32At(index, symbols + 4), 12u);
+  std::vector<BlockSeries> all = SelectOrDie(*OpenOrDie(dir), {});
+  ASSERT_EQ(all.size(), 3u);
+  auto expect_data_loss = [&](const absl::Status& s, const std::string& file,
+                              const std::string& what) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr((dir / file).string() + ": offset "));
+    EXPECT_THAT(std::string(s.message()), HasSubstr(what));
+  };
+  auto select_error = [&]() {
+    std::vector<BlockSeries> out(1);  // Left as it was on errors.
+    absl::Status s = OpenOrDie(dir)->Select({}, kMinTime, kMaxTime, out);
+    EXPECT_EQ(out.size(), 1u);
+    return s;
+  };
+  // The first series' entry: len | #labels | name value ... | CRC.
+  const size_t entry = all[0].id * 16;
+  size_t body = entry;
+  const uint64_t len = UvarintAt(index, body);
+  auto edit_series = [&](size_t at, uint8_t byte) {
+    std::string bad = index;
+    bad[body + at] = static_cast<char>(byte);
+    PutBe32(bad, body + len, Crc32c(absl::string_view(bad).substr(body, len)));
+    WriteBytes(dir / "index", bad);
+  };
+
+  // The first label's value becomes "x": the series sorts after the next.
+  edit_series(2, 11);
+  expect_data_loss(select_error(), "index",
+                   "does not sort after the series before it");
+  // The first label's name becomes "x": names out of order.
+  edit_series(1, 11);
+  expect_data_loss(select_error(), "index", "label names not sorted");
+  // A symbol that does not exist.
+  edit_series(2, 12);
+  expect_data_loss(select_error(), "index", "refers to symbol 12 of 12");
+
+  // Two symbols of the same length swapped: not sorted.
+  {
+    std::string bad = index;
+    const std::string sorted = absl::StrCat("\x03", "200", "\x03", "500");
+    const std::string swapped = absl::StrCat("\x03", "500", "\x03", "200");
+    ASSERT_EQ(bad.substr(symbols + 9, 8), sorted);
+    bad.replace(symbols + 9, 8, swapped);
+    FixSection(bad, symbols);
+    WriteBytes(dir / "index", bad);
+    absl::StatusOr<std::unique_ptr<Block>> b = Block::Open(dir);
+    ASSERT_FALSE(b.ok());
+    expect_data_loss(b.status(), "index", "symbol 2 is not after symbol 1");
+  }
+  // The all-postings list out of order.
+  {
+    std::string bad = index;
+    const size_t table = toc_ref(5);
+    // The first entry of the postings offset table: 2 | "" | "" | offset.
+    size_t at = table + 8;
+    ASSERT_EQ(bad.substr(at, 3), std::string("\x02\x00\x00", 3));
+    at += 3;
+    const size_t postings = UvarintAt(bad, at);
+    ASSERT_EQ(Be32At(bad, postings + 4), 3u);
+    const std::string first = bad.substr(postings + 8, 4);
+    bad.replace(postings + 8, 4, bad.substr(postings + 12, 4));
+    bad.replace(postings + 12, 4, first);
+    FixSection(bad, postings);
+    WriteBytes(dir / "index", bad);
+    expect_data_loss(select_error(), "index",
+                     "postings list not strictly increasing");
+  }
+  WriteBytes(dir / "index", index);
+
+  // An XOR chunk claiming more samples than it holds.
+  {
+    const fs::path path = dir / "chunks" / "000001";
+    std::string seg = ReadBytes(path);
+    size_t at = all[0].chunks[0].ref;
+    const uint64_t chunk_len = UvarintAt(seg, at);
+    ASSERT_EQ(seg[at], 1);  // XOR.
+    seg[at + 1] = '\x7f';
+    PutBe32(seg, at + 1 + chunk_len,
+            Crc32c(absl::string_view(seg).substr(at, chunk_len + 1)));
+    WriteBytes(path, seg);
+    SeriesSamples out;
+    absl::StatusOr<bool> ok =
+        OpenOrDie(dir)->ReadSamples(all[0], kMinTime, kMaxTime, out);
+    ASSERT_FALSE(ok.ok());
+    EXPECT_EQ(ok.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(std::string(ok.status().message()),
+                HasSubstr(absl::StrCat(path.string(), " (chunk at offset ",
+                                       all[0].chunks[0].ref, "): offset ")));
+    EXPECT_THAT(std::string(ok.status().message()),
+                HasSubstr("XOR chunk ends inside sample 1 of 32513"));
+    EXPECT_TRUE(out.t.empty());
+  }
+}
+
 TEST_F(TsdbBlockTest, BadFiles) {
   const std::string text =
       "# TYPE up gauge\nup{job=\"api\"} 1 1700000000\n# EOF\n";

@@ -305,18 +305,18 @@ absl::Status BlockImpl::SelectInto(absl::Span<const Matcher> matchers,
     // compare as CompareLabels compares label sets.
     for (size_t i = 2; i < refs.size(); i += 2) {
       if (refs[i] <= refs[i - 2]) {
-        return absl::DataLossError(
-            absl::StrCat(index_->path(), ": series ", id, " (at offset ",
-                         uint64_t{id} * 16, "): label names not sorted"));
+        return CorruptionError(
+            index_->path(), uint64_t{id} * 16,
+            absl::StrCat("series ", id, ": label names not sorted"));
       }
     }
-    if (!previous_refs.empty() &&
-        !std::lexicographical_compare(previous_refs.begin(),
-                                      previous_refs.end(), refs.begin(),
-                                      refs.end())) {
-      return absl::DataLossError(absl::StrCat(
-          index_->path(), ": series ", id, " (at offset ", uint64_t{id} * 16,
-          ") does not sort after the series before it"));
+    if (id != ids.front() && !std::lexicographical_compare(
+                                 previous_refs.begin(), previous_refs.end(),
+                                 refs.begin(), refs.end())) {
+      return CorruptionError(
+          index_->path(), uint64_t{id} * 16,
+          absl::StrCat("series ", id,
+                       " does not sort after the series before it"));
     }
     std::swap(previous_refs, refs);
     const absl::Span<const Interval> deleted = tombstones_.Get(id);
