@@ -68,8 +68,11 @@ class Block {
 
   // The series matching every matcher (Prometheus's PostingsForMatchers:
   // a matcher that matches the empty value also selects series without the
-  // label) with a chunk overlapping [mint, maxt], sorted by labels, each
-  // with the chunks that overlap.
+  // label; no matchers select every series, as MemStorage does) with a
+  // chunk overlapping [mint, maxt], sorted by labels, each with the chunks
+  // that overlap. Chunks that tombstones delete entirely are left out too,
+  // as Prometheus's block querier leaves them out. Appends to `out` (nothing
+  // on an error: kDataLoss naming the index file and offset).
   virtual absl::Status Select(absl::Span<const Matcher> matchers, int64_t mint,
                               int64_t maxt,
                               std::vector<BlockSeries>& out) const = 0;
@@ -77,7 +80,9 @@ class Block {
   // Appends to `out` the samples of `series`'s chunks with mint <= t <=
   // maxt, without the intervals its tombstones delete. Returns false (and
   // appends nothing) if a chunk holds native histograms, which are not
-  // supported yet.
+  // supported yet. XOR2 chunks (storage.tsdb.chunk_encoding.floats) give
+  // kUnimplemented, corrupt chunks and unknown encodings kDataLoss, naming
+  // the segment file and offset; on an error nothing is appended.
   virtual absl::StatusOr<bool> ReadSamples(const BlockSeries& series,
                                            int64_t mint, int64_t maxt,
                                            SeriesSamples& out) const = 0;
