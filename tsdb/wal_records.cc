@@ -90,6 +90,15 @@ absl::Status Finish(const Decbuf& d, std::vector<T>& out, size_t start) {
   return d.status();
 }
 
+// Appends what `read` decodes until the record ends.
+template <typename T, typename F>
+absl::Status DecodeEach(absl::string_view record, std::vector<T>& out, F read) {
+  const size_t start = out.size();
+  Decbuf d = Body(record);
+  while (d.remaining() > 0 && d.ok()) out.push_back(read(d));
+  return Finish(d, out, start);
+}
+
 }  // namespace
 
 WalRecordType GetWalRecordType(absl::string_view record) {
@@ -101,9 +110,7 @@ WalRecordType GetWalRecordType(absl::string_view record) {
 
 absl::Status DecodeSeriesRecord(absl::string_view record,
                                 std::vector<WalSeries>& out) {
-  const size_t start = out.size();
-  Decbuf d = Body(record);
-  while (d.remaining() > 0 && d.ok()) {
+  return DecodeEach(record, out, [](Decbuf& d) {
     WalSeries s;
     s.ref = d.Be64();
     ReadN(d, d.Uvarint(), [&] {
@@ -111,9 +118,8 @@ absl::Status DecodeSeriesRecord(absl::string_view record,
       absl::string_view value = d.UvarintString();
       s.labels.push_back({std::string(name), std::string(value)});
     });
-    out.push_back(std::move(s));
-  }
-  return Finish(d, out, start);
+    return s;
+  });
 }
 
 absl::Status DecodeSamplesRecord(absl::string_view record,
@@ -157,29 +163,23 @@ absl::Status DecodeSamplesRecord(absl::string_view record,
 
 absl::Status DecodeTombstonesRecord(absl::string_view record,
                                     std::vector<WalTombstone>& out) {
-  const size_t start = out.size();
-  Decbuf d = Body(record);
-  while (d.remaining() > 0 && d.ok()) {
+  return DecodeEach(record, out, [](Decbuf& d) {
     WalTombstone s;
     s.ref = d.Be64();
     s.min_time = d.Varint();
     s.max_time = d.Varint();
-    out.push_back(s);
-  }
-  return Finish(d, out, start);
+    return s;
+  });
 }
 
 absl::Status DecodeMmapMarkersRecord(absl::string_view record,
                                      std::vector<WalMmapMarker>& out) {
-  const size_t start = out.size();
-  Decbuf d = Body(record);
-  while (d.remaining() > 0 && d.ok()) {
+  return DecodeEach(record, out, [](Decbuf& d) {
     WalMmapMarker m;
     m.ref = d.Be64();
     m.chunk_ref = d.Be64();
-    out.push_back(m);
-  }
-  return Finish(d, out, start);
+    return m;
+  });
 }
 
 absl::Status DecodeHistogramRecord(absl::string_view record,
