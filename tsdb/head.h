@@ -17,7 +17,9 @@
 #define PROMEVAL_TSDB_HEAD_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "promeval/storage.h"
@@ -32,17 +34,51 @@ struct HeadStats {
   int64_t histogram_series = 0;  // Series left out: they hold histograms.
   int checkpoint = -1;           // The checkpoint replayed (-1: none).
   int64_t wal_segments = 0;      // Segments read after it.
+  int64_t wbl_segments = 0;      // Segments of wbl/ read.
   int64_t mmapped_chunks = 0;    // Head chunks read from chunks_head/.
-  int64_t ooo_samples = 0;       // From wbl/.
+  int64_t ooo_samples = 0;       // Out-of-order samples appended (wbl/ and the
+                                 // out-of-order head chunks).
   bool torn_tail = false;        // The last segment ended mid-record.
+  bool wbl_torn_tail = false;    // The same in wbl/.
+  // In-order samples before this time are left out, as Prometheus's replay
+  // leaves them out: they are in the blocks. The newest maxTime of the
+  // blocks' meta.json (out-of-order blocks aside), or HeadOptions's; the
+  // lowest int64 when there are no blocks.
+  int64_t min_valid_time = INT64_MIN;
+  // WAL and WBL samples left out, as Prometheus's replay leaves them out:
+  int64_t skipped_in_chunks = 0;     // In a head chunk already (at or before
+                                     // the series' last m-mapped chunk's end).
+  int64_t skipped_out_of_order = 0;  // At or before the series' newest
+                                     // sample (the first one stays).
+  int64_t skipped_unknown_series = 0;  // No series record for their ref.
+  int64_t skipped_before_min_valid_time = 0;
+  int64_t deleted_samples = 0;  // In tombstoned intervals.
+  // Replays started: a checkpoint or segment that a running Prometheus
+  // deleted while it was being read starts the replay again (three times at
+  // most; the last one takes a vanished segment as the end of the WAL).
+  int attempts = 0;
+  bool vanished = false;  // The last attempt met a vanished segment.
+  // What was tolerated, each naming the file (and offset): a torn tail,
+  // head chunk files left out (Prometheus's repair: their samples come
+  // from the WAL), vanished files.
+  std::vector<std::string> warnings;
+};
+
+struct HeadOptions {
+  // Overrides the min valid time read from the blocks: a caller that opened
+  // the blocks itself passes the newest in-order block's maxTime of its
+  // own listing (a block compacted in between would otherwise hide its
+  // samples from both).
+  std::optional<int64_t> min_valid_time;
 };
 
 // Replays the head of the data directory `dir` into `out`: every series
 // with its float samples in time order (one sample per timestamp: a sample
 // both in a head chunk and in the WAL counts once), in one commit, nothing
 // when there is no wal/. Errors name the file and byte offset (kDataLoss
-// for corrupt bytes other than a torn tail).
-absl::StatusOr<HeadStats> ReplayHead(const std::string& dir, Appendable& out);
+// for corrupt bytes other than a torn tail); nothing is appended then.
+absl::StatusOr<HeadStats> ReplayHead(const std::string& dir, Appendable& out,
+                                     const HeadOptions& options = {});
 
 }  // namespace promeval::tsdb
 
