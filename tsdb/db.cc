@@ -230,11 +230,11 @@ absl::StatusOr<std::unique_ptr<Querier>> TsdbQueryable::NewQuerier(
   PROMEVAL_RETURN_IF_ERROR(impl_->ReplayHead());
   // The blocks in time order, then the head: at equal timestamps the
   // merge keeps the earlier source's sample.
+  // Every block: the querier's range is the query's, and its selectors may
+  // look further back (each Select skips the blocks outside its range).
   std::vector<std::unique_ptr<Querier>> sources;
   for (const std::unique_ptr<Block>& b : impl_->blocks()) {
-    if (Overlaps(b->meta().min_time, b->meta().max_time - 1, mint, maxt)) {
-      sources.push_back(std::make_unique<BlockQuerier>(*impl_, *b));
-    }
+    sources.push_back(std::make_unique<BlockQuerier>(*impl_, *b));
   }
   if (impl_->head_replayed() && impl_->head_stats().samples > 0) {
     PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> head,
