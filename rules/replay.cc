@@ -4,11 +4,13 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "promeval/rules.h"
 #include "promeval/status_macros.h"
@@ -105,11 +107,13 @@ class Timelines {
         ++it;
       }
     }
-    for (const Alert& a : alerts) {
+    for (size_t k = 0; k < alerts.size(); ++k) {
+      const Alert& a = alerts[k];
       auto [it, inserted] = known.try_emplace(a.labels.Hash());
       if (inserted) {
         it->second.index = timelines_.size();
         timelines_.push_back(AlertTimeline{group, a.labels, {}});
+        keys_.emplace_back(ts, group_, rule_, k);
       }
       AlertTimeline& tl = timelines_[it->second.index];
       if (tl.transitions.empty() || tl.transitions.back().state != a.state) {
@@ -119,12 +123,39 @@ class Timelines {
     }
   }
 
-  std::vector<AlertTimeline> Take() { return std::move(timelines_); }
+  // In order of first appearance in an evaluation after another: by the
+  // time of the first transition, then group, rule and the alert's place
+  // among the rule's alerts then (the order Observe saw them in when the
+  // evaluations came one after another), whatever order Observe was called
+  // in.
+  std::vector<AlertTimeline> Take() {
+    std::vector<size_t> order(timelines_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return keys_[a] < keys_[b];
+    });
+    std::vector<AlertTimeline> out;
+    for (size_t i : order) out.push_back(std::move(timelines_[i]));
+    return out;
+  }
+
+  // Where the next alerts Observe sees come from: their group's and rule's
+  // place in the files.
+  void SetOrigin(size_t group, size_t rule) {
+    group_ = group;
+    rule_ = rule;
+  }
 
  private:
   struct Entry {
     size_t index = 0;
   };
+  // What orders timelines: first time, group, rule, place among the
+  // alerts.
+  using Key = std::tuple<int64_t, size_t, size_t, size_t>;
+  std::vector<Key> keys_;
+  size_t group_ = 0;
+  size_t rule_ = 0;
   using Known = std::map<uint64_t, Entry>;
   std::map<std::string, Known> known_;
   std::vector<AlertTimeline> timelines_;
@@ -168,45 +199,152 @@ int64_t ServerAlignedStart(const RuleGroup& group, int64_t interval_ms,
   return next / 1000000;
 }
 
-ReplayResult ReplayRules(const std::vector<RuleFile>& files,
-                         const Engine& engine, Queryable& queryable,
-                         Appendable& appendable, const ReplayOptions& options) {
-  RecordingAppendable recording(appendable);
-  struct Scheduled {
-    std::unique_ptr<GroupEvaluator> evaluator;
-    int64_t interval_ms;
-  };
-  std::vector<Scheduled> groups;
-  ReplayResult result;
-  std::vector<size_t> first_report;  // Of each group in result.rules.
+namespace {
+
+// The groups of `files` with their evaluation interval, and a report per
+// rule.
+struct Schedule {
+  std::vector<const RuleGroup*> groups;
+  std::vector<int64_t> interval_ms;
+  std::vector<int64_t> first_ms;      // The first evaluation time.
+  std::vector<size_t> first_report;   // Of each group in `reports`.
+  std::vector<RuleReport> reports;
+};
+
+Schedule MakeSchedule(const std::vector<RuleFile>& files,
+                      const ReplayOptions& options) {
+  Schedule s;
   for (const RuleFile& f : files) {
     for (const RuleGroup& g : f.groups) {
-      int64_t interval = options.interval_ms > 0 ? options.interval_ms
-                         : g.interval_ms > 0     ? g.interval_ms
-                                                 : options.default_interval_ms;
-      groups.push_back(
-          Scheduled{std::make_unique<GroupEvaluator>(g, engine, queryable,
-                                                     recording, options.eval),
-                    interval});
-      first_report.push_back(result.rules.size());
+      const int64_t interval = options.interval_ms > 0 ? options.interval_ms
+                               : g.interval_ms > 0
+                                   ? g.interval_ms
+                                   : options.default_interval_ms;
+      s.groups.push_back(&g);
+      s.interval_ms.push_back(interval);
+      s.first_ms.push_back(
+          options.align_server
+              ? ServerAlignedStart(g, interval, options.start_ms)
+              : options.start_ms);
+      s.first_report.push_back(s.reports.size());
       for (const Rule& r : g.rules) {
         RuleReport report;
         report.group = g.name;
         report.rule = r.name;
-        result.rules.push_back(std::move(report));
+        s.reports.push_back(std::move(report));
       }
     }
   }
+  return s;
+}
+
+// Whether every rule can be evaluated over a range of times at once: none
+// reads what it or a rule after it (in file order) writes.
+bool AllRangeEvaluable(const Schedule& s) {
+  absl::flat_hash_map<std::string, int> writers;
+  for (const RuleGroup* g : s.groups) {
+    for (const Rule& r : g->rules) {
+      for (std::string& name : RuleOutputNames(r)) ++writers[name];
+    }
+  }
+  absl::flat_hash_set<std::string> unwritten;
+  for (const RuleGroup* g : s.groups) {
+    for (const Rule& r : g->rules) {
+      unwritten.clear();
+      for (const auto& [name, n] : writers) {
+        if (n > 0) unwritten.insert(name);
+      }
+      if (!RangeEvaluable(*g, r, unwritten)) return false;
+      for (const std::string& name : RuleOutputNames(r)) --writers[name];
+    }
+  }
+  return true;
+}
+
+// The replay with each rule evaluated over a day of times at once, the
+// days one after another: the groups in file order, each rule of a group
+// over the group's times in the day, so that a rule reads the outputs of
+// the rules before it as one evaluation after another would. Writes into a
+// store of its own (read together with `queryable`) and returns false if
+// an evaluation failed; then nothing is kept.
+bool ReplayOverRanges(const Schedule& s, const Engine& engine,
+                      Queryable& queryable, const ReplayOptions& options,
+                      ReplayResult& result) {
+  MemStorage written;
+  FanoutQueryable view({&written, &queryable});
+  RecordingAppendable recording(written);
+  std::vector<std::unique_ptr<GroupEvaluator>> groups;
+  for (const RuleGroup* g : s.groups) {
+    groups.push_back(std::make_unique<GroupEvaluator>(*g, engine, view,
+                                                      recording, options.eval));
+  }
+  result.rules = s.reports;
+  Timelines timelines;
+  constexpr int64_t kDayMs = 24 * 3600 * 1000;
+  for (int64_t day = options.start_ms; day <= options.end_ms; day += kDayMs) {
+    const int64_t day_end = std::min(options.end_ms, day + kDayMs - 1);
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      GroupEvaluator& g = *groups[gi];
+      const int64_t interval = s.interval_ms[gi];
+      // The group's times within the day.
+      int64_t first = s.first_ms[gi];
+      if (first < day) first += (day - first + interval - 1) / interval * interval;
+      if (first > day_end) continue;
+      const int64_t last = first + (day_end - first) / interval * interval;
+      const std::vector<Rule>& rules = g.group().rules;
+      for (size_t r = 0; r < rules.size(); ++r) {
+        timelines.SetOrigin(gi, r);
+        auto observe = [&](int64_t ts) {
+          if (rules[r].kind == Rule::Kind::kAlerting) {
+            timelines.Observe(g.group().name, absl::StrCat(gi, "/", r),
+                              g.CurrentAlerts(r), ts);
+          }
+        };
+        if (!g.EvalRuleOverRange(r, first, last, interval, observe).ok()) {
+          return false;
+        }
+        RuleReport& report = result.rules[s.first_report[gi] + r];
+        report.evaluations += (last - first) / interval + 1;
+        report.health = RuleHealth::kGood;
+      }
+      result.evaluations += (last - first) / interval + 1;
+    }
+  }
+  result.written = recording.Take();
+  result.alerts = timelines.Take();
+  return true;
+}
+
+}  // namespace
+
+ReplayResult ReplayRules(const std::vector<RuleFile>& files,
+                         const Engine& engine, Queryable& queryable,
+                         Appendable& appendable, const ReplayOptions& options) {
+  const Schedule schedule = MakeSchedule(files, options);
+  if (options.range_evaluation && AllRangeEvaluable(schedule)) {
+    ReplayResult result;
+    if (ReplayOverRanges(schedule, engine, queryable, options, result)) {
+      // What the rules wrote goes where the caller wants it, in one commit.
+      std::unique_ptr<Appender> app = appendable.NewAppender();
+      for (const WrittenSeries& w : result.written) {
+        app->AppendSamples(w.labels, w.timestamps, w.values);
+      }
+      if (app->Commit().ok()) return result;
+    }
+  }
+  // One group evaluation after another.
+  RecordingAppendable recording(appendable);
+  std::vector<std::unique_ptr<GroupEvaluator>> groups;
+  for (const RuleGroup* g : schedule.groups) {
+    groups.push_back(std::make_unique<GroupEvaluator>(
+        *g, engine, queryable, recording, options.eval));
+  }
+  ReplayResult result;
+  result.rules = schedule.reports;
   Timelines timelines;
   // The next evaluation time of each group; at equal times groups run in
   // file order.
-  std::vector<int64_t> next(groups.size(), options.start_ms);
-  if (options.align_server) {
-    for (size_t i = 0; i < groups.size(); ++i) {
-      next[i] = ServerAlignedStart(groups[i].evaluator->group(),
-                                   groups[i].interval_ms, options.start_ms);
-    }
-  }
+  std::vector<int64_t> next = schedule.first_ms;
   while (true) {
     size_t pick = groups.size();
     for (size_t i = 0; i < groups.size(); ++i) {
@@ -217,13 +355,13 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
     }
     if (pick == groups.size()) break;
     const int64_t ts = next[pick];
-    next[pick] += groups[pick].interval_ms;
-    GroupEvaluator& g = *groups[pick].evaluator;
+    next[pick] += schedule.interval_ms[pick];
+    GroupEvaluator& g = *groups[pick];
     g.Eval(ts);
     ++result.evaluations;
     const RuleGroup& group = g.group();
     for (size_t r = 0; r < group.rules.size(); ++r) {
-      RuleReport& report = result.rules[first_report[pick] + r];
+      RuleReport& report = result.rules[schedule.first_report[pick] + r];
       ++report.evaluations;
       report.health = g.rule_health(r);
       if (report.health == RuleHealth::kBad) {
@@ -232,6 +370,7 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
         report.last_error = g.rule_error(r);
       }
       if (group.rules[r].kind == Rule::Kind::kAlerting) {
+        timelines.SetOrigin(pick, r);
         timelines.Observe(group.name, absl::StrCat(pick, "/", r),
                           g.CurrentAlerts(r), ts);
       }

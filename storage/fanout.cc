@@ -1,5 +1,6 @@
 // FanoutQueryable: several sources read as one, with Prometheus's merge of
 // series by labels and of samples by time (storage/merge.go).
+#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -75,11 +76,33 @@ class FanoutQuerier : public Querier {
 
   // In time order, one sample per timestamp: the earlier part's.
   static void Merge(const std::vector<const SeriesData*>& parts, Merged& out) {
-    std::vector<size_t> pos(parts.size(), 0);
     size_t total = 0;
     for (const SeriesData* p : parts) total += p->timestamps.size();
     out.t.reserve(total);
     out.v.reserve(total);
+    // Parts one after another in time (blocks of consecutive time ranges,
+    // the usual case) are concatenated.
+    std::vector<const SeriesData*> by_time;
+    for (const SeriesData* p : parts) {
+      if (!p->timestamps.empty()) by_time.push_back(p);
+    }
+    std::stable_sort(by_time.begin(), by_time.end(),
+                     [](const SeriesData* a, const SeriesData* b) {
+                       return a->timestamps.front() < b->timestamps.front();
+                     });
+    bool disjoint = true;
+    for (size_t i = 1; i < by_time.size(); ++i) {
+      disjoint = disjoint && by_time[i]->timestamps.front() >
+                                 by_time[i - 1]->timestamps.back();
+    }
+    if (disjoint) {
+      for (const SeriesData* p : by_time) {
+        out.t.insert(out.t.end(), p->timestamps.begin(), p->timestamps.end());
+        out.v.insert(out.v.end(), p->values.begin(), p->values.end());
+      }
+      return;
+    }
+    std::vector<size_t> pos(parts.size(), 0);
     while (true) {
       size_t best = parts.size();
       for (size_t i = 0; i < parts.size(); ++i) {

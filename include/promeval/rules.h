@@ -218,6 +218,13 @@ struct ReplayOptions {
   // Otherwise at start, start + interval, ... (promtool's unit tests).
   bool align_server = false;
   RuleEvalOptions eval;
+  // Evaluate each rule over a day of evaluation times at once (range
+  // queries; GroupEvaluator::EvalRuleOverRange) when every rule can be
+  // (RangeEvaluable: none reads what it or a later rule writes), with the
+  // same results as one evaluation after another, which is what happens
+  // otherwise and whenever an evaluation fails (so that failures are
+  // reported at their times).
+  bool range_evaluation = true;
 };
 
 // The first evaluation time >= start_ms of a group as a live Prometheus
