@@ -4,8 +4,8 @@
 #include <cmath>
 #include <map>
 #include <memory>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -131,9 +131,8 @@ class Timelines {
   std::vector<AlertTimeline> Take() {
     std::vector<size_t> order(timelines_.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return keys_[a] < keys_[b];
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return keys_[a] < keys_[b]; });
     std::vector<AlertTimeline> out;
     for (size_t i : order) out.push_back(std::move(timelines_[i]));
     return out;
@@ -206,8 +205,8 @@ namespace {
 struct Schedule {
   std::vector<const RuleGroup*> groups;
   std::vector<int64_t> interval_ms;
-  std::vector<int64_t> first_ms;      // The first evaluation time.
-  std::vector<size_t> first_report;   // Of each group in `reports`.
+  std::vector<int64_t> first_ms;     // The first evaluation time.
+  std::vector<size_t> first_report;  // Of each group in `reports`.
   std::vector<RuleReport> reports;
 };
 
@@ -264,13 +263,12 @@ bool AllRangeEvaluable(const Schedule& s) {
 // The replay with each rule evaluated over a day of times at once, the
 // days one after another: the groups in file order, each rule of a group
 // over the group's times in the day, so that a rule reads the outputs of
-// the rules before it as one evaluation after another would. Writes into a
-// store of its own (read together with `queryable`) and returns false if
-// an evaluation failed; then nothing is kept.
+// the rules before it as one evaluation after another would. Rules read
+// `queryable` and what they wrote (`written`, which they write into).
+// Returns false if an evaluation failed.
 bool ReplayOverRanges(const Schedule& s, const Engine& engine,
-                      Queryable& queryable, const ReplayOptions& options,
-                      ReplayResult& result) {
-  MemStorage written;
+                      Queryable& queryable, MemStorage& written,
+                      const ReplayOptions& options, ReplayResult& result) {
   FanoutQueryable view({&written, &queryable});
   RecordingAppendable recording(written);
   std::vector<std::unique_ptr<GroupEvaluator>> groups;
@@ -288,7 +286,8 @@ bool ReplayOverRanges(const Schedule& s, const Engine& engine,
       const int64_t interval = s.interval_ms[gi];
       // The group's times within the day.
       int64_t first = s.first_ms[gi];
-      if (first < day) first += (day - first + interval - 1) / interval * interval;
+      if (first < day)
+        first += (day - first + interval - 1) / interval * interval;
       if (first > day_end) continue;
       const int64_t last = first + (day_end - first) / interval * interval;
       const std::vector<Rule>& rules = g.group().rules;
@@ -317,27 +316,19 @@ bool ReplayOverRanges(const Schedule& s, const Engine& engine,
 
 }  // namespace
 
-ReplayResult ReplayRules(const std::vector<RuleFile>& files,
-                         const Engine& engine, Queryable& queryable,
-                         Appendable& appendable, const ReplayOptions& options) {
-  const Schedule schedule = MakeSchedule(files, options);
-  if (options.range_evaluation && AllRangeEvaluable(schedule)) {
-    ReplayResult result;
-    if (ReplayOverRanges(schedule, engine, queryable, options, result)) {
-      // What the rules wrote goes where the caller wants it, in one commit.
-      std::unique_ptr<Appender> app = appendable.NewAppender();
-      for (const WrittenSeries& w : result.written) {
-        app->AppendSamples(w.labels, w.timestamps, w.values);
-      }
-      if (app->Commit().ok()) return result;
-    }
-  }
-  // One group evaluation after another.
-  RecordingAppendable recording(appendable);
+namespace {
+
+// One group evaluation after another (reading and writing as
+// ReplayOverRanges does).
+ReplayResult ReplayStepByStep(const Schedule& schedule, const Engine& engine,
+                              Queryable& queryable, MemStorage& written,
+                              const ReplayOptions& options) {
+  FanoutQueryable view({&written, &queryable});
+  RecordingAppendable recording(written);
   std::vector<std::unique_ptr<GroupEvaluator>> groups;
   for (const RuleGroup* g : schedule.groups) {
-    groups.push_back(std::make_unique<GroupEvaluator>(
-        *g, engine, queryable, recording, options.eval));
+    groups.push_back(std::make_unique<GroupEvaluator>(*g, engine, view,
+                                                      recording, options.eval));
   }
   ReplayResult result;
   result.rules = schedule.reports;
@@ -381,6 +372,31 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
   return result;
 }
 
+}  // namespace
+
+ReplayResult ReplayRules(const std::vector<RuleFile>& files,
+                         const Engine& engine, Queryable& queryable,
+                         Appendable& appendable, const ReplayOptions& options) {
+  const Schedule schedule = MakeSchedule(files, options);
+  // The rules write into a store of their own, read together with
+  // `queryable` (so that they see their outputs whatever `appendable` is),
+  // then what they wrote goes to `appendable` in one commit.
+  MemStorage written;
+  ReplayResult result;
+  bool done =
+      options.range_evaluation && AllRangeEvaluable(schedule) &&
+      ReplayOverRanges(schedule, engine, queryable, written, options, result);
+  if (!done) {
+    written.Clear();
+    result = ReplayStepByStep(schedule, engine, queryable, written, options);
+  }
+  std::unique_ptr<Appender> app = appendable.NewAppender();
+  for (const WrittenSeries& w : result.written) {
+    app->AppendSamples(w.labels, w.timestamps, w.values);
+  }
+  result.commit = app->Commit();
+  return result;
+}
 ReplayResult ReplayRules(const std::vector<RuleFile>& files,
                          const Engine& engine, Storage& storage,
                          const ReplayOptions& options) {

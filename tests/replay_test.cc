@@ -1,6 +1,7 @@
 // ReplayRules and WriteOpenMetrics: groups at their own intervals,
 // interleaved in time, later groups seeing earlier outputs, the alert
 // timeline, and OpenMetrics output that loads back unchanged.
+#include <bit>
 #include <memory>
 #include <string>
 #include <vector>
@@ -265,6 +266,93 @@ TEST_F(ReplayTest, ReadsOneStoreAndWritesAnother) {
                                    {s.values.begin(), s.values.end()}});
   }
   EXPECT_EQ(WriteOpenMetrics(stored), WriteOpenMetrics(split.written));
+}
+
+// The replay evaluating each rule over a day of times at once gives what
+// one evaluation after another gives: the same series written, the same
+// alert timelines in the same order, the same reports; over several days
+// (the windows), groups of different intervals, chained recording rules,
+// `for`, `keep_firing_for`, `query_offset` and templates.
+TEST_F(ReplayTest, RangeEvaluationGivesTheStepByStepResults) {
+  ASSERT_TRUE(LoadSeriesScript(R"(load 5m
+  req_total{job="a"} 0+60x1000
+  req_total{job="b"} 0+30x400 0+90x600
+  err_total{job="a"} 0+1x200 200+30x80 2600+1x720
+  err_total{job="b"} 0+2x1000
+)",
+                               "data", storage_)
+                  .ok());
+  RuleFile f = Parse(R"(groups:
+  - name: rates
+    interval: 5m
+    rules:
+      - record: job:req:rate15m
+        expr: sum by (job) (rate(req_total[15m]))
+      - record: job:err:rate15m
+        expr: sum by (job) (rate(err_total[15m]))
+      - record: job:err:ratio
+        expr: job:err:rate15m / job:req:rate15m
+  - name: alerts
+    interval: 10m
+    query_offset: 1m
+    rules:
+      - alert: HighErrors
+        expr: job:err:ratio > 0.2
+        for: 1h
+        keep_firing_for: 1h
+        labels:
+          severity: '{{ if gt $value 0.5 }}page{{ else }}ticket{{ end }}'
+        annotations:
+          summary: '{{ $labels.job }} at {{ $value | humanizePercentage }}'
+      - alert: NoRequests
+        expr: absent(req_total{job="c"})
+)");
+  for (bool server : {false, true}) {
+    ReplayOptions o;
+    o.start_ms = 0;
+    o.end_ms = 80 * 60 * kMinute;  // Over three days.
+    o.align_server = server;
+    MemStorage a_written, b_written;
+    o.range_evaluation = true;
+    ReplayResult ranges = ReplayRules({f}, *engine_, storage_, a_written, o);
+    o.range_evaluation = false;
+    ReplayResult steps = ReplayRules({f}, *engine_, storage_, b_written, o);
+    SCOPED_TRACE(server ? "server-aligned" : "from the start");
+    ASSERT_GT(steps.written.size(), 4u);
+    ASSERT_EQ(ranges.written.size(), steps.written.size());
+    for (size_t i = 0; i < steps.written.size(); ++i) {
+      EXPECT_EQ(ranges.written[i].labels, steps.written[i].labels);
+      EXPECT_EQ(ranges.written[i].timestamps, steps.written[i].timestamps);
+      ASSERT_EQ(ranges.written[i].values.size(),
+                steps.written[i].values.size());
+      for (size_t k = 0; k < steps.written[i].values.size(); ++k) {
+        EXPECT_EQ(std::bit_cast<uint64_t>(ranges.written[i].values[k]),
+                  std::bit_cast<uint64_t>(steps.written[i].values[k]));
+      }
+    }
+    ASSERT_GE(steps.alerts.size(), 2u);
+    ASSERT_EQ(ranges.alerts.size(), steps.alerts.size());
+    for (size_t i = 0; i < steps.alerts.size(); ++i) {
+      EXPECT_EQ(ranges.alerts[i].labels, steps.alerts[i].labels);
+      ASSERT_EQ(ranges.alerts[i].transitions.size(),
+                steps.alerts[i].transitions.size());
+      for (size_t k = 0; k < steps.alerts[i].transitions.size(); ++k) {
+        const AlertTransition& x = ranges.alerts[i].transitions[k];
+        const AlertTransition& y = steps.alerts[i].transitions[k];
+        EXPECT_EQ(x.time_ms, y.time_ms);
+        EXPECT_EQ(x.state, y.state);
+        EXPECT_EQ(x.annotations, y.annotations);
+      }
+    }
+    EXPECT_EQ(ranges.evaluations, steps.evaluations);
+    ASSERT_EQ(ranges.rules.size(), steps.rules.size());
+    for (size_t i = 0; i < steps.rules.size(); ++i) {
+      EXPECT_EQ(ranges.rules[i].evaluations, steps.rules[i].evaluations);
+      EXPECT_EQ(ranges.rules[i].failures, 0);
+    }
+    // What was written reached the store given.
+    EXPECT_EQ(a_written.NumSamples(), b_written.NumSamples());
+  }
 }
 
 TEST(WriteOpenMetricsTest, FormatAndRoundTrip) {

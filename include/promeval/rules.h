@@ -270,9 +270,12 @@ struct RuleReport {
 
 struct ReplayResult {
   std::vector<WrittenSeries> written;  // Sorted by labels.
-  std::vector<AlertTimeline> alerts;   // In order of first appearance.
-  std::vector<RuleReport> rules;       // Every rule, groups in order.
-  int64_t evaluations = 0;             // Group evaluations run.
+  // Whether `written` reached the Appendable given (its one commit at the
+  // end: it fails if the store already holds newer samples of a series).
+  absl::Status commit;
+  std::vector<AlertTimeline> alerts;  // In order of first appearance.
+  std::vector<RuleReport> rules;      // Every rule, groups in order.
+  int64_t evaluations = 0;            // Group evaluations run.
 
   int64_t failures() const;  // Failed rule evaluations in all.
 };
