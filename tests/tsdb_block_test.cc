@@ -914,6 +914,10 @@ TEST_F(TsdbBlockTest, CorruptButChecksummed) {
   // The first label's name becomes "x": names out of order.
   edit_series(1, 11);
   expect_data_loss(select_error(), "index", "label names not sorted");
+  // An empty value (Prometheus drops those labels).
+  edit_series(2, 0);
+  expect_data_loss(select_error(), "index",
+                   "label __name__ has an empty value");
   // A symbol that does not exist.
   edit_series(2, 12);
   expect_data_loss(select_error(), "index", "refers to symbol 12 of 12");

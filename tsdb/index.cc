@@ -122,6 +122,7 @@ absl::Status IndexReader::ReadSymbols() {
                                       i - 1, " in sort order"));
     }
     previous = s;
+    if (s.empty()) empty_symbol_ = i;
     symbol_offsets_.push_back(static_cast<uint32_t>(at - base));
   }
   return absl::OkStatus();
@@ -253,14 +254,23 @@ absl::Status IndexReader::ReadSeries(uint32_t id,
   }
   label_refs.resize(2 * num_labels);
   const uint32_t symbols = num_symbols();
-  for (uint32_t& ref : label_refs) {
+  for (size_t i = 0; i < label_refs.size(); ++i) {
     const uint64_t at = d.offset();
-    ref = d.Uvarint32();
+    const uint32_t ref = d.Uvarint32();
     if (!d.ok()) return d.status();
     if (ref >= symbols) {
       return Corrupt(at, absl::StrCat("series ", id, " refers to symbol ", ref,
                                       " of ", symbols));
     }
+    // Prometheus's head drops labels with empty values (Labels.WithoutEmpty)
+    // before they reach a block; with one, label sets would not sort as
+    // their symbol references do.
+    if (i % 2 == 1 && ref == empty_symbol_) {
+      return Corrupt(
+          at, absl::StrCat("series ", id, ": label ", Symbol(label_refs[i - 1]),
+                           " has an empty value"));
+    }
+    label_refs[i] = ref;
   }
   const uint64_t num_chunks = d.Uvarint();
   if (!d.ok()) return d.status();

@@ -58,7 +58,9 @@ class IndexReader {
 
   // The label set of series `id` as pairs of symbol references (name,
   // value, name, value, ...) and its chunks, replacing what `label_refs`
-  // and `chunks` held. Symbol references are checked to exist.
+  // and `chunks` held. Symbol references are checked to exist, label
+  // values to be non-empty (as Prometheus writes them), chunks to go
+  // forward in time and in the segment files.
   absl::Status ReadSeries(uint32_t id, std::vector<uint32_t>& label_refs,
                           std::vector<ChunkMeta>& chunks) const;
 
@@ -90,6 +92,7 @@ class IndexReader {
   // length) in it.
   absl::string_view symbols_;
   std::vector<uint32_t> symbol_offsets_;
+  uint32_t empty_symbol_ = UINT32_MAX;  // The reference of "", if any.
 
   // The postings offset table, sorted by name, then value.
   std::vector<PostingsEntry> entries_;
