@@ -816,6 +816,15 @@ TEST_F(TsdbHeadTest, OutOfOrderSamplesFromTheWblAndHeadChunks) {
   EXPECT_EQ(stats->ooo_samples, 5);
   EXPECT_EQ(stats->wbl_segments, 1);
   EXPECT_EQ(stats->skipped_unknown_series, 1);
+  EXPECT_FALSE(stats->wbl_torn_tail);
+
+  // The WBL's last record torn: the WBL ends there.
+  Write("wbl/00000000", wbl.bytes().substr(0, wbl.size() - 4));
+  stats = Replay();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_TRUE(stats->wbl_torn_tail);
+  EXPECT_FALSE(stats->torn_tail);
+  EXPECT_EQ(stats->ooo_samples, 4);  // Not 12000 any more.
 }
 
 TEST_F(TsdbHeadTest, MinValidTimeFromTheBlocks) {
