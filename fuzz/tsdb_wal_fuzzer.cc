@@ -1,6 +1,7 @@
 // Fuzzes the head replay (tsdb/head.h) with arbitrary bytes as a WAL
 // segment and as a head chunk file of a temporary data directory. A replay
-// either fails (and appends nothing) or appends what it reports.
+// either fails (and appends nothing) or appends what it reports; nothing
+// crashes, hangs or leaks.
 //
 // Input: a flags byte, the head chunk file's length (2 bytes, big-endian),
 // the head chunk file, then the segment. Flags:
@@ -15,14 +16,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "fuzz/load_check.h"
-#include "promeval/loaders.h"
 #include "promeval/storage.h"
 #include "tsdb/decbuf.h"
 #include "tsdb/head.h"
@@ -102,9 +102,18 @@ std::string SeriesWal() {
 
 const fs::path& TempDir() {
   static const fs::path* dir = [] {
-    char tmpl[] = "/tmp/tsdb_wal_fuzzer.XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) std::abort();
-    return new fs::path(tmpl);
+    // In memory where there is a tmpfs: the files are written anew for
+    // every input.
+    std::error_code ec;
+    std::string tmpl = fs::is_directory("/dev/shm", ec)
+                           ? "/dev/shm/tsdb_wal_fuzzer.XXXXXX"
+                           : "/tmp/tsdb_wal_fuzzer.XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(TempDir(), ec);
+    });
+    return new fs::path(tmpl.c_str());
   }();
   return *dir;
 }
@@ -148,13 +157,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   promeval::MemStorage storage;
   absl::StatusOr<promeval::tsdb::HeadStats> stats =
       promeval::tsdb::ReplayHead(dir.string(), storage);
-  absl::StatusOr<promeval::LoadStats> loaded = promeval::LoadStats();
-  if (stats.ok()) {
-    loaded->samples = stats->samples;
-    if (storage.NumSeries() != stats->series) std::abort();
-  } else {
-    loaded = stats.status();
+  // (Counted by the store: a matcher would miss label values that are not
+  // UTF-8, which the WAL may hold.)
+  const int64_t series = stats.ok() ? stats->series : 0;
+  const int64_t samples = stats.ok() ? stats->samples : 0;
+  if (storage.NumSeries() != series || storage.NumSamples() != samples) {
+    std::fprintf(
+        stderr, "replayed %lld series, %lld samples; stored %lld, %lld\n",
+        static_cast<long long>(series), static_cast<long long>(samples),
+        static_cast<long long>(storage.NumSeries()),
+        static_cast<long long>(storage.NumSamples()));
+    std::abort();
   }
-  promeval::fuzz::CheckLoaded(storage, loaded);
   return 0;
 }

@@ -816,6 +816,15 @@ TEST_F(TsdbHeadTest, OutOfOrderSamplesFromTheWblAndHeadChunks) {
   EXPECT_EQ(stats->ooo_samples, 5);
   EXPECT_EQ(stats->wbl_segments, 1);
   EXPECT_EQ(stats->skipped_unknown_series, 1);
+  EXPECT_FALSE(stats->wbl_torn_tail);
+
+  // The WBL's last record torn: the WBL ends there.
+  Write("wbl/00000000", wbl.bytes().substr(0, wbl.size() - 4));
+  stats = Replay();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_TRUE(stats->wbl_torn_tail);
+  EXPECT_FALSE(stats->torn_tail);
+  EXPECT_EQ(stats->ooo_samples, 4);  // Not 12000 any more.
 }
 
 TEST_F(TsdbHeadTest, MinValidTimeFromTheBlocks) {
@@ -1049,16 +1058,16 @@ TEST_F(TsdbHeadTest, RealPrometheusWhileRunningAndStopped) {
   ASSERT_TRUE(prometheus.WaitReady(60)) << "see " << prometheus.log();
   std::this_thread::sleep_for(std::chrono::seconds(15));
 
-  // While it runs: the API at a time a few seconds ago (every scrape before
+  // While it runs: the API at a time five seconds ago (every scrape before
   // it committed), then a copy of the directory.
-  const int64_t t1 = NowMs() - 3000;
+  const int64_t t1 = NowMs() - 5000;
   std::map<std::string, RawSamples> api1 =
       QueryApi(prometheus.port(), query, t1);
   std::error_code ec;
   fs::copy(tsdb, dir_ + "/copy", fs::copy_options::recursive, ec);
   ASSERT_FALSE(ec) << ec.message();
   std::this_thread::sleep_for(std::chrono::seconds(4));
-  const int64_t t2 = NowMs() - 3000;
+  const int64_t t2 = NowMs() - 5000;
   std::map<std::string, RawSamples> api2 =
       QueryApi(prometheus.port(), query, t2);
   prometheus.Stop(SIGTERM);
@@ -1066,7 +1075,7 @@ TEST_F(TsdbHeadTest, RealPrometheusWhileRunningAndStopped) {
   ASSERT_GE(api1.size(), 4u);
   size_t in_api = 0;
   for (const auto& [labels, samples] : api1) in_api += samples.size();
-  ASSERT_GE(in_api, 30u);
+  ASSERT_GE(in_api, 20u);
   for (const auto& [dir, api, t] :
        {std::tuple(dir_ + "/copy", &api1, t1), std::tuple(tsdb, &api2, t2)}) {
     SCOPED_TRACE(dir);

@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -723,7 +724,10 @@ absl::Status Replay::Output(Appendable& out) {
     t.insert(t.end(), s.ooo_t.begin(), s.ooo_t.end());
     v.insert(v.end(), s.ooo_v.begin(), s.ooo_v.end());
     int64_t ooo = 0;
-    if (t.size() > in_order || !std::is_sorted(t.begin(), t.end())) {
+    // (A chunk's timestamps may repeat or go back when its bytes say so.)
+    if (t.size() > in_order ||
+        std::adjacent_find(t.begin(), t.end(), std::greater_equal<>()) !=
+            t.end()) {
       ooo = SortDedup(t, v, in_order);
     }
     if (!s.deleted.empty()) {

@@ -3,14 +3,20 @@
 // memory-mapped head chunks (chunks_head/) and the out-of-order WBL (wbl/),
 // replayed as Prometheus replays them when it starts (tsdb/head_wal.go;
 // formats in ../shared/prometheus/specs/tsdb/format_wal.md and
-// format_head_chunks.md).
+// format_head_chunks.md; what is kept and skipped is told in head.cc).
 //
 // Works on the directory of a running Prometheus or a copy of one: files
-// are read, never written or locked; a torn record at the tail of the last
-// segment (a write in progress, or a copy taken mid-write) ends the replay
-// there, as Prometheus's replay does. Compressed records (snappy, zstd) are
+// are read (with read(), never mapped), never written or locked; a torn
+// record at the tail of the last segment (a write in progress, or a copy
+// taken mid-write) ends the replay of that log there; a corrupt or torn
+// head chunk file is left out with the files after it, as Prometheus's
+// repair deletes them (the WAL holds their samples); a checkpoint or
+// segment deleted while it is read (a truncation after a compaction)
+// starts the replay again. Compressed records (snappy, zstd) are
 // decompressed. Exemplars, metadata and native histogram records are
-// skipped (the series holding native histograms are counted).
+// skipped (the series holding native histograms are left out and counted).
+// In-order samples older than the newest block's end are left out (they
+// are in the blocks); out-of-order ones are not.
 //
 // Internal to promeval. Thread-safe (a pure function of the directory).
 #ifndef PROMEVAL_TSDB_HEAD_H_

@@ -99,6 +99,47 @@ absl::Status DecodeEach(absl::string_view record, std::vector<T>& out, F read) {
   return Finish(d, out, start);
 }
 
+// Walks the rows of a samples or histogram record and calls `payload(d,
+// ref, t)` to read the rest of each row. v1: the base reference and time
+// (8 bytes each), then per row their deltas (varints); v2: the first row's
+// reference, time and start time (varints), then per row the reference as
+// a delta to the previous row's, the time as a delta to the first one's and
+// a start time marker.
+template <typename T, typename F>
+absl::Status DecodeRows(absl::string_view record, bool v2, std::vector<T>& out,
+                        F payload) {
+  const size_t start = out.size();
+  Decbuf d = Body(record);
+  if (d.remaining() == 0) return absl::OkStatus();
+  if (!v2) {
+    const uint64_t base_ref = d.Be64();
+    const uint64_t base_time = d.Be64();
+    while (d.remaining() > 0 && d.ok()) {
+      const int64_t dref = d.Varint();
+      const int64_t dtime = d.Varint();
+      payload(d, static_cast<uint64_t>(WrapAdd(base_ref, dref)),
+              WrapAdd(base_time, dtime));
+    }
+    return Finish(d, out, start);
+  }
+  uint64_t ref = static_cast<uint64_t>(d.Varint());
+  const int64_t first_t = d.Varint();
+  const int64_t first_st = d.Varint();
+  int64_t t = first_t;
+  int64_t st = first_st;
+  bool first = true;
+  while (d.remaining() > 0 && d.ok()) {
+    if (!first) {
+      ref = static_cast<uint64_t>(WrapAdd(ref, d.Varint()));
+      t = WrapAdd(static_cast<uint64_t>(first_t), d.Varint());
+      st = ReadStartTime(d, st, first_st);
+    }
+    first = false;
+    payload(d, ref, t);
+  }
+  return Finish(d, out, start);
+}
+
 }  // namespace
 
 WalRecordType GetWalRecordType(absl::string_view record) {
@@ -124,41 +165,12 @@ absl::Status DecodeSeriesRecord(absl::string_view record,
 
 absl::Status DecodeSamplesRecord(absl::string_view record,
                                  std::vector<WalSample>& out) {
-  const size_t start = out.size();
-  Decbuf d = Body(record);
-  if (d.remaining() == 0) return absl::OkStatus();
-  if (GetWalRecordType(record) == WalRecordType::kSamples) {
-    const uint64_t base_ref = d.Be64();
-    const uint64_t base_time = d.Be64();
-    while (d.remaining() > 0 && d.ok()) {
-      const int64_t dref = d.Varint();
-      const int64_t dtime = d.Varint();
-      const uint64_t bits = d.Be64();
-      out.push_back({static_cast<uint64_t>(WrapAdd(base_ref, dref)),
-                     WrapAdd(base_time, dtime), std::bit_cast<double>(bits)});
-    }
-    return Finish(d, out, start);
-  }
-  // Samples v2: the first sample's reference, time and start time in full,
-  // then the reference as a delta to the previous sample's, the time as a
-  // delta to the first one's, and a start time marker.
-  uint64_t ref = static_cast<uint64_t>(d.Varint());
-  const int64_t first_t = d.Varint();
-  const int64_t first_st = d.Varint();
-  int64_t t = first_t;
-  int64_t st = first_st;
-  bool first = true;
-  while (d.remaining() > 0 && d.ok()) {
-    if (!first) {
-      ref = static_cast<uint64_t>(WrapAdd(ref, d.Varint()));
-      t = WrapAdd(static_cast<uint64_t>(first_t), d.Varint());
-      st = ReadStartTime(d, st, first_st);
-    }
-    first = false;
-    const uint64_t bits = d.Be64();
-    out.push_back({ref, t, std::bit_cast<double>(bits)});
-  }
-  return Finish(d, out, start);
+  return DecodeRows(record,
+                    GetWalRecordType(record) == WalRecordType::kSamplesV2, out,
+                    [&](Decbuf& d, uint64_t ref, int64_t t) {
+                      const uint64_t bits = d.Be64();
+                      out.push_back({ref, t, std::bit_cast<double>(bits)});
+                    });
 }
 
 absl::Status DecodeTombstonesRecord(absl::string_view record,
@@ -184,7 +196,6 @@ absl::Status DecodeMmapMarkersRecord(absl::string_view record,
 
 absl::Status DecodeHistogramRecord(absl::string_view record,
                                    std::vector<WalHistogramSample>& out) {
-  const size_t start = out.size();
   const WalRecordType type = GetWalRecordType(record);
   const bool floats =
       type == WalRecordType::kFloatHistogramSamples ||
@@ -192,39 +203,10 @@ absl::Status DecodeHistogramRecord(absl::string_view record,
       type == WalRecordType::kFloatHistogramSamplesV2;
   const bool v2 = type == WalRecordType::kHistogramSamplesV2 ||
                   type == WalRecordType::kFloatHistogramSamplesV2;
-  Decbuf d = Body(record);
-  if (d.remaining() == 0) return absl::OkStatus();
-  if (!v2) {
-    const uint64_t base_ref = d.Be64();
-    const uint64_t base_time = d.Be64();
-    while (d.remaining() > 0 && d.ok()) {
-      const int64_t dref = d.Varint();
-      const int64_t dtime = d.Varint();
-      const int32_t schema = SkipHistogram(d, floats);
-      if (d.ok() && IsKnownSchema(schema)) {
-        out.push_back({static_cast<uint64_t>(WrapAdd(base_ref, dref)),
-                       WrapAdd(base_time, dtime)});
-      }
-    }
-    return Finish(d, out, start);
-  }
-  uint64_t ref = static_cast<uint64_t>(d.Varint());
-  const int64_t first_t = d.Varint();
-  const int64_t first_st = d.Varint();
-  int64_t t = first_t;
-  int64_t st = first_st;
-  bool first = true;
-  while (d.remaining() > 0 && d.ok()) {
-    if (!first) {
-      ref = static_cast<uint64_t>(WrapAdd(ref, d.Varint()));
-      t = WrapAdd(static_cast<uint64_t>(first_t), d.Varint());
-      st = ReadStartTime(d, st, first_st);
-    }
-    first = false;
+  return DecodeRows(record, v2, out, [&](Decbuf& d, uint64_t ref, int64_t t) {
     const int32_t schema = SkipHistogram(d, floats);
     if (d.ok() && IsKnownSchema(schema)) out.push_back({ref, t});
-  }
-  return Finish(d, out, start);
+  });
 }
 
 absl::Status CheckSkippedRecord(absl::string_view record) {
@@ -240,17 +222,12 @@ absl::Status CheckSkippedRecord(absl::string_view record) {
     }
     return d.status();
   }
-  // Exemplars: like samples, each with its labels.
-  if (d.remaining() == 0) return absl::OkStatus();
-  d.Be64();
-  d.Be64();
-  while (d.remaining() > 0 && d.ok()) {
-    d.Varint();
-    d.Varint();
+  // Exemplars: rows like samples', each with a value and labels.
+  std::vector<int> none;
+  return DecodeRows(record, false, none, [](Decbuf& d, uint64_t, int64_t) {
     d.Be64();
     SkipLabels(d);
-  }
-  return d.status();
+  });
 }
 
 }  // namespace promeval::tsdb
