@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "base/utf8.h"
 
 namespace promeval {
@@ -373,6 +374,11 @@ std::string FormatFloatGo(double v) {
                   sci.data() + sci.size(), exp);
   if (exp < -4 || exp >= 6) return std::string(sci);
   return FormatFloat(v);
+}
+
+std::string FormatRfc3339Millis(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
+                          absl::UTCTimeZone());
 }
 
 std::string FormatDuration(int64_t ms) {

@@ -100,10 +100,17 @@ absl::StatusOr<int64_t> DataSources::NewestSampleMs() {
   return newest == std::numeric_limits<int64_t>::min() ? 0 : newest;
 }
 
-void DataSources::WarnSkipped(absl::string_view command) const {
+void DataSources::PrintWarnings(absl::string_view command) const {
   int64_t skipped = 0;
   for (const std::unique_ptr<TsdbQueryable>& db : tsdbs_) {
     skipped += db->SkippedHistogramSeries();
+  }
+  for (const std::unique_ptr<TsdbQueryable>& db : tsdbs_) {
+    absl::StatusOr<TsdbInfo> info = db->Info();
+    if (!info.ok()) continue;
+    for (const std::string& w : info->head.warnings) {
+      std::cerr << command << ": warning: " << w << "\n";
+    }
   }
   if (skipped == 0) return;
   std::cerr << command << ": warning: " << skipped

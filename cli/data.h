@@ -54,9 +54,10 @@ class DataSources {
   // blocks and heads (0 if there is none): where `query` runs without
   // --time. Replays the directories' heads.
   absl::StatusOr<int64_t> NewestSampleMs();
-  // Prints a warning naming how many series holding native histograms the
-  // directories left out (nothing if none).
-  void WarnSkipped(absl::string_view command) const;
+  // Prints warnings to stderr: what the directories' head replays tolerated
+  // (a torn tail, head chunk files left out), and how many series holding
+  // native histograms were left out (nothing if none of these).
+  void PrintWarnings(absl::string_view command) const;
 
  private:
   std::vector<std::string> files_;

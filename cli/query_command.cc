@@ -317,7 +317,7 @@ int RunQuery(QueryOptions& o, bool range) {
     }
   }
   auto t2 = std::chrono::steady_clock::now();
-  o.data.WarnSkipped(name);
+  o.data.PrintWarnings(name);
 
   std::string out;
   int exit_code = 0;

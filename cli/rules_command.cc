@@ -22,11 +22,6 @@
 namespace promeval::cli {
 namespace {
 
-std::string Rfc3339(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
-                          absl::UTCTimeZone());
-}
-
 // "pending", "firing", and for the end of an alert "resolved" after firing
 // or "inactive" when it never fired.
 std::string StateName(AlertState s, AlertState previous) {
@@ -40,7 +35,7 @@ std::string TimelineText(const std::vector<AlertTimeline>& alerts) {
     absl::StrAppend(&out, a.labels.ToString(), "\n");
     AlertState previous = AlertState::kInactive;
     for (const AlertTransition& t : a.transitions) {
-      absl::StrAppend(&out, "  ", Rfc3339(t.time_ms), "  ",
+      absl::StrAppend(&out, "  ", FormatRfc3339Millis(t.time_ms), "  ",
                       StateName(t.state, previous));
       previous = t.state;
       if (t.state != AlertState::kInactive) {
@@ -66,7 +61,7 @@ std::string TimelineJson(const std::vector<AlertTimeline>& alerts) {
       nlohmann::ordered_json annotations = nlohmann::ordered_json::object();
       for (const auto& [name, value] : t.annotations) annotations[name] = value;
       nlohmann::ordered_json j;
-      j["time"] = Rfc3339(t.time_ms);
+      j["time"] = FormatRfc3339Millis(t.time_ms);
       j["state"] = StateName(t.state, previous);
       previous = t.state;
       if (t.state != AlertState::kInactive) j["value"] = FormatFloatGo(t.value);
@@ -245,7 +240,8 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     } discard;
     ReplayResult result =
         ReplayRules(files, **engine, o->data.queryable(), discard, replay);
-    o->data.WarnSkipped(name);
+    o->data.PrintWarnings(name);
+    if (!result.status.ok()) return fail(result.status.message(), 1);
     std::cout << (o->format == "json" ? TimelineJson(result.alerts)
                                       : TimelineText(result.alerts));
     // The health of every rule that failed (the others ran cleanly).
@@ -254,8 +250,8 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       std::cerr << "rule " << GoQuote(r.rule) << " of group "
                 << GoQuote(r.group) << ": failed " << r.failures << " of "
                 << r.evaluations << " evaluations ("
-                << Rfc3339(r.first_failure_ms) << " to "
-                << Rfc3339(r.last_failure_ms) << "), health "
+                << FormatRfc3339Millis(r.first_failure_ms) << " to "
+                << FormatRfc3339Millis(r.last_failure_ms) << "), health "
                 << (r.health == RuleHealth::kBad ? "err" : "ok")
                 << " at the end; last error: " << r.last_error << "\n";
     }

@@ -17,11 +17,6 @@
 namespace promeval::cli {
 namespace {
 
-std::string Rfc3339Ms(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
-                          absl::UTCTimeZone());
-}
-
 // The table of one directory.
 std::string InfoText(const TsdbInfo& info) {
   std::string out = absl::StrCat(info.dir, "\n");
@@ -29,9 +24,10 @@ std::string InfoText(const TsdbInfo& info) {
                         "BLOCK ULID", "MIN TIME", "MAX TIME", "SAMPLES",
                         "CHUNKS", "SERIES", "LEVEL");
   for (const TsdbBlockInfo& b : info.blocks) {
-    absl::StrAppendFormat(&out, "%-28s %-24s %-24s %12d %10d %8d %5d\n",
-                          b.ulid, Rfc3339Ms(b.min_time), Rfc3339Ms(b.max_time),
-                          b.samples, b.chunks, b.series, b.compaction_level);
+    absl::StrAppendFormat(&out, "%-28s %-24s %-24s %12d %10d %8d %5d\n", b.ulid,
+                          FormatRfc3339Millis(b.min_time),
+                          FormatRfc3339Millis(b.max_time), b.samples, b.chunks,
+                          b.series, b.compaction_level);
   }
   const TsdbHeadInfo& h = info.head;
   if (!h.present) {
@@ -42,8 +38,8 @@ std::string InfoText(const TsdbInfo& info) {
     absl::StrAppend(&out, "head: no samples");
   } else {
     absl::StrAppendFormat(&out, "head: %s to %s, %d samples, %d series",
-                          Rfc3339Ms(h.min_time), Rfc3339Ms(h.max_time),
-                          h.samples, h.series);
+                          FormatRfc3339Millis(h.min_time),
+                          FormatRfc3339Millis(h.max_time), h.samples, h.series);
   }
   absl::StrAppend(&out, " (",
                   h.checkpoint >= 0
@@ -57,6 +53,9 @@ std::string InfoText(const TsdbInfo& info) {
   }
   if (h.torn_tail) absl::StrAppend(&out, ", a torn record at the end");
   absl::StrAppend(&out, ")\n");
+  for (const std::string& w : h.warnings) {
+    absl::StrAppend(&out, "warning: ", w, "\n");
+  }
   return out;
 }
 
@@ -83,7 +82,8 @@ nlohmann::json InfoJson(const TsdbInfo& info) {
             {"headChunks", h.mmapped_chunks},
             {"outOfOrderSamples", h.ooo_samples},
             {"histogramSeries", h.histogram_series},
-            {"tornTail", h.torn_tail}};
+            {"tornTail", h.torn_tail},
+            {"warnings", h.warnings}};
   }
   return {{"dir", info.dir}, {"blocks", blocks}, {"head", head}};
 }

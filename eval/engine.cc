@@ -227,6 +227,10 @@ absl::StatusOr<QueryResult> Engine::RangeQuery(
                   control);
 }
 
+bool IsStorageError(const absl::Status& status) {
+  return status.GetPayload(eval::kStorageErrorUrl).has_value();
+}
+
 std::optional<PositionRange> ErrorPosition(const absl::Status& status) {
   absl::optional<absl::Cord> payload =
       status.GetPayload(eval::kErrorPositionUrl);
@@ -284,9 +288,10 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
     step_invariant.insert(&expr);
   }
   ctx.step_invariant = &step_invariant;
-  PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> querier,
-                            storage.NewQuerier(start, end));
-  ctx.querier = querier.get();
+  absl::StatusOr<std::unique_ptr<Querier>> querier =
+      storage.NewQuerier(start, end);
+  if (!querier.ok()) return eval::AsStorageError(querier.status());
+  ctx.querier = querier->get();
 
   eval::Steps steps = instant ? eval::Steps{start, start, 1, 1}
                               : eval::Steps::Range(start, end, step);

@@ -143,6 +143,11 @@ absl::Status WithErrorPosition(absl::Status status, PositionRange pos) {
   return status;
 }
 
+absl::Status AsStorageError(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kStorageErrorUrl, absl::Cord());
+  return status;
+}
+
 absl::Status QueryContext::CheckSteps(int64_t count, bool per_step) const {
   if ((!per_step && count > options->max_samples) || count > INT32_MAX) {
     return TooManySamplesError();

@@ -109,6 +109,11 @@ struct QueryContext {
 inline constexpr absl::string_view kErrorPositionUrl =
     "promeval.dev/error-position";
 absl::Status WithErrorPosition(absl::Status status, PositionRange pos);
+// Errors of the Queryable and its Querier carry this payload (read by
+// IsStorageError()).
+inline constexpr absl::string_view kStorageErrorUrl =
+    "promeval.dev/storage-error";
+absl::Status AsStorageError(absl::Status status);
 
 }  // namespace promeval::eval
 

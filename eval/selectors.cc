@@ -72,10 +72,10 @@ absl::StatusOr<Value> Evaluator::EvalVectorSelector(const VectorSelector& vs,
       fixed ? fixed_ref : steps_.At(steps_.count - 1) - offset;
   // smoothed also reads the next sample after the reference time.
   const int64_t ahead = vs.smoothed ? lookback : 0;
-  PROMEVAL_ASSIGN_OR_RETURN(
-      std::vector<SeriesData> data,
-      ctx_.querier->Select(vs.matchers, first_ref - lookback + 1,
-                           last_ref + ahead));
+  absl::StatusOr<std::vector<SeriesData>> selected = ctx_.querier->Select(
+      vs.matchers, first_ref - lookback + 1, last_ref + ahead);
+  if (!selected.ok()) return AsStorageError(selected.status());
+  std::vector<SeriesData> data = *std::move(selected);
 
   // Each chunk of series on its own (in parallel), then joined in order.
   struct Chunk {
@@ -174,9 +174,10 @@ absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
       out.fixed ? out.fixed_ref : steps_.At(steps_.count - 1) - offset;
   const int64_t from_t = first_ref - range - out.extend_before_ms;
   const int64_t to_t = last_ref + out.extend_after_ms;
-  PROMEVAL_ASSIGN_OR_RETURN(
-      std::vector<SeriesData> data,
-      ctx_.querier->Select(vs.matchers, from_t + 1, to_t));
+  absl::StatusOr<std::vector<SeriesData>> selected =
+      ctx_.querier->Select(vs.matchers, from_t + 1, to_t);
+  if (!selected.ok()) return AsStorageError(selected.status());
+  std::vector<SeriesData> data = *std::move(selected);
   int64_t in_range = 0;
   for (const SeriesData& s : data) {
     const size_t from = UpperBoundTime(s.timestamps, from_t);

@@ -352,6 +352,15 @@ ReplayResult ReplayStepByStep(const Schedule& schedule, const Engine& engine,
     ++result.evaluations;
     const RuleGroup& group = g.group();
     for (size_t r = 0; r < group.rules.size(); ++r) {
+      if (const absl::Status& s = g.rule_status(r); IsStorageError(s)) {
+        result.status = absl::Status(
+            s.code(), absl::StrCat("rule ", GoQuote(group.rules[r].name),
+                                   " of group ", GoQuote(group.name), " at ",
+                                   FormatRfc3339Millis(ts), ": ", s.message()));
+        result.written.clear();
+        result.alerts.clear();
+        return result;
+      }
       RuleReport& report = result.rules[schedule.first_report[pick] + r];
       ++report.evaluations;
       report.health = g.rule_health(r);
@@ -389,6 +398,10 @@ ReplayResult ReplayRules(const std::vector<RuleFile>& files,
   if (!done) {
     written.Clear();
     result = ReplayStepByStep(schedule, engine, queryable, written, options);
+  }
+  if (!result.status.ok()) {
+    result.commit = result.status;
+    return result;
   }
   std::unique_ptr<Appender> app = appendable.NewAppender();
   for (const WrittenSeries& w : result.written) {

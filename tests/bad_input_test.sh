@@ -23,7 +23,13 @@
 #   args/*.args            promeval with these arguments, one per line; a
 #                            line @OUT@ is an output file in a temporary
 #                            directory that must not exist afterwards
-# Files whose names start with "_" are shared inputs, not cases.
+#   tsdb/*.sh              a bash script run in a new directory holding
+#                            copies of testdata/tsdb/blocks and
+#                            testdata/tsdb/head (see testdata/tsdb/README): it
+#                            damages them and runs "$bin" (promeval), with
+#                            $out an output file that must not exist
+#                            afterwards; paths in messages are relative
+# Files and folders whose names start with "_" are shared inputs, not cases.
 # --update rewrites the .err files from the current output (review the diff).
 set -u
 bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -56,6 +62,15 @@ run_case() {  # run_case FILE -> output in $tmp/out, exit code in $code
     ruletests) "$bin" test rules "$f" ;;
     replay) "$bin" rules eval "$f" --data replay/_data.load --start 0 \
               --end 1200 --output "$out" ;;
+    tsdb)
+      local work
+      work=$(mktemp -d "$tmp/tsdb.XXXXXX")
+      cp -r ../tsdb/blocks "$work/blocks"
+      cp -r ../tsdb/head "$work/head"
+      local status=0
+      (cd "$work" && bin="$bin" out="$out" bash -eu "$OLDPWD/$f") || status=$?
+      rm -rf "$work"
+      (exit "$status") ;;
     args)
       local args=()
       mapfile -t args <"$f"
@@ -72,8 +87,8 @@ run_case() {  # run_case FILE -> output in $tmp/out, exit code in $code
 }
 
 while IFS= read -r f; do
-  case "$(basename "$f")" in
-    _*|*.err|*.rules.yml) continue ;;
+  case "/$f" in
+    */_*|*.err|*.rules.yml) continue ;;
   esac
   cases=$((cases + 1))
   run_case "$f"

@@ -316,6 +316,35 @@ if [ "$(grep -c '^before \|^after ' "$faulty_om")" != 6 ]; then
   failures=$((failures + 1))
 fi
 
+# Data directories (testdata/tsdb/README): a block, a head, both with the
+# same data as text (merged: one series each), a torn WAL tail tolerated with
+# a warning.
+tsdb="$data/../tsdb"
+expect tsdb-info 0 "$tsdb/blocks
+BLOCK ULID                   MIN TIME                 MAX TIME                      SAMPLES     CHUNKS   SERIES LEVEL
+01M97CSF192PHZJVENP0T399MZ   2023-11-14T22:13:20.000Z 2023-11-14T22:14:20.501Z            4          2        2     1
+head: none (no wal/)
+$tsdb/head
+BLOCK ULID                   MIN TIME                 MAX TIME                      SAMPLES     CHUNKS   SERIES LEVEL
+head: 2026-12-07T04:41:24.516Z to 2026-12-07T04:41:25.516Z, 14 samples, 7 series (1 WAL segments, 0 head chunks, 0 out-of-order samples)" -- \
+  tsdb info "$tsdb/blocks" "$tsdb/head"
+expect tsdb-info-json 0 '[{"blocks":[{"chunks":2,"compactionLevel":1,"maxTime":1700000060501,"minTime":1700000000000,"samples":4,"series":2,"ulid":"01M97CSF192PHZJVENP0T399MZ"}],"dir":"'"$tsdb/blocks"'","head":null}]' -- \
+  tsdb info --format json "$tsdb/blocks"
+expect tsdb-merged 0 '{code="200", job="api"} => 160 @[1700000060]
+{code="500", job="api"} => 1 @[1700000060]' -- \
+  query --tsdb "$tsdb/blocks" --tsdb "$tsdb/head" --data "$data/requests.om" \
+  --time 1700000060 'count by (code, job) (http_requests_total) * http_requests_total'
+expect tsdb-head-range 0 'up{instance="127.0.0.1:19391", job="self"} =>
+1 @[1796618485]
+1 @[1796618486]' -- \
+  query-range --tsdb "$tsdb/head" --start 2026-12-07T04:41:24Z \
+  --end 2026-12-07T04:41:26Z --step 1 up
+mkdir -p "$tmp/torn" && cp -r "$tsdb/head/wal" "$tmp/torn/"
+truncate -s 500 "$tmp/torn/wal/00000000"
+expect tsdb-torn-tail 0 "promeval query: warning: $tmp/torn/wal/00000000: offset 430: torn last record: the replay of the WAL ends there
+{} => 7 @[1796618486]" -- \
+  query --tsdb "$tmp/torn" --time 2026-12-07T04:41:26Z 'count({__name__=~".+"})'
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"
   exit 1

@@ -12,6 +12,7 @@
 #include "promeval/engine.h"
 #include "promeval/loaders.h"
 #include "promeval/rules.h"
+#include "promeval/status_macros.h"
 #include "promeval/storage.h"
 
 namespace promeval {
@@ -155,6 +156,84 @@ TEST_F(ReplayTest, RuleErrorsAreReportedAndReplayContinues) {
   EXPECT_EQ(r.rules[1].health, RuleHealth::kGood);
   ASSERT_NE(Find(r, "ok"), nullptr);
   EXPECT_THAT(Find(r, "ok")->values, ::testing::ElementsAre(2, 2));
+}
+
+// A store whose reads fail (kDataLoss, as a corrupt chunk gives) once they
+// reach `bad_from_ms`; reads before go to `inner`.
+class FailingAfter : public Queryable {
+ public:
+  FailingAfter(Queryable& inner, int64_t bad_from_ms)
+      : inner_(inner), bad_from_ms_(bad_from_ms) {}
+  absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t mint,
+                                                      int64_t maxt) override {
+    class Q : public Querier {
+     public:
+      Q(std::unique_ptr<Querier> inner, int64_t bad_from_ms)
+          : inner_(std::move(inner)), bad_from_ms_(bad_from_ms) {}
+      absl::StatusOr<std::vector<SeriesData>> Select(
+          absl::Span<const Matcher> matchers, int64_t mint,
+          int64_t maxt) override {
+        if (maxt >= bad_from_ms_) {
+          return absl::DataLossError("chunks/000001: offset 8: corrupt");
+        }
+        return inner_->Select(matchers, mint, maxt);
+      }
+
+     private:
+      std::unique_ptr<Querier> inner_;
+      int64_t bad_from_ms_;
+    };
+    PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> q,
+                              inner_.NewQuerier(mint, maxt));
+    return std::make_unique<Q>(std::move(q), bad_from_ms_);
+  }
+
+ private:
+  Queryable& inner_;
+  int64_t bad_from_ms_;
+};
+
+// A read error of the data stops the replay (no rule is at fault, and going
+// on would leave that data out): the status names the rule and the time,
+// keeps the storage's code, and nothing is written or committed; over
+// ranges or step by step alike. Evaluation errors do not stop it (above).
+TEST_F(ReplayTest, StorageErrorsStopTheReplay) {
+  ASSERT_TRUE(LoadSeriesScript("load 1m\n  m 1+1x10\n", "data", storage_).ok());
+  RuleFile f = Parse(R"(groups:
+  - name: g
+    rules:
+      - record: r
+        expr: m * 2
+      - alert: A
+        expr: m > 0
+)");
+  FailingAfter failing(storage_, 3 * kMinute);
+  for (bool ranges : {true, false}) {
+    SCOPED_TRACE(ranges ? "over ranges" : "step by step");
+    ReplayOptions o;
+    o.start_ms = 0;
+    o.end_ms = 6 * kMinute;
+    o.range_evaluation = ranges;
+    MemStorage out;
+    ReplayResult r = ReplayRules({f}, *engine_, failing, out, o);
+    EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(r.status.message(),
+              "rule \"r\" of group \"g\" at 1970-01-01T00:03:00.000Z: "
+              "chunks/000001: offset 8: corrupt");
+    EXPECT_EQ(r.commit, r.status);
+    EXPECT_TRUE(r.written.empty());
+    EXPECT_TRUE(r.alerts.empty());
+    EXPECT_EQ(out.NumSeries(), 0);
+  }
+  // The engine tells such errors from evaluation errors.
+  absl::StatusOr<QueryResult> q =
+      engine_->InstantQuery(failing, "sum(m)", 4 * kMinute);
+  ASSERT_FALSE(q.ok());
+  EXPECT_TRUE(IsStorageError(q.status()));
+  q = engine_->InstantQuery(
+      storage_, "label_replace(m, \"a\", \"\", \"\", \"(\")", 4 * kMinute);
+  ASSERT_FALSE(q.ok());
+  EXPECT_FALSE(IsStorageError(q.status()));
 }
 
 TEST_F(ReplayTest, ServerAlignment) {

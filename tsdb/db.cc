@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -31,6 +32,15 @@ using tsdb::SeriesSamples;
 // Whether [a_min, a_max] and [b_min, b_max] (inclusive) overlap.
 bool Overlaps(int64_t a_min, int64_t a_max, int64_t b_min, int64_t b_max) {
   return a_min <= b_max && b_min <= a_max;
+}
+
+// Whether `name` is a ULID: 26 characters of Crockford's base32 (the names
+// Prometheus gives block directories).
+bool IsUlid(absl::string_view name) {
+  return name.size() == 26 && std::all_of(name.begin(), name.end(), [](char c) {
+           return absl::ascii_isdigit(c) || (c >= 'A' && c <= 'Z' && c != 'I' &&
+                                             c != 'L' && c != 'O' && c != 'U');
+         });
 }
 
 }  // namespace
@@ -61,6 +71,11 @@ class TsdbQueryable::Impl {
       if (!it->is_directory(ec)) continue;
       if (fs::exists(it->path() / "meta.json", ec)) {
         block_dirs.push_back(it->path().string());
+      } else if (IsUlid(name)) {
+        // Prometheus renames a block into place with its meta.json written:
+        // this one is damaged (Prometheus would skip it and log an error).
+        return absl::DataLossError(absl::StrCat(
+            it->path().string(), ": a block directory without meta.json"));
       }
     }
     if (ec) {
@@ -123,6 +138,7 @@ class TsdbQueryable::Impl {
       info.head.ooo_samples = h.ooo_samples;
       info.head.histogram_series = h.histogram_series;
       info.head.torn_tail = h.torn_tail;
+      info.head.warnings = h.warnings;
     }
     return info;
   }

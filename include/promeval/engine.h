@@ -82,6 +82,11 @@ struct QueryControl {
 // cancellation).
 std::optional<PositionRange> ErrorPosition(const absl::Status& status);
 
+// Whether a query failed reading its data (an error of the Queryable or its
+// Querier: a corrupt file, an unreachable store), not in evaluating it. The
+// status keeps the storage's code and message.
+bool IsStorageError(const absl::Status& status);
+
 namespace eval {
 class ThreadPool;
 }

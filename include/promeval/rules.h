@@ -159,6 +159,9 @@ class GroupEvaluator {
   RuleHealth rule_health(size_t rule) const;
   // The error of the rule's last evaluation ("" if it succeeded).
   const std::string& rule_error(size_t rule) const;
+  // The status of the rule's last evaluation (its code and payloads: see
+  // IsStorageError()).
+  const absl::Status& rule_status(size_t rule) const;
   // The rule's alerts that are pending or firing (not resolved), sorted by
   // labels. Empty for recording rules.
   std::vector<Alert> ActiveAlerts(size_t rule) const;
@@ -269,9 +272,18 @@ struct RuleReport {
 };
 
 struct ReplayResult {
+  // OK, or what stopped the replay: a rule's query failed reading its data
+  // (IsStorageError(): a corrupt file, an unreachable store), which is no
+  // fault of the rules, so the replay does not go on without that data;
+  // "rule R of group G at TIME: " and the storage's message, its code kept.
+  // Then `written` and `alerts` are empty and nothing was committed.
+  // (Other evaluation errors are the rules': recorded in `rules`, as
+  // Prometheus records them, and the replay goes on.)
+  absl::Status status;
   std::vector<WrittenSeries> written;  // Sorted by labels.
   // Whether `written` reached the Appendable given (its one commit at the
-  // end: it fails if the store already holds newer samples of a series).
+  // end: it fails if the store already holds newer samples of a series);
+  // `status` when the replay stopped.
   absl::Status commit;
   std::vector<AlertTimeline> alerts;  // In order of first appearance.
   std::vector<RuleReport> rules;      // Every rule, groups in order.

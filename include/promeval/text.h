@@ -64,6 +64,10 @@ CivilTime ToCivilTime(int64_t unix_seconds);
 // Whether `year` is a leap year of the proleptic Gregorian calendar.
 bool IsLeapYear(int64_t year);
 
+// A time in milliseconds since the epoch as RFC 3339 in UTC with
+// milliseconds: "2024-01-01T00:00:00.000Z".
+std::string FormatRfc3339Millis(int64_t ms);
+
 // Prometheus's model.Duration string form of a duration in milliseconds:
 // "1h30m", "500ms", "1w2d", "0s". Negative durations are printed with "-".
 std::string FormatDuration(int64_t ms);

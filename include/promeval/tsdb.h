@@ -63,6 +63,10 @@ struct TsdbHeadInfo {
   int64_t ooo_samples = 0;
   int64_t histogram_series = 0;
   bool torn_tail = false;
+  // What the replay tolerated, each naming the file and offset: a torn
+  // record at the end of a log, head chunk files left out (their samples
+  // come from the WAL), files a running Prometheus deleted meanwhile.
+  std::vector<std::string> warnings;
 };
 
 struct TsdbInfo {

@@ -1,0 +1,2 @@
+rm blocks/01M97CSF192PHZJVENP0T399MZ/meta.json
+"$bin" query --tsdb blocks --time 1700000060 http_requests_total

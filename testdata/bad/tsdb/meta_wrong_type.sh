@@ -1,0 +1,2 @@
+sed -i 's/"minTime": 1700000000000/"minTime": "soon"/' blocks/01M97CSF192PHZJVENP0T399MZ/meta.json
+"$bin" query --tsdb blocks --time 1700000060 http_requests_total

@@ -1,0 +1,1 @@
+"$bin" query --tsdb nosuch --time 1700000060 up

@@ -1,0 +1,2 @@
+touch file
+"$bin" query --tsdb file --time 1700000060 up
