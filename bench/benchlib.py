@@ -151,15 +151,17 @@ def wait_ready(port, proc):
 
 
 @contextlib.contextmanager
-def prometheus_server(work, tsdb, port):
+def prometheus_server(work, tsdb, port, flags=()):
     """A `prometheus` serving the TSDB at tsdb on 127.0.0.1:port (its config
-    file is written in work), ready when entered, stopped on exit."""
+    file is written in work; `flags` added to its command line), ready when
+    entered, stopped on exit."""
     config = os.path.join(work, "prometheus.yml")
     with open(config, "w") as f:
         f.write("global:\n  scrape_interval: 1h\n")
     proc = subprocess.Popen(
         ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tsdb}",
-         "--storage.tsdb.retention.time=100y", f"--web.listen-address=127.0.0.1:{port}"],
+         "--storage.tsdb.retention.time=100y", f"--web.listen-address=127.0.0.1:{port}",
+         *flags],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port, proc)
