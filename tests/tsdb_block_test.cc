@@ -152,7 +152,9 @@ struct DataSet {
 };
 
 // `n` series over `hours` hours from `start_ms`, samples every 15 to 60
-// seconds (quarter-second timestamps, exact in OpenMetrics' seconds), with
+// seconds (quarter-second timestamps, exact in OpenMetrics' seconds), now
+// and then after a gap of 30 s, 5 min or 20 min (so that the XOR chunks'
+// deltas of deltas take each of their sizes: 14, 17, 20 and 64 bits), with
 // special values (NaN, infinities, -0, extremes) here and there.
 DataSet Generate(int n, int hours, int64_t start_ms) {
   Rng rng{42};
@@ -177,9 +179,11 @@ DataSet Generate(int n, int hours, int64_t start_ms) {
     e.labels = Labels(labels);
     const int64_t step = 15000 * (1 + i % 4);
     double value = 0;
+    static constexpr int64_t kGaps[] = {30000, 300000, 1200000};
     for (int64_t t = start_ms + 250 * (i % 8);
          t < start_ms + int64_t{hours} * 3600 * 1000;
-         t += step + 250 * static_cast<int64_t>(rng.Next() % 3)) {
+         t += step + 250 * static_cast<int64_t>(rng.Next() % 3) +
+              (rng.Next() % 40 == 0 ? kGaps[rng.Next() % 3] : 0)) {
       const uint64_t r = rng.Next() % 200;
       double v;
       if (r == 0) {

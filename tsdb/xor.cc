@@ -29,6 +29,14 @@ class PaddedBits {
     buf_ = buf;
   }
 
+  // At least 57 bits from bit `pos` on, in the high end (one load: the
+  // bits below them are the following ones or zeros).
+  [[gnu::always_inline]] uint64_t Peek57(size_t pos) const {
+    uint64_t w;
+    std::memcpy(&w, buf_ + (pos >> 3), 8);
+    return __builtin_bswap64(w) << (pos & 7);
+  }
+
   // The 64 bits from bit `pos` on.
   [[gnu::always_inline]] uint64_t Peek(size_t pos) const {
     const size_t byte = pos >> 3;
@@ -85,8 +93,9 @@ enum class ValueError { kNone, kNoWindow, kBadWindow };
 // The value of a sample after the first: 0 unchanged; 10 the previous
 // window; 11 a new window (5 bits of leading zeros, 6 of significant bits,
 // 0 meaning 64), then the significant bits, XORed into `value_bits`. `w`
-// holds the 64 bits from `pos` on, of which the first `used` (at most 24)
-// are the timestamp's; `pos` is advanced past the value. `leading` is -1
+// holds at least 57 bits from `pos` on (PaddedBits::Peek57), of which the
+// first `used` (at most 24) are the timestamp's; `pos` is advanced past the
+// value. `leading` is -1
 // before the first window. The three kinds are told apart without
 // branches (they follow each other at random in real data, where branches
 // would be mispredicted half the time), and the value is taken from the
@@ -112,7 +121,7 @@ enum class ValueError { kNone, kNoWindow, kBadWindow };
   trailing = new_window ? 64 - new_lead - new_significant : trailing;
   const int header = new_window ? 13 : (changed ? 2 : 1);
   const int significant = changed ? 64 - leading - trailing : 0;
-  if (used + header + significant <= 64) [[likely]] {
+  if (used + header + significant <= 57) [[likely]] {
     // significant <= 62 here: two shifts, right by 1 then by 63 - n, take
     // the n bits after the header, and none when n is 0.
     const uint64_t bits = ((x << header) >> 1) >> (63 - significant);
@@ -215,7 +224,7 @@ absl::StatusOr<int> DecodeXorChunk(absl::string_view data, int64_t mint,
         break;
       }
       ts = static_cast<int64_t>(static_cast<uint64_t>(ts) + delta);
-      if (ValueError e = DecodeValue(in, pos, in.Peek(pos), 0, value_bits,
+      if (ValueError e = DecodeValue(in, pos, in.Peek57(pos), 0, value_bits,
                                      leading, trailing);
           e != ValueError::kNone) {
         error =
@@ -239,7 +248,7 @@ absl::StatusOr<int> DecodeXorChunk(absl::string_view data, int64_t mint,
     // The delta of deltas: a prefix of up to four 1 bits, then 0, 14, 17,
     // 20 or 64 bits; negative numbers come back as high unsigned ones
     // (bstream.md).
-    uint64_t w = in.Peek(pos);
+    uint64_t w = in.Peek57(pos);
     int used = 1;
     if ((w >> 63) != 0) {
       const int ones = std::min(std::countl_one(w), 4);
@@ -250,7 +259,7 @@ absl::StatusOr<int> DecodeXorChunk(absl::string_view data, int64_t mint,
       if (size == 64) {
         pos += static_cast<size_t>(prefix);
         dod = static_cast<int64_t>(in.Read(pos, 64));
-        w = in.Peek(pos);
+        w = in.Peek57(pos);
         used = 0;
       } else {
         uint64_t b = (w << prefix) >> (64 - size);
