@@ -743,8 +743,8 @@ TEST(FanoutQueryableTest, MergesSeriesAndSamples) {
   std::atomic<int> merged{0};
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
-      absl::StatusOr<std::vector<SeriesData>> d = q->Select(
-          {M(MatchType::kEqual, "k", "b")}, kMinTime, kMaxTime);
+      absl::StatusOr<std::vector<SeriesData>> d =
+          q->Select({M(MatchType::kEqual, "k", "b")}, kMinTime, kMaxTime);
       if (d.ok() && d->size() == 1 && (*d)[0].timestamps.size() == 6) ++merged;
     });
   }
