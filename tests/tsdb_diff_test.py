@@ -10,10 +10,15 @@
    loopback Prometheus 2.42 serving a copy of the directory (except the
    queries testdata/tsdb/known_differences.txt lists, where 2.42 and 3.x
    differ).
-2. A live directory: a Prometheus scraping itself every second for about
-   20 seconds. Its directory is copied while it runs, and again after it
-   stops; `promeval --tsdb COPY` must answer the selection queries below at
-   the time of the copy's last scrape as the server does.
+2. A live directory: a Prometheus scraping itself and a static target (a
+   loopback HTTP server of this script exposing the series the query set
+   reads: x, y, c, h, changing every scrape) every second for a minute. Its
+   directory is copied while it runs, and again after it stops; `promeval
+   --tsdb COPY` must answer every query of the set, and a few of the
+   server's own series, as an instant query a second before the copy's last
+   scrape and as a range query over the 40 seconds before that, as the
+   server does; the copy made after the stop must answer them as the
+   running copy does.
 3. `promeval tsdb info` on both.
 4. `promeval rules eval` of examples/batchsql/rules.yml over its data as a
    block (--tsdb) and as text (--data): the same alert timeline and the
@@ -25,6 +30,7 @@ directory and is stopped by its pid whatever happens.
 Usage: tsdb_diff_test.py PROMEVAL SOURCE_DIR
 """
 import contextlib
+import http.server
 import json
 import math
 import os
@@ -34,6 +40,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -99,13 +106,15 @@ def api(port, path, params):
         return json.load(e)
 
 
-def promeval(binary, source_args, query, instant, at=END):
+def promeval(binary, source_args, query, instant, at=END,
+             span=(START, END, STEP)):
     cmd = [binary, "query" if instant else "query-range", *source_args,
            "--format", "json"]
     if instant:
         cmd += ["--time", str(at)]
     else:
-        cmd += ["--start", str(START), "--end", str(END), "--step", str(STEP)]
+        cmd += ["--start", str(span[0]), "--end", str(span[1]), "--step",
+                str(span[2])]
     cmd += ["--", query]
     r = subprocess.run(cmd, capture_output=True, text=True)
     return r.stdout.strip(), r.stderr.strip(), r.returncode
@@ -219,30 +228,101 @@ def compare_blocks(binary, source, work, failures):
         failures.append(f"tsdb info on blocks: {info.stderr.strip()}")
 
 
-def compare_live(binary, work, failures):
+@contextlib.contextmanager
+def static_target():
+    """A loopback HTTP server exposing series of the query set's names (x, y,
+    c, h) whose values change every second; yields its port."""
+    def page():
+        k = int(time.time())
+        lines = [f'x{{i="{i}"}} {(i + 1) * k % 97}' for i in range(10)]
+        lines += [f'y{{i="{i}"}} {k * 0.5 + i}' for i in range(10)]
+        lines += [f'c{{instance="{n}",job="{j}"}} {(k % (40 + 7 * n)) * (n + 1)}'
+                  for j in ("a", "b") for n in range(5)]
+        lines += [f'h{{job="{j}",le="{le}"}} {k * (b + 1) * (2 if j == "b" else 1)}'
+                  for j in ("a", "b")
+                  for b, le in enumerate(("0.1", "0.5", "1", "+Inf"))]
+        return ("\n".join(lines) + "\n").encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = page()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def compare_live(binary, source, work, failures):
     live = os.path.join(work, "live")
-    config = ("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-              "scrape_configs:\n- job_name: self\n  static_configs:\n"
-              "  - targets: ['127.0.0.1:PORT']\n")
-    queries = ["up", "prometheus_http_requests_total",
-               'count({__name__=~".+"})', "scrape_samples_scraped",
-               "rate(prometheus_http_requests_total[10s])"]
-    with prometheus(work, live, config) as (port, proc):
-        time.sleep(20)
-        running = os.path.join(work, "live-running")
-        shutil.copytree(live, running, ignore=shutil.ignore_patterns("lock"))
-        # The time of the copy's newest scrape of `up`.
-        at = newest_up(binary, running, failures)
-        if at is not None:
-            for query in queries:
-                ref = api(port, "query", {"query": query, "time": str(at)})
-                out = promeval(binary, ["--tsdb", running], query, True, at)
-                got = json.loads(out[0]) if out[0] else {"status": "error"}
-                how = differ(normalize(ref), normalize(got))
-                if how:
-                    failures.append(f"live copy, {query!r} at {at}: {how}")
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
+    queries = (read_list(os.path.join(source, "testdata/stats/queries.txt")) +
+               read_list(os.path.join(source, "testdata/tsdb/queries.txt")) +
+               ["up", "prometheus_http_requests_total",
+                'count({__name__=~".+"})', "scrape_samples_scraped",
+                "rate(prometheus_http_requests_total[10s])"])
+    known = set(read_list(
+        os.path.join(source, "testdata/tsdb/known_differences.txt")))
+    compared = answered = 0
+    with static_target() as target:
+        config = ("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                  "scrape_configs:\n- job_name: self\n  static_configs:\n"
+                  "  - targets: ['127.0.0.1:PORT']\n"
+                  "- job_name: static\n  honor_labels: true\n  static_configs:\n"
+                  f"  - targets: ['127.0.0.1:{target}']\n")
+        with prometheus(work, live, config) as (port, proc):
+            time.sleep(60)
+            running = os.path.join(work, "live-running")
+            shutil.copytree(live, running,
+                            ignore=shutil.ignore_patterns("lock"))
+            # About a second before the copy's newest scrape of `up` (every
+            # sample up to then was committed before the copy was made), at
+            # a fraction of a second far from both targets' scrape phases
+            # and from whole seconds (subquery steps): no sample sits on a
+            # window's edge, where Prometheus 2.42's closed windows and
+            # 3.x's left-open ones differ.
+            at = newest_up(binary, running, failures)
+            if at is not None:
+                phases = [0.0] + scrape_phases(binary, running, at)
+                fraction = max((0.2, 0.4, 0.6, 0.8), key=lambda f: min(
+                    min(abs(f - p), 1 - abs(f - p)) for p in phases))
+                at = math.floor(at) - 2 + fraction
+                span = (at - 40, at, 5)
+                for query in queries:
+                    for instant in (True, False):
+                        if instant:
+                            ref = api(port, "query", {"query": query,
+                                                      "time": str(at)})
+                        else:
+                            ref = api(port, "query_range", {
+                                "query": query, "start": str(span[0]),
+                                "end": str(span[1]), "step": str(span[2])})
+                        out = promeval(binary, ["--tsdb", running], query,
+                                       instant, at, span)
+                        got = (json.loads(out[0]) if out[0]
+                               else {"status": "error"})
+                        how = differ(normalize(ref), normalize(got))
+                        compared += 1
+                        result = normalize(got)
+                        if result[0] != "error" and result[1]:
+                            answered += 1
+                        if how and query not in known:
+                            failures.append(
+                                f"live copy, {'instant' if instant else 'range'}"
+                                f" {query!r} at {at}: {how}")
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=60)
     stopped = os.path.join(work, "live-stopped")
     shutil.copytree(live, stopped, ignore=shutil.ignore_patterns("lock"))
     for d in (running, stopped):
@@ -254,13 +334,23 @@ def compare_live(binary, work, failures):
             print(info.stdout.strip())
     # The stopped directory holds everything the running copy did.
     if at is not None:
-        for query in queries[:2]:
-            a = promeval(binary, ["--tsdb", running], query, True, at)
-            b = promeval(binary, ["--tsdb", stopped], query, True, at)
-            if a[0] != b[0]:
-                failures.append(f"{query!r} at {at}: the copy of the running "
-                                f"server and of the stopped one differ")
-    print("live directory: compared")
+        for query in queries:
+            for instant in (True, False):
+                a = promeval(binary, ["--tsdb", running], query, instant, at,
+                             span)
+                b = promeval(binary, ["--tsdb", stopped], query, instant, at,
+                             span)
+                if a[0] != b[0]:
+                    failures.append(
+                        f"{query!r} at {at}: the copy of the running server "
+                        f"and of the stopped one differ")
+    # Most queries select the static target's series: an empty answer from
+    # both would compare equal without showing anything.
+    if compared and answered < compared // 2:
+        failures.append(f"live copy: only {answered} of {compared} queries "
+                        f"gave a non-empty answer")
+    print(f"live directory: {compared} queries compared with the server, "
+          f"{answered} with a non-empty answer")
 
 
 def compare_replay(binary, source, work, failures):
@@ -300,6 +390,17 @@ def newest_up(binary, d, failures):
         return None
 
 
+def scrape_phases(binary, d, at):
+    """The fractions of a second at which the targets of the copy d are
+    scraped (from the timestamps of their `up` samples)."""
+    out = promeval(binary, ["--tsdb", d], "timestamp(up)", True, at)
+    try:
+        return [float(s["value"][1]) % 1
+                for s in json.loads(out[0])["data"]["result"]]
+    except (ValueError, KeyError):
+        return []
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -309,7 +410,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="promeval-tsdb-") as work:
         compare_blocks(binary, source, work, failures)
         compare_replay(binary, source, work, failures)
-        compare_live(binary, work, failures)
+        compare_live(binary, source, work, failures)
     for f in failures:
         print("FAIL", f)
     print(f"tsdb comparison: {len(failures)} failures")
