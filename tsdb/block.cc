@@ -352,6 +352,7 @@ absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
   // Find and check the chunks first: a histogram chunk anywhere means
   // nothing is appended.
   absl::InlinedVector<RawChunk, 8> raw;
+  absl::InlinedVector<bool, 8> inside;
   size_t total = 0;
   for (const ChunkMeta& c : series.chunks) {
     if (c.max_time < mint || c.min_time > maxt) continue;
@@ -378,6 +379,9 @@ absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
                                             static_cast<int>(chunk.encoding)));
     }
     raw.push_back(chunk);
+    // Inside the range by the index: decoded without comparing each sample
+    // with it (checked below all the same, the index could lie).
+    inside.push_back(c.min_time >= mint && c.max_time <= maxt);
   }
   const size_t start = out.t.size();
   auto fail = [&](absl::Status status) {
@@ -392,15 +396,20 @@ absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
   if (out.v.capacity() < want) {
     out.v.reserve(std::max(want, 2 * out.v.capacity()));
   }
-  std::string where;
-  for (const RawChunk& chunk : raw) {
+  for (size_t k = 0; k < raw.size(); ++k) {
+    const RawChunk& chunk = raw[k];
     const size_t before = out.t.size();
-    where.clear();
-    absl::StrAppend(&where, *chunk.file, " (chunk at offset ", chunk.offset,
-                    ")");
+    const int64_t from = inside[k] ? std::numeric_limits<int64_t>::min() : mint;
+    const int64_t to = inside[k] ? std::numeric_limits<int64_t>::max() : maxt;
     absl::StatusOr<int> n =
-        DecodeXorChunk(chunk.data, mint, maxt, out.t, out.v, where);
-    if (!n.ok()) return fail(n.status());
+        DecodeXorChunk(chunk.data, from, to, out.t, out.v, *chunk.file);
+    if (!n.ok()) {
+      // Decoded again for the message naming the chunk (errors are rare).
+      return fail(DecodeXorChunk(chunk.data, from, to, out.t, out.v,
+                                 absl::StrCat(*chunk.file, " (chunk at offset ",
+                                              chunk.offset, ")"))
+                      .status());
+    }
     // Corrupt chunks can hold anything: the samples must go forward in
     // time, within and across chunks.
     for (size_t i = std::max(before, start + 1); i < out.t.size(); ++i) {
@@ -411,6 +420,19 @@ absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
                          " is not after the sample before it at ",
                          out.t[i - 1])));
       }
+    }
+    if (inside[k] && out.t.size() > before &&
+        (out.t[before] < mint || out.t.back() > maxt)) {
+      // The chunk went outside the times its index entry gives: keep what
+      // the range asks for (the samples are in order).
+      const auto first =
+          std::lower_bound(out.t.begin() + before, out.t.end(), mint);
+      const auto last = std::upper_bound(first, out.t.end(), maxt);
+      const size_t a = first - out.t.begin(), b = last - out.t.begin();
+      out.t.erase(out.t.begin() + b, out.t.end());
+      out.v.erase(out.v.begin() + b, out.v.end());
+      out.t.erase(out.t.begin() + before, out.t.begin() + a);
+      out.v.erase(out.v.begin() + before, out.v.begin() + a);
     }
   }
   if (!deleted.empty()) {

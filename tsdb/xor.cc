@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -181,12 +182,12 @@ namespace {
                                     significant, " significant bits in"));
 }
 
-}  // namespace
-
-absl::StatusOr<int> DecodeXorChunk(absl::string_view data, int64_t mint,
-                                   int64_t maxt, std::vector<int64_t>& t,
-                                   std::vector<double>& v,
-                                   absl::string_view where) {
+// DecodeXorChunk; kBounded: compare each sample with mint and maxt (not
+// needed when the whole time line is asked for).
+template <bool kBounded>
+absl::StatusOr<int> DecodeXor(absl::string_view data, int64_t mint,
+                              int64_t maxt, std::vector<int64_t>& t,
+                              std::vector<double>& v, absl::string_view where) {
   absl::StatusOr<int> total_or = XorChunkSamples(data, where);
   if (!total_or.ok()) return total_or.status();
   const int total = *total_or;
@@ -280,15 +281,28 @@ absl::StatusOr<int> DecodeXorChunk(absl::string_view data, int64_t mint,
       error = XorCorruption(where, pos, bits, i, total, "ends inside");
       break;
     }
-    if (ts > maxt) break;  // Samples are in time order.
+    if (kBounded && ts > maxt) break;  // Samples are in time order.
     tp[kept] = ts;
     vp[kept] = std::bit_cast<double>(value_bits);
-    kept += ts >= mint ? 1 : 0;
+    kept += !kBounded || ts >= mint ? 1 : 0;
   }
   t.resize(old + kept);
   v.resize(old + kept);
   if (!error.ok()) return error;
   return static_cast<int>(kept);
+}
+
+}  // namespace
+
+absl::StatusOr<int> DecodeXorChunk(absl::string_view data, int64_t mint,
+                                   int64_t maxt, std::vector<int64_t>& t,
+                                   std::vector<double>& v,
+                                   absl::string_view where) {
+  if (mint == std::numeric_limits<int64_t>::min() &&
+      maxt == std::numeric_limits<int64_t>::max()) {
+    return DecodeXor<false>(data, mint, maxt, t, v, where);
+  }
+  return DecodeXor<true>(data, mint, maxt, t, v, where);
 }
 
 }  // namespace promeval::tsdb
