@@ -1,18 +1,27 @@
-// How fast the data directory reader decodes XOR chunks: every chunk of a
-// block's chunk segment files (as Prometheus wrote them) decoded with
-// tsdb::DecodeXorChunk, on one core. items_per_second is samples per
-// second; bench/compare_tsdb.py runs it on the first block of its dataset
-// and sets it against memcpy's bandwidth (eval_benchmark's BM_Memcpy).
+// The data directory reader's speed:
+//   BM_XorDecode   every chunk of a block's chunk segment files (as
+//                  Prometheus wrote them) decoded with tsdb::DecodeXorChunk,
+//                  on one core; items_per_second is samples per second
+//                  (bench/compare_tsdb.py runs it on the first block of its
+//                  dataset and sets it against memcpy's bandwidth);
+//   BM_TsdbQuery   with --dir=DIR --query=EXPR --start=S --end=E --step=D
+//                  (seconds): the range query over the data directory,
+//                  opened once, single-threaded (for profiling the reader
+//                  under the engine).
 //
-// usage: tsdb_benchmark --chunks=BLOCK/chunks [benchmark flags]
+// usage: tsdb_benchmark --chunks=BLOCK/chunks [--dir=DIR --query=EXPR
+//                       --start=S --end=E --step=D] [benchmark flags]
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "promeval/engine.h"
+#include "promeval/tsdb.h"
 #include "tsdb/chunks.h"
 #include "tsdb/xor.h"
 
@@ -87,16 +96,61 @@ void BM_XorDecode(benchmark::State& state) {
   state.counters["chunks"] = static_cast<double>(Chunks().size());
 }
 
+struct QueryArgs {
+  std::string dir, query;
+  double start = 0, end = 0, step = 60;
+};
+
+QueryArgs& Query() {
+  static QueryArgs args;
+  return args;
+}
+
+void BM_TsdbQuery(benchmark::State& state) {
+  const QueryArgs& a = Query();
+  absl::StatusOr<std::unique_ptr<TsdbQueryable>> db =
+      TsdbQueryable::Open(a.dir);
+  if (!db.ok()) {
+    state.SkipWithError(std::string(db.status().message()).c_str());
+    return;
+  }
+  EngineOptions options;
+  options.workers = 1;
+  std::unique_ptr<Engine> engine = *Engine::Create(options);
+  for (auto _ : state) {
+    absl::StatusOr<QueryResult> r =
+        engine->RangeQuery(**db, a.query, static_cast<int64_t>(a.start * 1000),
+                           static_cast<int64_t>(a.end * 1000),
+                           static_cast<int64_t>(a.step * 1000));
+    if (!r.ok()) {
+      state.SkipWithError(std::string(r.status().message()).c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(r->matrix);
+  }
+}
+
 }  // namespace
 }  // namespace promeval
 
 int main(int argc, char** argv) {
   std::string dir;
   std::vector<char*> rest;
+  promeval::QueryArgs& q = promeval::Query();
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--chunks=", 0) == 0) {
       dir = arg.substr(9);
+    } else if (arg.rfind("--dir=", 0) == 0) {
+      q.dir = arg.substr(6);
+    } else if (arg.rfind("--query=", 0) == 0) {
+      q.query = arg.substr(8);
+    } else if (arg.rfind("--start=", 0) == 0) {
+      q.start = std::atof(arg.c_str() + 8);
+    } else if (arg.rfind("--end=", 0) == 0) {
+      q.end = std::atof(arg.c_str() + 6);
+    } else if (arg.rfind("--step=", 0) == 0) {
+      q.step = std::atof(arg.c_str() + 7);
     } else {
       rest.push_back(argv[i]);
     }
@@ -112,6 +166,10 @@ int main(int argc, char** argv) {
   }
   benchmark::RegisterBenchmark("BM_XorDecode", promeval::BM_XorDecode)
       ->Unit(benchmark::kMillisecond);
+  if (!q.dir.empty()) {
+    benchmark::RegisterBenchmark("BM_TsdbQuery", promeval::BM_TsdbQuery)
+        ->Unit(benchmark::kMillisecond);
+  }
   int rest_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&rest_argc, rest.data());
   benchmark::RunSpecifiedBenchmarks();

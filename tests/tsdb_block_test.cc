@@ -28,6 +28,7 @@
 #include "promeval/labels.h"
 #include "promeval/loaders.h"
 #include "promeval/storage.h"
+#include "promeval/tsdb.h"
 #include "tests/test_paths.h"
 #include "tsdb/block.h"
 #include "tsdb/decbuf.h"
@@ -740,6 +741,89 @@ absl::StatusOr<std::string> Fingerprint(const std::string& dir) {
 }
 
 // A block is read from several threads at once (run under TSan too).
+// Blocks overlapping in time (not yet compacted vertically) in one data
+// directory read as one: each series' samples merged in time order, one
+// per timestamp (the earlier block's, as Prometheus's merge keeps one of
+// the duplicates), series of either block alone kept; blocks one after
+// another in time concatenated; whatever the range asked for.
+TEST_F(TsdbBlockTest, OverlappingBlocksMerge) {
+  // A: m{a="1"} every minute for an hour from kStart; B: m{a="1"} every 30
+  // seconds from 30 minutes in to 90 (whole minutes coincide with A's),
+  // and m{a="2"}; C, two hours later: m{a="1"} (a block after them).
+  auto om =
+      [](const std::vector<std::tuple<std::string, int64_t, double>>& samples) {
+        std::string text = "# TYPE m gauge\n";
+        for (const auto& [labels, t, v] : samples) {
+          absl::StrAppend(&text, "m{", labels, "} ", v, " ", t / 1000, ".",
+                          absl::StrFormat("%03d", t % 1000), "\n");
+        }
+        return text + "# EOF\n";
+      };
+  constexpr int64_t kMin = 60000;
+  std::vector<std::tuple<std::string, int64_t, double>> a, b, c;
+  std::map<int64_t, double> want1, want2;
+  for (int i = 0; i < 60; ++i) {
+    a.emplace_back("a=\"1\"", kStart + i * kMin, i);
+    want1[kStart + i * kMin] = i;
+  }
+  for (int i = 0; i < 120; ++i) {
+    const int64_t t = kStart + 30 * kMin + i * kMin / 2;
+    b.emplace_back("a=\"1\"", t, 1000 + i);
+    want1.emplace(t, 1000 + i);  // A's value stays where A has one.
+  }
+  for (int i = 0; i < 120; ++i) {
+    const int64_t t = kStart + 30 * kMin + i * kMin / 2;
+    b.emplace_back("a=\"2\"", t, 2000 + i);
+    want2[t] = 2000 + i;
+  }
+  for (int i = 0; i < 30; ++i) {
+    const int64_t t = kStart + 120 * kMin + i * kMin;
+    c.emplace_back("a=\"1\"", t, 3000 + i);
+    want1[t] = 3000 + i;
+  }
+  const fs::path data = tmp_.path() / "data";
+  fs::create_directories(data);
+  int n = 0;
+  for (const auto* samples : {&a, &b, &c}) {
+    const fs::path d = tmp_.path() / absl::StrCat("part", n++);
+    fs::create_directories(d);
+    for (const std::string& block : MakeBlocks(d, om(*samples))) {
+      fs::rename(block, data / fs::path(block).filename());
+    }
+  }
+  absl::StatusOr<std::unique_ptr<TsdbQueryable>> db =
+      TsdbQueryable::Open(data.string());
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_EQ((*db)->Info()->blocks.size(), 3u);
+  const Matcher name = Eq("__name__", "m");
+  for (auto [mint, maxt] : std::vector<std::pair<int64_t, int64_t>>{
+           {kMinTime, kMaxTime},
+           {kStart + 45 * kMin, kStart + 125 * kMin},
+           {kStart + 59 * kMin + 30000, kStart + 60 * kMin}}) {
+    SCOPED_TRACE(absl::StrCat(mint, " to ", maxt));
+    absl::StatusOr<std::unique_ptr<Querier>> q = (*db)->NewQuerier(mint, maxt);
+    ASSERT_TRUE(q.ok()) << q.status();
+    absl::StatusOr<std::vector<SeriesData>> got =
+        (*q)->Select({&name, 1}, mint, maxt);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->size(), 2u);
+    int k = 0;
+    for (const std::map<int64_t, double>* want : {&want1, &want2}) {
+      const SeriesData& s = (*got)[k++];
+      EXPECT_EQ(s.labels->ToString(),
+                absl::StrCat("{__name__=\"m\", a=\"", k, "\"}"));
+      std::vector<std::pair<int64_t, double>> expected, actual;
+      for (const auto& [t, v] : *want) {
+        if (t >= mint && t <= maxt) expected.emplace_back(t, v);
+      }
+      for (size_t i = 0; i < s.timestamps.size(); ++i) {
+        actual.emplace_back(s.timestamps[i], s.values[i]);
+      }
+      EXPECT_EQ(actual, expected) << s.labels->ToString();
+    }
+  }
+}
+
 TEST_F(TsdbBlockTest, ConcurrentReaders) {
   DataSet data = Generate(20, 2, kStart);
   std::vector<std::string> dirs = MakeBlocks(tmp_.path(), data.text);

@@ -174,44 +174,116 @@ class TsdbQueryable::Impl {
 
 namespace {
 
-// One block's series, decoded for the time range of each Select.
-class BlockQuerier : public Querier {
+// Appends `more` (in time order) to `acc` (in time order): concatenated
+// when it starts after `acc`'s last sample (blocks of consecutive time
+// ranges: the usual case), else merged, one sample per timestamp, `acc`'s
+// where both have one (the earlier block's, as Prometheus's merge keeps
+// the first source's).
+void AppendMerged(SeriesSamples& acc, SeriesSamples& more) {
+  if (more.t.empty()) return;
+  if (acc.t.empty() || more.t.front() > acc.t.back()) {
+    acc.t.insert(acc.t.end(), more.t.begin(), more.t.end());
+    acc.v.insert(acc.v.end(), more.v.begin(), more.v.end());
+    return;
+  }
+  SeriesSamples out;
+  out.t.reserve(acc.t.size() + more.t.size());
+  out.v.reserve(acc.t.size() + more.t.size());
+  size_t i = 0, j = 0;
+  while (i < acc.t.size() || j < more.t.size()) {
+    if (j == more.t.size() || (i < acc.t.size() && acc.t[i] <= more.t[j])) {
+      if (j < more.t.size() && acc.t[i] == more.t[j]) ++j;
+      out.t.push_back(acc.t[i]);
+      out.v.push_back(acc.v[i++]);
+    } else {
+      out.t.push_back(more.t[j]);
+      out.v.push_back(more.v[j++]);
+    }
+  }
+  acc = std::move(out);
+}
+
+// The blocks read as one source: each Select reads the blocks overlapping
+// its range in time order, and appends each series' samples of every block
+// to one buffer of that series (no copy of per-block parts to merge them);
+// blocks overlapping in time are merged sample by sample (AppendMerged).
+class BlocksQuerier : public Querier {
  public:
-  BlockQuerier(TsdbQueryable::Impl& db, const Block& block)
-      : db_(db), block_(block) {}
+  explicit BlocksQuerier(TsdbQueryable::Impl& db) : db_(db) {}
 
   bool ConcurrentSelect() const override { return true; }
 
   absl::StatusOr<std::vector<SeriesData>> Select(
       absl::Span<const Matcher> matchers, int64_t mint, int64_t maxt) override {
-    std::vector<SeriesData> out;
-    // A block covers [min_time, max_time).
-    if (!Overlaps(block_.meta().min_time, block_.meta().max_time - 1, mint,
-                  maxt)) {
-      return out;
-    }
+    // The series so far, by labels.
+    std::vector<std::unique_ptr<Owned>> acc;
     std::vector<BlockSeries> series;
-    PROMEVAL_RETURN_IF_ERROR(block_.Select(matchers, mint, maxt, series));
-    std::vector<std::unique_ptr<Owned>> owned;
-    for (BlockSeries& s : series) {
-      auto o = std::make_unique<Owned>();
-      PROMEVAL_ASSIGN_OR_RETURN(bool floats,
-                                block_.ReadSamples(s, mint, maxt, o->samples));
-      if (!floats) {
-        db_.CountSkipped(s.labels);
+    SeriesSamples part;
+    for (const std::unique_ptr<Block>& block : db_.blocks()) {
+      // A block covers [min_time, max_time).
+      if (!Overlaps(block->meta().min_time, block->meta().max_time - 1, mint,
+                    maxt)) {
         continue;
       }
+      series.clear();
+      PROMEVAL_RETURN_IF_ERROR(block->Select(matchers, mint, maxt, series));
+      // Both `acc` and `series` are sorted by labels: merged in one pass.
+      std::vector<std::unique_ptr<Owned>> next;
+      next.reserve(std::max(acc.size(), series.size()));
+      size_t a = 0;
+      for (BlockSeries& s : series) {
+        while (a < acc.size() && CompareLabels(acc[a]->labels, s.labels) < 0) {
+          next.push_back(std::move(acc[a++]));
+        }
+        std::unique_ptr<Owned> o;
+        if (a < acc.size() && acc[a]->labels == s.labels) {
+          o = std::move(acc[a++]);
+        } else {
+          o = std::make_unique<Owned>();
+          o->labels = std::move(s.labels);
+        }
+        part.t.clear();
+        part.v.clear();
+        // Into the series' own buffer when it can only grow at the end.
+        SeriesSamples& into =
+            o->samples.t.empty() || block->meta().min_time > o->samples.t.back()
+                ? o->samples
+                : part;
+        const size_t before = into.t.size();
+        PROMEVAL_ASSIGN_OR_RETURN(bool floats,
+                                  block->ReadSamples(s, mint, maxt, into));
+        if (!floats) db_.CountSkipped(o->labels);
+        if (&into != &part && before > 0 && into.t.size() > before &&
+            into.t[before] <= into.t[before - 1]) {
+          // The block's chunks reach before its meta.json's minTime (the
+          // files disagree): merged after all.
+          part.t.assign(into.t.begin() + before, into.t.end());
+          part.v.assign(into.v.begin() + before, into.v.end());
+          into.t.resize(before);
+          into.v.resize(before);
+          AppendMerged(o->samples, part);
+        } else if (&into == &part) {
+          AppendMerged(o->samples, part);
+        }
+        next.push_back(std::move(o));
+      }
+      while (a < acc.size()) next.push_back(std::move(acc[a++]));
+      acc = std::move(next);
+    }
+    std::vector<SeriesData> out;
+    out.reserve(acc.size());
+    for (const std::unique_ptr<Owned>& o : acc) {
       if (o->samples.t.empty()) continue;
-      o->labels = std::move(s.labels);
       SeriesData data;
       data.labels = &o->labels;
       data.timestamps = o->samples.t;
       data.values = o->samples.v;
       out.push_back(data);
-      owned.push_back(std::move(o));
     }
     absl::MutexLock lock(&mu_);
-    for (std::unique_ptr<Owned>& o : owned) owned_.push_back(std::move(o));
+    for (std::unique_ptr<Owned>& o : acc) {
+      if (!o->samples.t.empty()) owned_.push_back(std::move(o));
+    }
     return out;
   }
 
@@ -223,7 +295,6 @@ class BlockQuerier : public Querier {
   };
 
   TsdbQueryable::Impl& db_;
-  const Block& block_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Owned>> owned_ ABSL_GUARDED_BY(mu_);
 };
@@ -244,14 +315,12 @@ absl::StatusOr<std::unique_ptr<TsdbQueryable>> TsdbQueryable::Open(
 absl::StatusOr<std::unique_ptr<Querier>> TsdbQueryable::NewQuerier(
     int64_t mint, int64_t maxt) {
   PROMEVAL_RETURN_IF_ERROR(impl_->ReplayHead());
-  // The blocks in time order, then the head: at equal timestamps the
-  // merge keeps the earlier source's sample.
-  // Every block: the querier's range is the query's, and its selectors may
-  // look further back (each Select skips the blocks outside its range).
+  // The blocks (in time order), then the head: at equal timestamps the
+  // merge keeps the earlier source's sample. Every block: the querier's
+  // range is the query's, and its selectors may look further back (each
+  // Select skips the blocks outside its own range).
   std::vector<std::unique_ptr<Querier>> sources;
-  for (const std::unique_ptr<Block>& b : impl_->blocks()) {
-    sources.push_back(std::make_unique<BlockQuerier>(*impl_, *b));
-  }
+  sources.push_back(std::make_unique<BlocksQuerier>(*impl_));
   if (impl_->head_replayed() && impl_->head_stats().samples > 0) {
     PROMEVAL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> head,
                               impl_->head().NewQuerier(mint, maxt));
