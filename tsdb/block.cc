@@ -193,7 +193,20 @@ class BlockImpl : public Block {
                                    int64_t maxt,
                                    SeriesSamples& out) const override;
 
+  absl::StatusOr<size_t> MaxSamples(const BlockSeries& series, int64_t mint,
+                                    int64_t maxt) const override;
+
  private:
+  // The XOR chunks of `series` that ReadSamples decodes (overlapping
+  // [mint, maxt], not wholly deleted), checked, with whether each lies
+  // inside the range by its index entry, and their samples in all; false
+  // if one holds native histograms.
+  absl::StatusOr<bool> ChunksToRead(const BlockSeries& series, int64_t mint,
+                                    int64_t maxt,
+                                    absl::InlinedVector<RawChunk, 8>& raw,
+                                    absl::InlinedVector<bool, 8>& inside,
+                                    size_t& total) const;
+
   // The series whose value of m's label does (`matching`) or does not
   // match `m`, among those that have the label, ascending.
   absl::Status Postings(const Matcher& m, bool matching,
@@ -345,15 +358,21 @@ absl::Status BlockImpl::SelectInto(absl::Span<const Matcher> matchers,
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
-                                            int64_t mint, int64_t maxt,
-                                            SeriesSamples& out) const {
-  const absl::Span<const Interval> deleted = tombstones_.Get(series.id);
-  // Find and check the chunks first: a histogram chunk anywhere means
-  // nothing is appended.
+absl::StatusOr<size_t> BlockImpl::MaxSamples(const BlockSeries& series,
+                                             int64_t mint, int64_t maxt) const {
   absl::InlinedVector<RawChunk, 8> raw;
   absl::InlinedVector<bool, 8> inside;
   size_t total = 0;
+  PROMEVAL_ASSIGN_OR_RETURN(
+      bool floats, ChunksToRead(series, mint, maxt, raw, inside, total));
+  return floats ? total : 0;
+}
+
+absl::StatusOr<bool> BlockImpl::ChunksToRead(
+    const BlockSeries& series, int64_t mint, int64_t maxt,
+    absl::InlinedVector<RawChunk, 8>& raw, absl::InlinedVector<bool, 8>& inside,
+    size_t& total) const {
+  const absl::Span<const Interval> deleted = tombstones_.Get(series.id);
   for (const ChunkMeta& c : series.chunks) {
     if (c.max_time < mint || c.min_time > maxt) continue;
     if (!deleted.empty() && IsSubrange(c.min_time, c.max_time, deleted)) {
@@ -380,9 +399,24 @@ absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
     }
     raw.push_back(chunk);
     // Inside the range by the index: decoded without comparing each sample
-    // with it (checked below all the same, the index could lie).
+    // with it (checked all the same, the index could lie).
     inside.push_back(c.min_time >= mint && c.max_time <= maxt);
   }
+  return true;
+}
+
+absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
+                                            int64_t mint, int64_t maxt,
+                                            SeriesSamples& out) const {
+  const absl::Span<const Interval> deleted = tombstones_.Get(series.id);
+  // Find and check the chunks first: a histogram chunk anywhere means
+  // nothing is appended.
+  absl::InlinedVector<RawChunk, 8> raw;
+  absl::InlinedVector<bool, 8> inside;
+  size_t total = 0;
+  PROMEVAL_ASSIGN_OR_RETURN(
+      bool floats, ChunksToRead(series, mint, maxt, raw, inside, total));
+  if (!floats) return false;
   const size_t start = out.t.size();
   auto fail = [&](absl::Status status) {
     out.t.resize(start);

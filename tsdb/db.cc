@@ -215,44 +215,75 @@ class BlocksQuerier : public Querier {
 
   absl::StatusOr<std::vector<SeriesData>> Select(
       absl::Span<const Matcher> matchers, int64_t mint, int64_t maxt) override {
-    // The series so far, by labels.
-    std::vector<std::unique_ptr<Owned>> acc;
-    std::vector<BlockSeries> series;
-    SeriesSamples part;
+    // First the series of every block overlapping the range, merged by
+    // labels, each with its parts (block, series entry); then each series'
+    // samples into room reserved once for them all.
+    struct Part {
+      const Block* block;
+      const BlockSeries* series;
+    };
+    std::vector<std::unique_ptr<Owned>> acc;  // By labels.
+    std::vector<std::vector<Part>> parts;     // Of acc[i].
+    std::deque<std::vector<BlockSeries>> selected;
     for (const std::unique_ptr<Block>& block : db_.blocks()) {
       // A block covers [min_time, max_time).
       if (!Overlaps(block->meta().min_time, block->meta().max_time - 1, mint,
                     maxt)) {
         continue;
       }
-      series.clear();
+      std::vector<BlockSeries>& series = selected.emplace_back();
       PROMEVAL_RETURN_IF_ERROR(block->Select(matchers, mint, maxt, series));
       // Both `acc` and `series` are sorted by labels: merged in one pass.
-      std::vector<std::unique_ptr<Owned>> next;
-      next.reserve(std::max(acc.size(), series.size()));
+      std::vector<std::unique_ptr<Owned>> next_acc;
+      std::vector<std::vector<Part>> next_parts;
+      next_acc.reserve(std::max(acc.size(), series.size()));
+      next_parts.reserve(next_acc.capacity());
       size_t a = 0;
-      for (BlockSeries& s : series) {
+      for (const BlockSeries& s : series) {
         while (a < acc.size() && CompareLabels(acc[a]->labels, s.labels) < 0) {
-          next.push_back(std::move(acc[a++]));
+          next_acc.push_back(std::move(acc[a]));
+          next_parts.push_back(std::move(parts[a++]));
         }
-        std::unique_ptr<Owned> o;
         if (a < acc.size() && acc[a]->labels == s.labels) {
-          o = std::move(acc[a++]);
+          next_acc.push_back(std::move(acc[a]));
+          next_parts.push_back(std::move(parts[a++]));
         } else {
-          o = std::make_unique<Owned>();
-          o->labels = std::move(s.labels);
+          next_acc.push_back(std::make_unique<Owned>());
+          next_acc.back()->labels = s.labels;
+          next_parts.emplace_back();
         }
-        part.t.clear();
-        part.v.clear();
+        next_parts.back().push_back(Part{block.get(), &s});
+      }
+      for (; a < acc.size(); ++a) {
+        next_acc.push_back(std::move(acc[a]));
+        next_parts.push_back(std::move(parts[a]));
+      }
+      acc = std::move(next_acc);
+      parts = std::move(next_parts);
+    }
+    SeriesSamples part;
+    for (size_t i = 0; i < acc.size(); ++i) {
+      Owned& o = *acc[i];
+      size_t total = 0;
+      for (const Part& p : parts[i]) {
+        PROMEVAL_ASSIGN_OR_RETURN(size_t n,
+                                  p.block->MaxSamples(*p.series, mint, maxt));
+        total += n;
+      }
+      o.samples.t.reserve(total);
+      o.samples.v.reserve(total);
+      for (const Part& p : parts[i]) {
         // Into the series' own buffer when it can only grow at the end.
         SeriesSamples& into =
-            o->samples.t.empty() || block->meta().min_time > o->samples.t.back()
-                ? o->samples
+            o.samples.t.empty() || p.block->meta().min_time > o.samples.t.back()
+                ? o.samples
                 : part;
+        part.t.clear();
+        part.v.clear();
         const size_t before = into.t.size();
-        PROMEVAL_ASSIGN_OR_RETURN(bool floats,
-                                  block->ReadSamples(s, mint, maxt, into));
-        if (!floats) db_.CountSkipped(o->labels);
+        PROMEVAL_ASSIGN_OR_RETURN(
+            bool floats, p.block->ReadSamples(*p.series, mint, maxt, into));
+        if (!floats) db_.CountSkipped(o.labels);
         if (&into != &part && before > 0 && into.t.size() > before &&
             into.t[before] <= into.t[before - 1]) {
           // The block's chunks reach before its meta.json's minTime (the
@@ -261,14 +292,11 @@ class BlocksQuerier : public Querier {
           part.v.assign(into.v.begin() + before, into.v.end());
           into.t.resize(before);
           into.v.resize(before);
-          AppendMerged(o->samples, part);
+          AppendMerged(o.samples, part);
         } else if (&into == &part) {
-          AppendMerged(o->samples, part);
+          AppendMerged(o.samples, part);
         }
-        next.push_back(std::move(o));
       }
-      while (a < acc.size()) next.push_back(std::move(acc[a++]));
-      acc = std::move(next);
     }
     std::vector<SeriesData> out;
     out.reserve(acc.size());
