@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
@@ -136,6 +137,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     std::string output;
     std::string golden;
     bool update = false;
+    bool stats = false;
     std::string format = "text";
     std::string align = "start";
     std::vector<std::string> features;
@@ -175,6 +177,9 @@ void RegisterRules(CLI::App& app, int& exit_code) {
                 "With --golden: rewrite the golden file instead.");
   cmd->add_option("--format", o->format, "Timeline output: text or json.")
       ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_flag("--stats", o->stats,
+                "Print the seconds spent loading the data (reading text, "
+                "opening directories) and replaying, as JSON on stderr.");
   AddFeatureOption(*cmd, o->features);
   cmd->add_option("rule_files", o->rule_files, "Rule files.")->required();
   cmd->callback([o, &exit_code] {
@@ -223,8 +228,10 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       return;
     }
     if (o->data.empty()) return fail("--data or --tsdb is required");
+    const absl::Time load_start = absl::Now();
     absl::Status opened = o->data.Open(replay.start_ms);
     if (!opened.ok()) return fail(opened.message(), 1);
+    const absl::Time replay_start = absl::Now();
     absl::StatusOr<std::unique_ptr<Engine>> engine =
         Engine::Create(engine_options);
     if (!engine.ok()) return fail(engine.status().message());
@@ -240,6 +247,12 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     } discard;
     ReplayResult result =
         ReplayRules(files, **engine, o->data.queryable(), discard, replay);
+    if (o->stats) {
+      std::cerr << absl::StrFormat(
+          "{\"loadSeconds\":%.6f,\"replaySeconds\":%.6f}\n",
+          absl::ToDoubleSeconds(replay_start - load_start),
+          absl::ToDoubleSeconds(absl::Now() - replay_start));
+    }
     o->data.PrintWarnings(name);
     if (!result.status.ok()) return fail(result.status.message(), 1);
     std::cout << (o->format == "json" ? TimelineJson(result.alerts)

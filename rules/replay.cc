@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "promeval/rules.h"
 #include "promeval/status_macros.h"
 #include "promeval/text.h"
@@ -260,6 +261,67 @@ bool AllRangeEvaluable(const Schedule& s) {
   return true;
 }
 
+// The replay's inputs read through one querier per day window whose
+// Selects are kept for the window: rules selecting the same series over the
+// same times (the quantiles of one histogram, a rate in two ratios) read
+// and decode them once. The inputs do not change during a replay (what the
+// rules write goes to a store of their own). A query whose range is not
+// within the window's first one gets a querier of its own, as without this.
+class WindowedInputs : public Queryable {
+ public:
+  explicit WindowedInputs(Queryable& inputs) : inputs_(inputs) {}
+
+  // Lets go of what the window read.
+  void EndWindow() {
+    memo_.clear();
+    querier_.reset();
+  }
+
+  absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t mint,
+                                                      int64_t maxt) override {
+    if (querier_ == nullptr) {
+      PROMEVAL_ASSIGN_OR_RETURN(querier_, inputs_.NewQuerier(mint, maxt));
+      mint_ = mint;
+      maxt_ = maxt;
+    }
+    if (mint < mint_ || maxt > maxt_) return inputs_.NewQuerier(mint, maxt);
+    return std::make_unique<Shared>(*this);
+  }
+
+ private:
+  // A querier reading through the window's.
+  class Shared : public Querier {
+   public:
+    explicit Shared(WindowedInputs& w) : w_(w) {}
+    absl::StatusOr<std::vector<SeriesData>> Select(
+        absl::Span<const Matcher> matchers, int64_t mint,
+        int64_t maxt) override {
+      std::string key = absl::StrCat(mint, " ", maxt);
+      for (const Matcher& m : matchers)
+        absl::StrAppend(&key, " ", m.ToString());
+      absl::MutexLock lock(&w_.mu_);
+      auto it = w_.memo_.find(key);
+      if (it != w_.memo_.end()) return it->second;
+      PROMEVAL_ASSIGN_OR_RETURN(std::vector<SeriesData> data,
+                                w_.querier_->Select(matchers, mint, maxt));
+      w_.memo_.emplace(std::move(key), data);
+      return data;
+    }
+
+   private:
+    WindowedInputs& w_;
+  };
+
+  Queryable& inputs_;
+  std::unique_ptr<Querier> querier_;
+  int64_t mint_ = 0, maxt_ = 0;
+  absl::Mutex mu_;
+  // Select's results by matchers and range (their spans point into
+  // querier_'s data).
+  absl::flat_hash_map<std::string, std::vector<SeriesData>> memo_
+      ABSL_GUARDED_BY(mu_);
+};
+
 // The replay with each rule evaluated over a day of times at once, the
 // days one after another: the groups in file order, each rule of a group
 // over the group's times in the day, so that a rule reads the outputs of
@@ -269,7 +331,8 @@ bool AllRangeEvaluable(const Schedule& s) {
 bool ReplayOverRanges(const Schedule& s, const Engine& engine,
                       Queryable& queryable, MemStorage& written,
                       const ReplayOptions& options, ReplayResult& result) {
-  FanoutQueryable view({&written, &queryable});
+  WindowedInputs inputs(queryable);
+  FanoutQueryable view({&written, &inputs});
   RecordingAppendable recording(written);
   std::vector<std::unique_ptr<GroupEvaluator>> groups;
   for (const RuleGroup* g : s.groups) {
@@ -280,6 +343,7 @@ bool ReplayOverRanges(const Schedule& s, const Engine& engine,
   Timelines timelines;
   constexpr int64_t kDayMs = 24 * 3600 * 1000;
   for (int64_t day = options.start_ms; day <= options.end_ms; day += kDayMs) {
+    inputs.EndWindow();
     const int64_t day_end = std::min(options.end_ms, day + kDayMs - 1);
     for (size_t gi = 0; gi < groups.size(); ++gi) {
       GroupEvaluator& g = *groups[gi];
