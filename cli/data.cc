@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -69,15 +70,19 @@ void DataSources::AddOptions(CLI::App& cmd) {
                  "(repeatable).");
 }
 
-absl::Status DataSources::Open(int64_t default_timestamp_ms) {
+absl::Status DataSources::Open(int64_t default_timestamp_ms, int threads) {
   absl::StatusOr<LoadStats> loaded =
       LoadDataFiles(files_, format_, default_timestamp_ms, memory_);
   if (!loaded.ok()) return loaded.status();
   loaded_ = *loaded;
   std::vector<Queryable*> sources = {&memory_};
   for (const std::string& dir : tsdb_dirs_) {
+    TsdbOptions options;
+    options.threads =
+        threads > 0 ? threads
+                    : static_cast<int>(std::thread::hardware_concurrency());
     absl::StatusOr<std::unique_ptr<TsdbQueryable>> db =
-        TsdbQueryable::Open(dir);
+        TsdbQueryable::Open(dir, options);
     if (!db.ok()) return db.status();
     sources.push_back(db->get());
     tsdbs_.push_back(*std::move(db));

@@ -42,8 +42,10 @@ class DataSources {
   bool empty() const { return files_.empty() && tsdb_dirs_.empty(); }
 
   // Loads the files (samples without a timestamp get `default_timestamp_ms`)
-  // and opens the directories. Errors name the file or directory.
-  absl::Status Open(int64_t default_timestamp_ms);
+  // and opens the directories, whose chunks large selects decode on
+  // `threads` threads (0: one per core, as the engine's workers).
+  // Errors name the file or directory.
+  absl::Status Open(int64_t default_timestamp_ms, int threads = 0);
 
   // Everything, with the in-memory store first (which is also where rules
   // write, so that their outputs are read back).

@@ -260,7 +260,7 @@ int RunQuery(QueryOptions& o, bool range) {
 
   auto t0 = std::chrono::steady_clock::now();
   int64_t now_ms = absl::ToUnixMillis(absl::Now());
-  absl::Status opened = o.data.Open(now_ms);
+  absl::Status opened = o.data.Open(now_ms, o.workers);
   if (!opened.ok()) {
     std::cerr << name << ": " << opened.message() << "\n";
     return 1;

@@ -5,6 +5,7 @@
 // stale marker as the newest sample hides the series. The cursor over a
 // series' samples only moves forward across steps.
 #include <algorithm>
+#include <bit>
 #include <memory>
 #include <vector>
 
@@ -14,7 +15,32 @@
 #include "promeval/status_macros.h"
 
 namespace promeval::eval {
+
 namespace {
+
+// Whether `values` holds a stale marker (a store that does not know, such
+// as a data directory, has every range scanned): each value's bits compared
+// as two 32-bit halves, in blocks of 256 without an early exit inside a
+// block, which the compiler vectorizes with SSE2 (64-bit compares would
+// need SSE4.1).
+bool AnyStaleNaN(absl::Span<const double> values) {
+  using Word [[gnu::may_alias]] = uint32_t;
+  const Word* w = reinterpret_cast<const Word*>(values.data());
+  constexpr bool kLittle = std::endian::native == std::endian::little;
+  constexpr uint32_t kLow = static_cast<uint32_t>(kStaleNaNBits);
+  constexpr uint32_t kHigh = static_cast<uint32_t>(kStaleNaNBits >> 32);
+  constexpr size_t kLo = kLittle ? 0 : 1, kHi = kLittle ? 1 : 0;
+  for (size_t i = 0; i < values.size(); i += 256) {
+    const size_t end = std::min(values.size(), i + 256);
+    uint32_t any = 0;
+    for (size_t j = i; j < end; ++j) {
+      any |= static_cast<uint32_t>(w[2 * j + kLo] == kLow) &
+             static_cast<uint32_t>(w[2 * j + kHi] == kHigh);
+    }
+    if (any != 0) return true;
+  }
+  return false;
+}
 
 // Writes, for `count` steps from reference time `ref` every `interval`,
 // the value (or with kTimestamps the time in seconds) of the newest sample in
@@ -189,8 +215,7 @@ absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
     r.labels = *s.labels;
     r.timestamps = s.timestamps.subspan(from, n);
     r.values = s.values.subspan(from, n);
-    if (!s.no_stale_markers &&
-        std::any_of(r.values.begin(), r.values.end(), IsStaleNaN)) {
+    if (!s.no_stale_markers && AnyStaleNaN(r.values)) {
       // Range vectors never contain stale markers: copy the samples
       // without them.
       auto ts = std::make_shared<std::vector<int64_t>>();

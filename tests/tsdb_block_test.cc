@@ -29,9 +29,11 @@
 #include "promeval/loaders.h"
 #include "promeval/storage.h"
 #include "promeval/tsdb.h"
+#include "promeval/value.h"
 #include "tests/test_paths.h"
 #include "tsdb/block.h"
 #include "tsdb/decbuf.h"
+#include "tsdb/xor.h"
 
 namespace promeval::tsdb {
 namespace {
@@ -822,6 +824,67 @@ TEST_F(TsdbBlockTest, OverlappingBlocksMerge) {
       EXPECT_EQ(actual, expected) << s.labels->ToString();
     }
   }
+}
+
+// The decoder says whether a stale marker was among the samples it appended
+// (the reader then tells the engine, which otherwise scans every range for
+// them): XOR chunks of two samples written by hand (bstream.md: a count, a
+// varint time, the first value's 64 bits, a uvarint delta, then the second
+// value XORed: 0 for unchanged, here 11 with 5 bits of leading zeros, 6 of
+// significant bits (0 meaning 64) and the 64 bits).
+TEST(XorDecoderTest, ReportsStaleMarkers) {
+  auto chunk = [](uint64_t first, uint64_t second) {
+    std::string c("\x00\x02", 2);
+    PutVarint(c, 1000);
+    for (int i = 7; i >= 0; --i)
+      c.push_back(static_cast<char>(first >> (8 * i)));
+    PutUvarint(c, 15000);
+    // 11 00000 000000, then `second ^ first`: 13 + 64 bits, padded.
+    const uint64_t x = second ^ first;
+    std::vector<bool> bits = {true, true};
+    for (int i = 0; i < 11; ++i) bits.push_back(false);
+    for (int i = 63; i >= 0; --i) bits.push_back(((x >> i) & 1) != 0);
+    while (bits.size() % 8 != 0) bits.push_back(false);
+    for (size_t i = 0; i < bits.size(); i += 8) {
+      unsigned char b = 0;
+      for (size_t k = 0; k < 8; ++k)
+        b = static_cast<unsigned char>(b << 1 | bits[i + k]);
+      c.push_back(static_cast<char>(b));
+    }
+    return c;
+  };
+  const uint64_t one = std::bit_cast<uint64_t>(1.0);
+  const uint64_t two = std::bit_cast<uint64_t>(2.0);
+  for (const auto& [first, second, want] :
+       std::vector<std::tuple<uint64_t, uint64_t, bool>>{
+           {one, two, false},
+           {one, kStaleNaNBits, true},
+           {kStaleNaNBits, one, true},
+           {kGoNaN, two, false}}) {
+    for (bool bounded : {false, true}) {
+      std::vector<int64_t> t;
+      std::vector<double> v;
+      bool stale = false;
+      absl::StatusOr<int> n = promeval::tsdb::DecodeXorChunk(
+          chunk(first, second), bounded ? 0 : kMinTime,
+          bounded ? 100000 : kMaxTime, t, v, "test", &stale);
+      ASSERT_TRUE(n.ok()) << n.status();
+      EXPECT_EQ(*n, 2);
+      EXPECT_EQ(t, (std::vector<int64_t>{1000, 16000}));
+      EXPECT_EQ(std::bit_cast<uint64_t>(v[0]), first);
+      EXPECT_EQ(std::bit_cast<uint64_t>(v[1]), second);
+      EXPECT_EQ(stale, want) << first << " " << second;
+    }
+  }
+  // A stale marker outside the range asked for is not reported.
+  std::vector<int64_t> t;
+  std::vector<double> v;
+  bool stale = false;
+  ASSERT_TRUE(promeval::tsdb::DecodeXorChunk(chunk(kStaleNaNBits, one), 2000,
+                                             20000, t, v, "test", &stale)
+                  .ok());
+  EXPECT_EQ(t, (std::vector<int64_t>{16000}));
+  EXPECT_FALSE(stale);
 }
 
 TEST_F(TsdbBlockTest, ConcurrentReaders) {

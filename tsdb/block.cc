@@ -430,13 +430,14 @@ absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
   if (out.v.capacity() < want) {
     out.v.reserve(std::max(want, 2 * out.v.capacity()));
   }
+  bool stale = false;
   for (size_t k = 0; k < raw.size(); ++k) {
     const RawChunk& chunk = raw[k];
     const size_t before = out.t.size();
     const int64_t from = inside[k] ? std::numeric_limits<int64_t>::min() : mint;
     const int64_t to = inside[k] ? std::numeric_limits<int64_t>::max() : maxt;
     absl::StatusOr<int> n =
-        DecodeXorChunk(chunk.data, from, to, out.t, out.v, *chunk.file);
+        DecodeXorChunk(chunk.data, from, to, out.t, out.v, *chunk.file, &stale);
     if (!n.ok()) {
       // Decoded again for the message naming the chunk (errors are rare).
       return fail(DecodeXorChunk(chunk.data, from, to, out.t, out.v,
@@ -482,6 +483,8 @@ absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
     out.t.resize(w);
     out.v.resize(w);
   }
+  // (Possibly among the samples left out since: then a reader looks.)
+  if (stale) out.stale = true;
   return true;
 }
 

@@ -54,6 +54,7 @@ struct BlockSeries {
 struct SeriesSamples {
   std::vector<int64_t> t;
   std::vector<double> v;
+  bool stale = false;  // A stale marker is among them (ReadSamples sets it).
 };
 
 class Block {

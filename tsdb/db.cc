@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -154,6 +155,7 @@ class TsdbQueryable::Impl {
   }
 
   const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
+  int threads() const { return std::max(1, options_.threads); }
   bool head_replayed() const { return head_replayed_; }
   const tsdb::HeadStats& head_stats() const { return head_stats_; }
   MemStorage& head() { return head_; }
@@ -181,6 +183,7 @@ namespace {
 // the first source's).
 void AppendMerged(SeriesSamples& acc, SeriesSamples& more) {
   if (more.t.empty()) return;
+  acc.stale = acc.stale || more.stale;
   if (acc.t.empty() || more.t.front() > acc.t.back()) {
     acc.t.insert(acc.t.end(), more.t.begin(), more.t.end());
     acc.v.insert(acc.v.end(), more.v.begin(), more.v.end());
@@ -200,6 +203,7 @@ void AppendMerged(SeriesSamples& acc, SeriesSamples& more) {
       out.v.push_back(more.v[j++]);
     }
   }
+  out.stale = acc.stale;
   acc = std::move(out);
 }
 
@@ -261,42 +265,77 @@ class BlocksQuerier : public Querier {
       acc = std::move(next_acc);
       parts = std::move(next_parts);
     }
-    SeriesSamples part;
+    // Each series' room, reserved once for all its parts.
+    std::vector<size_t> totals(acc.size(), 0);
+    size_t total_all = 0;
     for (size_t i = 0; i < acc.size(); ++i) {
-      Owned& o = *acc[i];
-      size_t total = 0;
       for (const Part& p : parts[i]) {
         PROMEVAL_ASSIGN_OR_RETURN(size_t n,
                                   p.block->MaxSamples(*p.series, mint, maxt));
-        total += n;
+        totals[i] += n;
       }
-      o.samples.t.reserve(total);
-      o.samples.v.reserve(total);
-      for (const Part& p : parts[i]) {
-        // Into the series' own buffer when it can only grow at the end.
-        SeriesSamples& into =
-            o.samples.t.empty() || p.block->meta().min_time > o.samples.t.back()
-                ? o.samples
-                : part;
-        part.t.clear();
-        part.v.clear();
-        const size_t before = into.t.size();
-        PROMEVAL_ASSIGN_OR_RETURN(
-            bool floats, p.block->ReadSamples(*p.series, mint, maxt, into));
-        if (!floats) db_.CountSkipped(o.labels);
-        if (&into != &part && before > 0 && into.t.size() > before &&
-            into.t[before] <= into.t[before - 1]) {
-          // The block's chunks reach before its meta.json's minTime (the
-          // files disagree): merged after all.
-          part.t.assign(into.t.begin() + before, into.t.end());
-          part.v.assign(into.v.begin() + before, into.v.end());
-          into.t.resize(before);
-          into.v.resize(before);
-          AppendMerged(o.samples, part);
-        } else if (&into == &part) {
-          AppendMerged(o.samples, part);
+      total_all += totals[i];
+    }
+    // Reads the series [from, to) of `acc`.
+    auto read = [&](size_t from, size_t to) -> absl::Status {
+      SeriesSamples part;
+      for (size_t i = from; i < to; ++i) {
+        Owned& o = *acc[i];
+        o.samples.t.reserve(totals[i]);
+        o.samples.v.reserve(totals[i]);
+        for (const Part& p : parts[i]) {
+          // Into the series' own buffer when it can only grow at the end.
+          SeriesSamples& into =
+              o.samples.t.empty() ||
+                      p.block->meta().min_time > o.samples.t.back()
+                  ? o.samples
+                  : part;
+          part.t.clear();
+          part.v.clear();
+          part.stale = false;
+          const size_t before = into.t.size();
+          PROMEVAL_ASSIGN_OR_RETURN(
+              bool floats, p.block->ReadSamples(*p.series, mint, maxt, into));
+          if (!floats) db_.CountSkipped(o.labels);
+          if (&into != &part && before > 0 && into.t.size() > before &&
+              into.t[before] <= into.t[before - 1]) {
+            // The block's chunks reach before its meta.json's minTime (the
+            // files disagree): merged after all.
+            part.t.assign(into.t.begin() + before, into.t.end());
+            part.v.assign(into.v.begin() + before, into.v.end());
+            part.stale = into.stale;
+            into.t.resize(before);
+            into.v.resize(before);
+            AppendMerged(o.samples, part);
+          } else if (&into == &part) {
+            AppendMerged(o.samples, part);
+          }
         }
       }
+      return absl::OkStatus();
+    };
+    const size_t threads = std::min<size_t>(db_.threads(), acc.size());
+    if (threads <= 1 || total_all < (size_t{1} << 20)) {
+      PROMEVAL_RETURN_IF_ERROR(read(0, acc.size()));
+    } else {
+      // Contiguous runs of series with about as many samples each; the
+      // calling thread reads the first.
+      std::vector<size_t> bounds = {0};
+      size_t sum = 0;
+      for (size_t i = 0; i < acc.size() && bounds.size() < threads; ++i) {
+        sum += totals[i];
+        if (sum >= total_all / threads * bounds.size()) bounds.push_back(i + 1);
+      }
+      bounds.push_back(acc.size());
+      std::vector<absl::Status> status(bounds.size() - 1);
+      std::vector<std::thread> workers;
+      for (size_t k = 1; k + 1 < bounds.size(); ++k) {
+        workers.emplace_back(
+            [&, k] { status[k] = read(bounds[k], bounds[k + 1]); });
+      }
+      status[0] = read(bounds[0], bounds[1]);
+      for (std::thread& w : workers) w.join();
+      for (const absl::Status& s : status) PROMEVAL_RETURN_IF_ERROR(s);
     }
     std::vector<SeriesData> out;
     out.reserve(acc.size());
@@ -306,6 +345,7 @@ class BlocksQuerier : public Querier {
       data.labels = &o->labels;
       data.timestamps = o->samples.t;
       data.values = o->samples.v;
+      data.no_stale_markers = !o->samples.stale;
       out.push_back(data);
     }
     absl::MutexLock lock(&mu_);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "promeval/value.h"
 #include "tsdb/decbuf.h"
 
 namespace promeval::tsdb {
@@ -187,7 +188,8 @@ namespace {
 template <bool kBounded>
 absl::StatusOr<int> DecodeXor(absl::string_view data, int64_t mint,
                               int64_t maxt, std::vector<int64_t>& t,
-                              std::vector<double>& v, absl::string_view where) {
+                              std::vector<double>& v, absl::string_view where,
+                              bool* stale) {
   absl::StatusOr<int> total_or = XorChunkSamples(data, where);
   if (!total_or.ok()) return total_or.status();
   const int total = *total_or;
@@ -202,6 +204,7 @@ absl::StatusOr<int> DecodeXor(absl::string_view data, int64_t mint,
   int64_t* tp = t.data() + old;
   double* vp = v.data() + old;
   size_t kept = 0;
+  bool stale_seen = false;
   size_t pos = 0;
   int leading = -1, trailing = 0;  // -1: no window yet.
   int64_t ts = 0;
@@ -243,6 +246,7 @@ absl::StatusOr<int> DecodeXor(absl::string_view data, int64_t mint,
     }
     tp[kept] = ts;
     vp[kept] = std::bit_cast<double>(value_bits);
+    stale_seen |= (value_bits == kStaleNaNBits) & (ts >= mint);
     kept += ts >= mint ? 1 : 0;
   }
   for (i = error.ok() ? i : total; i < total; ++i) {
@@ -284,10 +288,12 @@ absl::StatusOr<int> DecodeXor(absl::string_view data, int64_t mint,
     if (kBounded && ts > maxt) break;  // Samples are in time order.
     tp[kept] = ts;
     vp[kept] = std::bit_cast<double>(value_bits);
+    stale_seen |= (value_bits == kStaleNaNBits) & (!kBounded || ts >= mint);
     kept += !kBounded || ts >= mint ? 1 : 0;
   }
   t.resize(old + kept);
   v.resize(old + kept);
+  if (stale != nullptr && stale_seen) *stale = true;
   if (!error.ok()) return error;
   return static_cast<int>(kept);
 }
@@ -297,12 +303,12 @@ absl::StatusOr<int> DecodeXor(absl::string_view data, int64_t mint,
 absl::StatusOr<int> DecodeXorChunk(absl::string_view data, int64_t mint,
                                    int64_t maxt, std::vector<int64_t>& t,
                                    std::vector<double>& v,
-                                   absl::string_view where) {
+                                   absl::string_view where, bool* stale) {
   if (mint == std::numeric_limits<int64_t>::min() &&
       maxt == std::numeric_limits<int64_t>::max()) {
-    return DecodeXor<false>(data, mint, maxt, t, v, where);
+    return DecodeXor<false>(data, mint, maxt, t, v, where, stale);
   }
-  return DecodeXor<true>(data, mint, maxt, t, v, where);
+  return DecodeXor<true>(data, mint, maxt, t, v, where, stale);
 }
 
 }  // namespace promeval::tsdb

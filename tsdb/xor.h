@@ -34,10 +34,13 @@ bool IsHistogramEncoding(uint8_t encoding);
 // encoding byte) with mint <= t <= maxt to `t` and `v`, in order; returns
 // how many. A chunk whose bytes end early or claim more samples than they
 // hold is an error (kDataLoss, "WHERE: ..."). Stale markers are kept.
+// With `stale`, sets *stale to true if a stale marker (StaleNaN) was among
+// the samples appended (and leaves it alone otherwise).
 absl::StatusOr<int> DecodeXorChunk(absl::string_view data, int64_t mint,
                                    int64_t maxt, std::vector<int64_t>& t,
                                    std::vector<double>& v,
-                                   absl::string_view where);
+                                   absl::string_view where,
+                                   bool* stale = nullptr);
 
 // The number of samples an XOR chunk says it holds (its first two bytes).
 absl::StatusOr<int> XorChunkSamples(absl::string_view data,

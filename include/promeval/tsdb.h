@@ -38,6 +38,10 @@ namespace promeval {
 struct TsdbOptions {
   // Replay the head (wal/, chunks_head/, wbl/) too.
   bool head = true;
+  // Threads a Select decodes the blocks' chunks on (its series split among
+  // them) when it reads a million samples or more; 1: the calling thread
+  // only.
+  int threads = 1;
 };
 
 struct TsdbBlockInfo {
