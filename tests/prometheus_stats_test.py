@@ -28,69 +28,20 @@ print promtool's error).
 
 Usage: prometheus_stats_test.py PROMEVAL SOURCE_DIR
 """
-import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
+
+from loopback_prometheus import prometheus
 
 START = 1700000600
 END = START + 2400
 STEP = 30
 LIMIT = 1500
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def prometheus(work, tsdb, max_samples):
-    """A prometheus serving `tsdb` on a free loopback port, stopped by its
-    pid on exit whatever happens."""
-    port = free_port()
-    config = os.path.join(work, f"prometheus-{port}.yml")
-    with open(config, "w") as f:
-        f.write("global:\n  scrape_interval: 1h\n")
-    log = open(os.path.join(work, f"prometheus-{port}.log"), "w")
-    proc = subprocess.Popen(
-        ["prometheus", f"--config.file={config}",
-         f"--storage.tsdb.path={tsdb}", "--storage.tsdb.retention.time=100y",
-         f"--web.listen-address=127.0.0.1:{port}",
-         f"--query.max-samples={max_samples}"],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"prometheus exited; see {log.name}")
-            try:
-                with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("prometheus did not become ready")
-            time.sleep(0.2)
-        yield port
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 def ask_prometheus(port, query, instant):
@@ -211,7 +162,7 @@ def main():
                         "openmetrics", data, tsdb],
                        check=True, stdout=subprocess.DEVNULL)
 
-        with prometheus(work, tsdb, 100000000) as port:
+        with prometheus(work, tsdb, extra=["--query.max-samples=100000000"]) as (port, _):
             for query, differs, totals_differ in queries:
                 for instant in (True, False):
                     kind = "instant" if instant else "range"
@@ -257,7 +208,7 @@ def main():
                              f"3.x: {differs})"
                              if differs and ref[1:3] != got[1:3] else ""))
 
-        with prometheus(work, tsdb, LIMIT) as port:
+        with prometheus(work, tsdb, extra=[f"--query.max-samples={LIMIT}"]) as (port, _):
             for query, differs, _ in queries:
                 if differs is not None:
                     continue

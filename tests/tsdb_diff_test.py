@@ -36,7 +36,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,54 +45,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from loopback_prometheus import prometheus
+
 START = 1700000600
 END = START + 2400
 STEP = 30
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def prometheus(work, tsdb, config_text, extra=()):
-    port = free_port()
-    config = os.path.join(work, f"prometheus-{port}.yml")
-    with open(config, "w") as f:
-        f.write(config_text.replace("PORT", str(port)))
-    log = open(os.path.join(work, f"prometheus-{port}.log"), "w")
-    proc = subprocess.Popen(
-        ["prometheus", f"--config.file={config}",
-         f"--storage.tsdb.path={tsdb}", "--storage.tsdb.retention.time=100y",
-         f"--web.listen-address=127.0.0.1:{port}", *extra],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"prometheus exited; see {log.name}")
-            try:
-                with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("prometheus did not become ready")
-            time.sleep(0.2)
-        yield port, proc
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
 
 
 def api(port, path, params):
