@@ -887,6 +887,63 @@ TEST(XorDecoderTest, ReportsStaleMarkers) {
   EXPECT_FALSE(stale);
 }
 
+// A data directory whose Selects decode on four threads gives what one
+// thread gives, from several threads at once too (run under
+// ThreadSanitizer by scripts/test).
+TEST_F(TsdbBlockTest, ConcurrentSelectsOnThreads) {
+  DataSet data = Generate(40, 6, kStart);
+  ASSERT_FALSE(MakeBlocks(tmp_.path(), data.text).empty());
+  const std::string dir = (tmp_.path() / "blocks").string();
+  TsdbOptions serial;
+  TsdbOptions parallel;
+  parallel.threads = 4;
+  parallel.parallel_min_samples = 0;
+  absl::StatusOr<std::unique_ptr<TsdbQueryable>> one =
+      TsdbQueryable::Open(dir, serial);
+  absl::StatusOr<std::unique_ptr<TsdbQueryable>> four =
+      TsdbQueryable::Open(dir, parallel);
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_TRUE(four.ok()) << four.status();
+  const Matcher any = Re("__name__", ".+");
+  auto read = [&](TsdbQueryable& db, int64_t mint, int64_t maxt) {
+    std::vector<std::string> out;
+    absl::StatusOr<std::unique_ptr<Querier>> q = db.NewQuerier(mint, maxt);
+    EXPECT_TRUE(q.ok()) << q.status();
+    if (!q.ok()) return out;
+    absl::StatusOr<std::vector<SeriesData>> got =
+        (*q)->Select({&any, 1}, mint, maxt);
+    EXPECT_TRUE(got.ok()) << got.status();
+    if (!got.ok()) return out;
+    for (const SeriesData& s : *got) {
+      std::string line = s.labels->ToString();
+      for (size_t i = 0; i < s.timestamps.size(); ++i) {
+        absl::StrAppend(&line, " ", s.timestamps[i], "=",
+                        std::bit_cast<uint64_t>(s.values[i]));
+      }
+      out.push_back(std::move(line));
+    }
+    return out;
+  };
+  const std::vector<std::pair<int64_t, int64_t>> ranges = {
+      {kMinTime, kMaxTime}, {kStart + 3600000, kStart + 3 * 3600000}};
+  for (auto [mint, maxt] : ranges) {
+    const std::vector<std::string> want = read(**one, mint, maxt);
+    EXPECT_EQ(want.size(), 40u);
+    EXPECT_EQ(read(**four, mint, maxt), want);
+  }
+  std::vector<std::vector<std::string>> got(4);
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < got.size(); ++k) {
+    threads.emplace_back([&, k] {
+      got[k] = read(**four, ranges[k % 2].first, ranges[k % 2].second);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t k = 0; k < got.size(); ++k) {
+    EXPECT_EQ(got[k], read(**one, ranges[k % 2].first, ranges[k % 2].second));
+  }
+}
+
 TEST_F(TsdbBlockTest, ConcurrentReaders) {
   DataSet data = Generate(20, 2, kStart);
   std::vector<std::string> dirs = MakeBlocks(tmp_.path(), data.text);

@@ -156,6 +156,7 @@ class TsdbQueryable::Impl {
 
   const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
   int threads() const { return std::max(1, options_.threads); }
+  int64_t parallel_min_samples() const { return options_.parallel_min_samples; }
   bool head_replayed() const { return head_replayed_; }
   const tsdb::HeadStats& head_stats() const { return head_stats_; }
   MemStorage& head() { return head_; }
@@ -315,7 +316,8 @@ class BlocksQuerier : public Querier {
       return absl::OkStatus();
     };
     const size_t threads = std::min<size_t>(db_.threads(), acc.size());
-    if (threads <= 1 || total_all < (size_t{1} << 20)) {
+    if (threads <= 1 ||
+        static_cast<int64_t>(total_all) < db_.parallel_min_samples()) {
       PROMEVAL_RETURN_IF_ERROR(read(0, acc.size()));
     } else {
       // Contiguous runs of series with about as many samples each; the

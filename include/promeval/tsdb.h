@@ -39,9 +39,10 @@ struct TsdbOptions {
   // Replay the head (wal/, chunks_head/, wbl/) too.
   bool head = true;
   // Threads a Select decodes the blocks' chunks on (its series split among
-  // them) when it reads a million samples or more; 1: the calling thread
-  // only.
+  // them) when it reads `parallel_min_samples` samples or more; 1: the
+  // calling thread only.
   int threads = 1;
+  int64_t parallel_min_samples = int64_t{1} << 20;
 };
 
 struct TsdbBlockInfo {
