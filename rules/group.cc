@@ -65,8 +65,7 @@ struct TrackedAlert {
 
 struct RuleState {
   RuleHealth health = RuleHealth::kUnknown;
-  std::string error;
-  absl::Status status;  // Of the last evaluation; `error` is its message.
+  absl::Status status;  // Of the last evaluation.
   // The series the rule wrote at its last successful evaluation.
   std::vector<Labels> previous_series;
   // The rule's labels merged over the group's, sorted by name; for alerting
@@ -447,19 +446,16 @@ class GroupEvaluator::Impl {
     if (vector.ok()) vector = Output(i, *std::move(vector), ts);
     if (!vector.ok()) {
       st.health = RuleHealth::kBad;
-      st.error = std::string(vector.status().message());
       st.status = vector.status();
       return;
     }
     st.health = RuleHealth::kGood;
-    st.error.clear();
     st.status = absl::OkStatus();
 
     const Vector stale = StaleMarkers(st, *vector, ts);
     std::vector<Labels> written;
     if (absl::Status s = Append(*vector, &written); !s.ok()) {
       st.health = RuleHealth::kBad;
-      st.error = std::string(s.message());
       st.status = std::move(s);
     }
     // Stale markers that cannot be written (a newer sample exists) are
@@ -584,8 +580,8 @@ RuleHealth GroupEvaluator::rule_health(size_t rule) const {
   return impl_->state(rule).health;
 }
 
-const std::string& GroupEvaluator::rule_error(size_t rule) const {
-  return impl_->state(rule).error;
+std::string GroupEvaluator::rule_error(size_t rule) const {
+  return std::string(impl_->state(rule).status.message());
 }
 
 const absl::Status& GroupEvaluator::rule_status(size_t rule) const {

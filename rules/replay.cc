@@ -261,6 +261,19 @@ bool AllRangeEvaluable(const Schedule& s) {
   return true;
 }
 
+// An evaluator for each group of the schedule, reading `view` and writing
+// `recording`.
+std::vector<std::unique_ptr<GroupEvaluator>> Evaluators(
+    const Schedule& schedule, const Engine& engine, Queryable& view,
+    Appendable& recording, const ReplayOptions& options) {
+  std::vector<std::unique_ptr<GroupEvaluator>> groups;
+  for (const RuleGroup* g : schedule.groups) {
+    groups.push_back(std::make_unique<GroupEvaluator>(*g, engine, view,
+                                                      recording, options.eval));
+  }
+  return groups;
+}
+
 // The replay's inputs read through one querier per day window whose
 // Selects are kept for the window: rules selecting the same series over the
 // same times (the quantiles of one histogram, a rate in two ratios) read
@@ -334,11 +347,8 @@ bool ReplayOverRanges(const Schedule& s, const Engine& engine,
   WindowedInputs inputs(queryable);
   FanoutQueryable view({&written, &inputs});
   RecordingAppendable recording(written);
-  std::vector<std::unique_ptr<GroupEvaluator>> groups;
-  for (const RuleGroup* g : s.groups) {
-    groups.push_back(std::make_unique<GroupEvaluator>(*g, engine, view,
-                                                      recording, options.eval));
-  }
+  std::vector<std::unique_ptr<GroupEvaluator>> groups =
+      Evaluators(s, engine, view, recording, options);
   result.rules = s.reports;
   Timelines timelines;
   constexpr int64_t kDayMs = 24 * 3600 * 1000;
@@ -389,11 +399,8 @@ ReplayResult ReplayStepByStep(const Schedule& schedule, const Engine& engine,
                               const ReplayOptions& options) {
   FanoutQueryable view({&written, &queryable});
   RecordingAppendable recording(written);
-  std::vector<std::unique_ptr<GroupEvaluator>> groups;
-  for (const RuleGroup* g : schedule.groups) {
-    groups.push_back(std::make_unique<GroupEvaluator>(*g, engine, view,
-                                                      recording, options.eval));
-  }
+  std::vector<std::unique_ptr<GroupEvaluator>> groups =
+      Evaluators(schedule, engine, view, recording, options);
   ReplayResult result;
   result.rules = schedule.reports;
   Timelines timelines;

@@ -193,16 +193,16 @@ class BlockImpl : public Block {
                                    int64_t maxt,
                                    SeriesSamples& out) const override;
 
-  absl::StatusOr<size_t> MaxSamples(const BlockSeries& series, int64_t mint,
-                                    int64_t maxt) const override;
+  size_t MaxSamples(const BlockSeries& series, int64_t mint,
+                    int64_t maxt) const override;
 
  private:
   // The XOR chunks of `series` that ReadSamples decodes (overlapping
-  // [mint, maxt], not wholly deleted), checked, with whether each lies
-  // inside the range by its index entry, and their samples in all; false
-  // if one holds native histograms.
+  // [mint, maxt], not wholly deleted), their checksums checked if
+  // `verify`, with whether each lies inside the range by its index entry,
+  // and their samples in all; false if one holds native histograms.
   absl::StatusOr<bool> ChunksToRead(const BlockSeries& series, int64_t mint,
-                                    int64_t maxt,
+                                    int64_t maxt, bool verify,
                                     absl::InlinedVector<RawChunk, 8>& raw,
                                     absl::InlinedVector<bool, 8>& inside,
                                     size_t& total) const;
@@ -358,18 +358,18 @@ absl::Status BlockImpl::SelectInto(absl::Span<const Matcher> matchers,
   return absl::OkStatus();
 }
 
-absl::StatusOr<size_t> BlockImpl::MaxSamples(const BlockSeries& series,
-                                             int64_t mint, int64_t maxt) const {
+size_t BlockImpl::MaxSamples(const BlockSeries& series, int64_t mint,
+                             int64_t maxt) const {
   absl::InlinedVector<RawChunk, 8> raw;
   absl::InlinedVector<bool, 8> inside;
   size_t total = 0;
-  PROMEVAL_ASSIGN_OR_RETURN(
-      bool floats, ChunksToRead(series, mint, maxt, raw, inside, total));
-  return floats ? total : 0;
+  absl::StatusOr<bool> floats =
+      ChunksToRead(series, mint, maxt, /*verify=*/false, raw, inside, total);
+  return floats.ok() && *floats ? total : 0;
 }
 
 absl::StatusOr<bool> BlockImpl::ChunksToRead(
-    const BlockSeries& series, int64_t mint, int64_t maxt,
+    const BlockSeries& series, int64_t mint, int64_t maxt, bool verify,
     absl::InlinedVector<RawChunk, 8>& raw, absl::InlinedVector<bool, 8>& inside,
     size_t& total) const {
   const absl::Span<const Interval> deleted = tombstones_.Get(series.id);
@@ -378,12 +378,14 @@ absl::StatusOr<bool> BlockImpl::ChunksToRead(
     if (!deleted.empty() && IsSubrange(c.min_time, c.max_time, deleted)) {
       continue;
     }
-    PROMEVAL_ASSIGN_OR_RETURN(RawChunk chunk, chunks_->Chunk(c.ref));
+    PROMEVAL_ASSIGN_OR_RETURN(RawChunk chunk, chunks_->Chunk(c.ref, verify));
     switch (static_cast<ChunkEncoding>(chunk.encoding)) {
       case ChunkEncoding::kXor: {
         PROMEVAL_ASSIGN_OR_RETURN(int n,
                                   XorChunkSamples(chunk.data, *chunk.file));
-        total += static_cast<size_t>(n);
+        // A sample takes two bits at least: a header (checksum unchecked
+        // with `verify` off) claiming more reserves no more than that.
+        total += std::min(static_cast<size_t>(n), chunk.data.size() * 4 + 2);
         break;
       }
       case ChunkEncoding::kXor2:
@@ -415,7 +417,8 @@ absl::StatusOr<bool> BlockImpl::ReadSamples(const BlockSeries& series,
   absl::InlinedVector<bool, 8> inside;
   size_t total = 0;
   PROMEVAL_ASSIGN_OR_RETURN(
-      bool floats, ChunksToRead(series, mint, maxt, raw, inside, total));
+      bool floats,
+      ChunksToRead(series, mint, maxt, /*verify=*/true, raw, inside, total));
   if (!floats) return false;
   const size_t start = out.t.size();
   auto fail = [&](absl::Status status) {

@@ -89,12 +89,11 @@ class Block {
                                            SeriesSamples& out) const = 0;
 
   // The most samples ReadSamples can append for these arguments (the
-  // samples of the chunks it would decode, from their headers; 0 if it
-  // would append nothing), for a caller reserving room once. Errors as
-  // ReadSamples's.
-  virtual absl::StatusOr<size_t> MaxSamples(const BlockSeries& series,
-                                            int64_t mint,
-                                            int64_t maxt) const = 0;
+  // samples of the chunks it would decode, from their headers, checksums
+  // not checked), for a caller reserving room once: 0 if it would append
+  // nothing or fail (ReadSamples reports the error).
+  virtual size_t MaxSamples(const BlockSeries& series, int64_t mint,
+                            int64_t maxt) const = 0;
 };
 
 }  // namespace promeval::tsdb

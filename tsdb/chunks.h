@@ -38,8 +38,10 @@ class ChunkReader {
   static absl::StatusOr<std::unique_ptr<ChunkReader>> Open(std::string dir);
 
   // The chunk at `ref`; kDataLoss naming the segment file and offset if it
-  // lies outside the file or its checksum does not match.
-  absl::StatusOr<RawChunk> Chunk(uint64_t ref) const;
+  // lies outside the file or (with `verify`) its checksum does not match.
+  // Without `verify` only its bounds are checked: for a look at its header
+  // before the checked read.
+  absl::StatusOr<RawChunk> Chunk(uint64_t ref, bool verify = true) const;
 
   const std::string& dir() const { return dir_; }
   size_t num_segments() const { return segments_.size(); }

@@ -271,9 +271,7 @@ class BlocksQuerier : public Querier {
     size_t total_all = 0;
     for (size_t i = 0; i < acc.size(); ++i) {
       for (const Part& p : parts[i]) {
-        PROMEVAL_ASSIGN_OR_RETURN(size_t n,
-                                  p.block->MaxSamples(*p.series, mint, maxt));
-        totals[i] += n;
+        totals[i] += p.block->MaxSamples(*p.series, mint, maxt);
       }
       total_all += totals[i];
     }

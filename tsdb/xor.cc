@@ -211,73 +211,57 @@ absl::StatusOr<int> DecodeXor(absl::string_view data, int64_t mint,
   uint64_t delta = 0;
   uint64_t value_bits = 0;
   absl::Status error;
-  // Samples 0 and 1 (a varint timestamp and the raw value; a uvarint
-  // delta and an XORed value), then the others in the loop below.
-  int i = 0;
-  for (; i < std::min(total, 2); ++i) {
-    if (i == 0) {
+  for (int i = 0; i < total; ++i) {
+    // The timestamp: sample 0 a varint, sample 1 a uvarint delta, the
+    // others a delta of deltas: a prefix of up to four 1 bits, then 0, 14,
+    // 17, 20 or 64 bits; negative numbers come back as high unsigned ones
+    // (bstream.md). `w` holds the bits from `pos` on, of which `used` are
+    // the timestamp's (DecodeValue takes the value from the rest).
+    uint64_t w = 0;
+    int used = 0;
+    if (i >= 2) [[likely]] {
+      w = in.Peek57(pos);
+      used = 1;
+      if ((w >> 63) != 0) {
+        const int ones = std::min(std::countl_one(w), 4);
+        static constexpr int kSizes[] = {0, 14, 17, 20, 64};
+        const int size = kSizes[ones];
+        const int prefix = ones < 4 ? ones + 1 : 4;
+        int64_t dod;
+        if (size == 64) {
+          pos += static_cast<size_t>(prefix);
+          dod = static_cast<int64_t>(in.Read(pos, 64));
+          w = in.Peek57(pos);
+          used = 0;
+        } else {
+          uint64_t b = (w << prefix) >> (64 - size);
+          used = prefix + size;
+          if (b > (uint64_t{1} << (size - 1))) b -= uint64_t{1} << size;
+          dod = static_cast<int64_t>(b);
+        }
+        delta = static_cast<uint64_t>(static_cast<int64_t>(delta) + dod);
+      }
+      ts = static_cast<int64_t>(static_cast<uint64_t>(ts) + delta);
+    } else if (i == 0) {
       if (!in.Varint(pos, ts)) {
         error =
             XorCorruption(where, pos, bits, i, total, "has a bad timestamp in");
         break;
       }
-      value_bits = in.Read(pos, 64);
     } else {
       if (!in.Uvarint(pos, delta)) {
         error = XorCorruption(where, pos, bits, i, total, "has a bad delta in");
         break;
       }
       ts = static_cast<int64_t>(static_cast<uint64_t>(ts) + delta);
-      if (ValueError e = DecodeValue(in, pos, in.Peek57(pos), 0, value_bits,
-                                     leading, trailing);
-          e != ValueError::kNone) {
-        error =
-            ValueCorruption(where, pos, bits, i, total, e, leading, trailing);
-        break;
-      }
+      w = in.Peek57(pos);
     }
-    if (pos > bits) {
-      error = XorCorruption(where, pos, bits, i, total, "ends inside");
-      break;
-    }
-    if (ts > maxt) {
-      i = total;
-      break;
-    }
-    tp[kept] = ts;
-    vp[kept] = std::bit_cast<double>(value_bits);
-    stale_seen |= (value_bits == kStaleNaNBits) & (ts >= mint);
-    kept += ts >= mint ? 1 : 0;
-  }
-  for (i = error.ok() ? i : total; i < total; ++i) {
-    // The delta of deltas: a prefix of up to four 1 bits, then 0, 14, 17,
-    // 20 or 64 bits; negative numbers come back as high unsigned ones
-    // (bstream.md).
-    uint64_t w = in.Peek57(pos);
-    int used = 1;
-    if ((w >> 63) != 0) {
-      const int ones = std::min(std::countl_one(w), 4);
-      static constexpr int kSizes[] = {0, 14, 17, 20, 64};
-      const int size = kSizes[ones];
-      const int prefix = ones < 4 ? ones + 1 : 4;
-      int64_t dod;
-      if (size == 64) {
-        pos += static_cast<size_t>(prefix);
-        dod = static_cast<int64_t>(in.Read(pos, 64));
-        w = in.Peek57(pos);
-        used = 0;
-      } else {
-        uint64_t b = (w << prefix) >> (64 - size);
-        used = prefix + size;
-        if (b > (uint64_t{1} << (size - 1))) b -= uint64_t{1} << size;
-        dod = static_cast<int64_t>(b);
-      }
-      delta = static_cast<uint64_t>(static_cast<int64_t>(delta) + dod);
-    }
-    ts = static_cast<int64_t>(static_cast<uint64_t>(ts) + delta);
-    if (ValueError e =
-            DecodeValue(in, pos, w, used, value_bits, leading, trailing);
-        e != ValueError::kNone) {
+    // The value: sample 0's 64 bits as they are, the others XORed.
+    if (i == 0) {
+      value_bits = in.Read(pos, 64);
+    } else if (ValueError e =
+                   DecodeValue(in, pos, w, used, value_bits, leading, trailing);
+               e != ValueError::kNone) {
       error = ValueCorruption(where, pos, bits, i, total, e, leading, trailing);
       break;
     }

@@ -158,7 +158,7 @@ class GroupEvaluator {
   int64_t query_offset_ms() const;
   RuleHealth rule_health(size_t rule) const;
   // The error of the rule's last evaluation ("" if it succeeded).
-  const std::string& rule_error(size_t rule) const;
+  std::string rule_error(size_t rule) const;
   // The status of the rule's last evaluation (its code and payloads: see
   // IsStorageError()).
   const absl::Status& rule_status(size_t rule) const;
