@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -31,6 +32,7 @@
 #include "promeval/tsdb.h"
 #include "promeval/value.h"
 #include "tests/test_paths.h"
+#include "tests/tsdb_encode.h"
 #include "tsdb/block.h"
 #include "tsdb/decbuf.h"
 #include "tsdb/xor.h"
@@ -39,6 +41,9 @@ namespace promeval::tsdb {
 namespace {
 
 namespace fs = std::filesystem;
+using ::promeval::tsdb::encode::PutUvarint;
+using ::promeval::tsdb::encode::PutVarint;
+using ::promeval::tsdb::encode::XorChunk;
 using ::testing::HasSubstr;
 
 constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
@@ -80,19 +85,6 @@ void WriteBytes(const fs::path& path, const std::string& content) {
 
 void PutBe32(std::string& s, size_t at, uint32_t x) {
   for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>(x >> (24 - 8 * i));
-}
-
-void PutUvarint(std::string& s, uint64_t x) {
-  while (x >= 0x80) {
-    s.push_back(static_cast<char>(x | 0x80));
-    x >>= 7;
-  }
-  s.push_back(static_cast<char>(x));
-}
-
-void PutVarint(std::string& s, int64_t x) {
-  const uint64_t ux = static_cast<uint64_t>(x) << 1;
-  PutUvarint(s, x < 0 ? ~ux : ux);
 }
 
 // A tombstones file (format_tombstones.md).
@@ -885,6 +877,133 @@ TEST(XorDecoderTest, ReportsStaleMarkers) {
                   .ok());
   EXPECT_EQ(t, (std::vector<int64_t>{16000}));
   EXPECT_FALSE(stale);
+}
+
+// The decoder against the encoder, over chunks that take every path: each
+// size of delta of deltas (0, 14, 17, 20 and 64 bits, both signs), values
+// unchanged, XORed in the previous bit window and in new windows of every
+// width up to 64 bits, long values after long timestamps (more than one
+// 64-bit read holds), stale markers, chunks over 512 bytes; whole and cut
+// to a time range. A chunk cut short decodes to an error naming it, or
+// (when only padding bits were cut) to the same samples.
+TEST(XorDecoderTest, DecodesWhatTheEncoderWrote) {
+  std::mt19937_64 rng(20261207);
+  int errors = 0;
+  for (int round = 0; round < 4000; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    const int n = 1 + static_cast<int>(rng() % 220);
+    const int time_kind = round % 4;
+    const int value_kind = (round / 4) % 5;
+    std::vector<int64_t> ts;
+    std::vector<uint64_t> vs;
+    int64_t t =
+        static_cast<int64_t>(rng() % 4'000'000'000'000) - 2'000'000'000'000;
+    int64_t step = 1 + static_cast<int64_t>(rng() % 60'000);
+    uint64_t v = rng();
+    XorChunk encoder;
+    for (int i = 0; i < n; ++i) {
+      ts.push_back(t);
+      vs.push_back(v);
+      encoder.Add(t, std::bit_cast<double>(v));
+      switch (time_kind) {
+        case 0:  // Regular.
+          break;
+        case 1:  // Jitter.
+          step += static_cast<int64_t>(rng() % 201) - 100;
+          break;
+        case 2: {  // A delta of deltas of each size, and at their edges.
+          static constexpr int64_t kSizes[] = {0, 1 << 13, 1 << 16, 1 << 19,
+                                               int64_t{1} << 40};
+          const int64_t size = kSizes[rng() % 5];
+          if (rng() % 2 == 0 && size != 0) {
+            const int64_t edge = rng() % 2 == 0 ? size - 1 : -size;
+            step += edge + static_cast<int64_t>(rng() % 3);
+          } else if (size != 0) {
+            step += static_cast<int64_t>(rng() % (2 * size)) - size;
+          }
+          break;
+        }
+        default:  // Large gaps now and then.
+          if (rng() % 8 == 0)
+            step = 1 + static_cast<int64_t>(rng() % 1'000'000'000);
+      }
+      if (step < 1) step = 1 + static_cast<int64_t>(rng() % 1000);
+      t += step;
+      switch (value_kind) {
+        case 0:  // Mostly unchanged.
+          if (rng() % 4 == 0) v = std::bit_cast<uint64_t>(double(rng() % 100));
+          break;
+        case 1:  // A counter.
+          v = std::bit_cast<uint64_t>(std::bit_cast<double>(v) +
+                                      double(rng() % 1000));
+          break;
+        case 2:  // Any 64 bits.
+          v = rng();
+          break;
+        case 3:  // A few bits flipped anywhere.
+          v ^= uint64_t{1} << (rng() % 64);
+          if (rng() % 2 == 0) v ^= uint64_t{1} << (rng() % 64);
+          break;
+        default:  // Stale markers among gauges.
+          v = rng() % 5 == 0
+                  ? kStaleNaNBits
+                  : std::bit_cast<uint64_t>(double(rng() % 1000) / 8);
+      }
+    }
+    const std::string chunk = encoder.Bytes();
+    // Whole, and cut to [mint, maxt].
+    for (int cut = 0; cut < 3; ++cut) {
+      int64_t mint = kMinTime, maxt = kMaxTime;
+      if (cut > 0) {
+        mint = ts[rng() % ts.size()] - (cut == 1 ? 0 : 1);
+        maxt = std::max(mint, ts[rng() % ts.size()] + (cut == 1 ? 0 : 1));
+      }
+      std::vector<int64_t> want_t, got_t;
+      std::vector<uint64_t> want_v;
+      bool want_stale = false;
+      for (size_t i = 0; i < ts.size(); ++i) {
+        if (ts[i] < mint || ts[i] > maxt) continue;
+        want_t.push_back(ts[i]);
+        want_v.push_back(vs[i]);
+        want_stale |= vs[i] == kStaleNaNBits;
+      }
+      std::vector<double> got_v;
+      got_t.push_back(-1);  // Appended to, not replaced.
+      got_v.push_back(-1);
+      bool stale = false;
+      absl::StatusOr<int> got =
+          DecodeXorChunk(chunk, mint, maxt, got_t, got_v, "test", &stale);
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_EQ(*got, static_cast<int>(want_t.size()));
+      EXPECT_EQ(got_t, [&] {
+        std::vector<int64_t> w{-1};
+        w.insert(w.end(), want_t.begin(), want_t.end());
+        return w;
+      }());
+      for (size_t i = 0; i < want_v.size(); ++i) {
+        ASSERT_EQ(std::bit_cast<uint64_t>(got_v[i + 1]), want_v[i]) << i;
+      }
+      EXPECT_EQ(stale, want_stale);
+    }
+    // Cut short.
+    for (size_t cut = 1; cut <= 12 && cut + 2 < chunk.size(); ++cut) {
+      std::vector<int64_t> got_t;
+      std::vector<double> got_v;
+      absl::StatusOr<int> got =
+          DecodeXorChunk(absl::string_view(chunk).substr(0, chunk.size() - cut),
+                         kMinTime, kMaxTime, got_t, got_v, "test");
+      if (got.ok()) {
+        EXPECT_EQ(got_t, ts) << "cut " << cut;
+      } else {
+        ++errors;
+        EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+        const std::string message(got.status().message());
+        EXPECT_THAT(message, ::testing::StartsWith("test: offset "));
+        EXPECT_THAT(message, HasSubstr(absl::StrCat(" of ", n)));
+      }
+    }
+  }
+  EXPECT_GT(errors, 10000);  // The cuts mostly hit samples' bits.
 }
 
 // A data directory whose Selects decode on four threads gives what one
