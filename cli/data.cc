@@ -68,6 +68,97 @@ void DataSources::AddOptions(CLI::App& cmd) {
                  "A Prometheus data directory (blocks, WAL), read-only; also "
                  "the directory of a running Prometheus or a copy of one "
                  "(repeatable).");
+  cmd.add_option("--remote-read", remote_urls_,
+                 "A remote read endpoint (Prometheus, Thanos, Mimir, Cortex, "
+                 "VictoriaMetrics), e.g. "
+                 "http://127.0.0.1:9090/api/v1/read (repeatable).");
+  cmd.add_option("--remote-read-response-type", response_type_,
+                 "What to ask remote read endpoints for: auto (streamed XOR "
+                 "chunks, or samples if that is what the server sends; the "
+                 "default), samples, streamed.")
+      ->check(CLI::IsMember({"auto", "samples", "streamed"}));
+  cmd.add_option("--remote-read-required-matcher", required_matchers_,
+                 "NAME=VALUE: ask the remote read endpoints only for "
+                 "selectors with this equality matcher (Prometheus's "
+                 "required_matchers; repeatable).");
+  cmd.add_option("--remote-read-max-bytes", max_response_bytes_,
+                 "The largest answer a remote read request may get (bytes, "
+                 "or with a unit: KB, MB, GB, KiB, MiB, GiB; default 1GiB).");
+  remote_flags_.AddOptions(cmd);
+}
+
+void RemoteEndpointFlags::AddOptions(CLI::App& cmd) {
+  cmd.add_option("--remote-timeout", timeout_,
+                 "The longest a remote request may take (PromQL duration or "
+                 "seconds; default 1m).");
+  cmd.add_option("--header", headers_,
+                 "NAME=VALUE: a header sent with every remote request, e.g. "
+                 "X-Scope-OrgID=tenant (repeatable).");
+  cmd.add_option("--basic-auth-user", base_.basic_auth_user,
+                 "Basic auth user of the remote endpoints.");
+  cmd.add_option("--basic-auth-password-file", base_.basic_auth_password_file,
+                 "A file holding the basic auth password.");
+  cmd.add_option("--bearer-token-file", base_.bearer_token_file,
+                 "A file holding a bearer token for the remote endpoints.");
+  cmd.add_option("--ca-file", base_.ca_file,
+                 "CA certificates (PEM) to verify https endpoints with.");
+  cmd.add_option("--cert-file", base_.cert_file,
+                 "A client certificate (PEM) for https endpoints.");
+  cmd.add_option("--key-file", base_.key_file,
+                 "The client certificate's key (PEM).");
+  cmd.add_flag("--insecure-skip-verify", base_.insecure_skip_verify,
+               "Do not verify https endpoints' certificates.");
+}
+
+namespace {
+
+// NAME=VALUE, for `flag`.
+absl::StatusOr<std::pair<std::string, std::string>> NameValue(
+    absl::string_view flag, absl::string_view s) {
+  const size_t eq = s.find('=');
+  if (eq == absl::string_view::npos || eq == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", GoQuote(s), " is not NAME=VALUE"));
+  }
+  return std::make_pair(std::string(s.substr(0, eq)),
+                        std::string(s.substr(eq + 1)));
+}
+
+}  // namespace
+
+absl::StatusOr<RemoteEndpoint> RemoteEndpointFlags::Endpoint(
+    const std::string& url) const {
+  RemoteEndpoint e = base_;
+  e.url = url;
+  absl::StatusOr<int64_t> timeout = ParseDurationArg(timeout_);
+  if (!timeout.ok() || *timeout <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--remote-timeout: ", GoQuote(timeout_),
+                     " is not a positive duration"));
+  }
+  e.timeout = absl::Milliseconds(*timeout);
+  for (const std::string& h : headers_) {
+    absl::StatusOr<std::pair<std::string, std::string>> nv =
+        NameValue("--header", h);
+    if (!nv.ok()) return nv.status();
+    e.headers.push_back(*std::move(nv));
+  }
+  return e;
+}
+
+RemoteReadStats DataSources::RemoteStats() const {
+  RemoteReadStats sum;
+  for (const std::unique_ptr<RemoteReadQueryable>& r : remotes_) {
+    const RemoteReadStats s = r->stats();
+    sum.requests += s.requests;
+    sum.response_bytes += s.response_bytes;
+    sum.series += s.series;
+    sum.samples += s.samples;
+    sum.transfer_ns += s.transfer_ns;
+    sum.decode_ns += s.decode_ns;
+    sum.skipped_histogram_series += s.skipped_histogram_series;
+  }
+  return sum;
 }
 
 absl::Status DataSources::Open(int64_t default_timestamp_ms, int threads) {
@@ -86,6 +177,34 @@ absl::Status DataSources::Open(int64_t default_timestamp_ms, int threads) {
     if (!db.ok()) return db.status();
     sources.push_back(db->get());
     tsdbs_.push_back(*std::move(db));
+  }
+  absl::StatusOr<int64_t> max_bytes = ParseByteSize(max_response_bytes_);
+  if (!max_bytes.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--remote-read-max-bytes: ", max_bytes.status().message()));
+  }
+  for (const std::string& url : remote_urls_) {
+    RemoteReadOptions options;
+    absl::StatusOr<RemoteEndpoint> endpoint = remote_flags_.Endpoint(url);
+    if (!endpoint.ok()) return endpoint.status();
+    options.endpoint = *std::move(endpoint);
+    options.max_response_bytes = *max_bytes;
+    options.response_type =
+        response_type_ == "samples" ? RemoteReadOptions::ResponseType::kSamples
+        : response_type_ == "streamed"
+            ? RemoteReadOptions::ResponseType::kStreamedChunks
+            : RemoteReadOptions::ResponseType::kAuto;
+    for (const std::string& m : required_matchers_) {
+      absl::StatusOr<std::pair<std::string, std::string>> nv =
+          NameValue("--remote-read-required-matcher", m);
+      if (!nv.ok()) return nv.status();
+      options.required_matchers.push_back(*std::move(nv));
+    }
+    absl::StatusOr<std::unique_ptr<RemoteReadQueryable>> remote =
+        RemoteReadQueryable::Create(options);
+    if (!remote.ok()) return remote.status();
+    sources.push_back(remote->get());
+    remotes_.push_back(*std::move(remote));
   }
   fanout_ = std::make_unique<FanoutQueryable>(std::move(sources));
   return absl::OkStatus();
@@ -106,7 +225,7 @@ absl::StatusOr<int64_t> DataSources::NewestSampleMs() {
 }
 
 void DataSources::PrintWarnings(absl::string_view command) const {
-  int64_t skipped = 0;
+  int64_t skipped = RemoteStats().skipped_histogram_series;
   for (const std::unique_ptr<TsdbQueryable>& db : tsdbs_) {
     skipped += db->SkippedHistogramSeries();
   }

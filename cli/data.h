@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "promeval/engine.h"
 #include "promeval/loaders.h"
+#include "promeval/remote.h"
 #include "promeval/storage.h"
 #include "promeval/tsdb.h"
 
@@ -32,14 +33,35 @@ absl::StatusOr<LoadStats> LoadDataFiles(const std::vector<std::string>& files,
                                         int64_t default_timestamp_ms,
                                         Appendable& storage);
 
+// How the remote endpoints of a command are reached: --remote-timeout,
+// --header, basic auth, bearer token and TLS files (one set for all of the
+// command's endpoints).
+class RemoteEndpointFlags {
+ public:
+  void AddOptions(CLI::App& cmd);
+  // The endpoint for `url`; a bad --header or --remote-timeout is an error.
+  absl::StatusOr<RemoteEndpoint> Endpoint(const std::string& url) const;
+
+ private:
+  std::string timeout_ = "1m";
+  std::vector<std::string> headers_;
+  RemoteEndpoint base_;
+};
+
 // The data a query or a replay reads: --data files loaded into an
-// in-memory store, and --tsdb data directories, read as one Queryable
-// (series of all sources merged; FanoutQueryable).
+// in-memory store, --tsdb data directories and --remote-read endpoints,
+// read as one Queryable (series of all sources merged; FanoutQueryable).
 class DataSources {
  public:
-  // Adds --data, --data-format and --tsdb to `cmd`.
+  // Adds --data, --data-format, --tsdb, --remote-read and its options to
+  // `cmd`.
   void AddOptions(CLI::App& cmd);
-  bool empty() const { return files_.empty() && tsdb_dirs_.empty(); }
+  bool empty() const {
+    return files_.empty() && tsdb_dirs_.empty() && remote_urls_.empty();
+  }
+  const RemoteEndpointFlags& remote_flags() const { return remote_flags_; }
+  // The remote read endpoints' costs, summed.
+  RemoteReadStats RemoteStats() const;
 
   // Loads the files (samples without a timestamp get `default_timestamp_ms`)
   // and opens the directories, whose chunks large selects decode on
@@ -65,9 +87,15 @@ class DataSources {
   std::vector<std::string> files_;
   std::string format_ = "auto";
   std::vector<std::string> tsdb_dirs_;
+  std::vector<std::string> remote_urls_;
+  std::string response_type_ = "auto";
+  std::vector<std::string> required_matchers_;
+  std::string max_response_bytes_ = "1GiB";
+  RemoteEndpointFlags remote_flags_;
   MemStorage memory_;
   LoadStats loaded_;
   std::vector<std::unique_ptr<TsdbQueryable>> tsdbs_;
+  std::vector<std::unique_ptr<RemoteReadQueryable>> remotes_;
   std::unique_ptr<FanoutQueryable> fanout_;
 };
 

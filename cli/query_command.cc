@@ -361,12 +361,16 @@ int RunQuery(QueryOptions& o, bool range) {
   auto t3 = std::chrono::steady_clock::now();
   if (o.stats) {
     QueryStats qs = result.ok() ? result->stats : QueryStats{};
+    const RemoteReadStats rs = o.data.RemoteStats();
     std::cerr << absl::StrFormat(
         "{\"loadSeconds\":%.6f,\"evalSeconds\":%.6f,\"outputSeconds\":%.6f,"
         "\"samplesRead\":%d,\"peakSamples\":%d,"
-        "\"totalQueryableSamples\":%d,\"peakBytes\":%d}\n",
+        "\"totalQueryableSamples\":%d,\"peakBytes\":%d,"
+        "\"remoteRequests\":%d,\"remoteBytes\":%d,"
+        "\"remoteTransferSeconds\":%.6f,\"remoteDecodeSeconds\":%.6f}\n",
         Seconds(t1 - t0), Seconds(t2 - t1), Seconds(t3 - t2), qs.samples_read,
-        qs.peak_samples, qs.total_queryable_samples, qs.peak_bytes);
+        qs.peak_samples, qs.total_queryable_samples, qs.peak_bytes, rs.requests,
+        rs.response_bytes, rs.transfer_ns / 1e9, rs.decode_ns / 1e9);
   }
   return exit_code;
 }

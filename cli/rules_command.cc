@@ -227,7 +227,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    if (o->data.empty()) return fail("--data or --tsdb is required");
+    if (o->data.empty()) return fail("--data, --tsdb or --remote-read is required");
     const absl::Time load_start = absl::Now();
     absl::Status opened = o->data.Open(replay.start_ms);
     if (!opened.ok()) return fail(opened.message(), 1);

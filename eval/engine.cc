@@ -8,6 +8,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
@@ -75,6 +76,69 @@ struct Invariance {
   bool invariant = false;
   bool wrap = false;
 };
+
+// What Prometheus's engine passes as a selection's hints besides its time
+// range (populateSeries: extractFuncFromPath, extractGroupsFromPath): the
+// nearest function or aggregation above each vector selector, not looking
+// past a binary operator, and the aggregation's grouping when the selector
+// is its direct argument. Into `out`, by selector.
+void CollectSelectHints(const Expr& e, absl::string_view func,
+                        const AggregateExpr* parent,
+                        absl::flat_hash_map<const Expr*, SelectHints>& out) {
+  switch (e.kind()) {
+    case NodeKind::kVectorSelector: {
+      SelectHints& h = out[&e];
+      h.func = std::string(func);
+      if (parent != nullptr) {
+        h.by = !parent->without;
+        h.grouping = parent->grouping;
+      }
+      return;
+    }
+    case NodeKind::kMatrixSelector:
+      CollectSelectHints(*static_cast<const MatrixSelector&>(e).vector_selector,
+                         func, nullptr, out);
+      return;
+    case NodeKind::kSubqueryExpr:
+      CollectSelectHints(*static_cast<const SubqueryExpr&>(e).expr, func,
+                         nullptr, out);
+      return;
+    case NodeKind::kParenExpr:
+      CollectSelectHints(*static_cast<const ParenExpr&>(e).expr, func, nullptr,
+                         out);
+      return;
+    case NodeKind::kUnaryExpr:
+      CollectSelectHints(*static_cast<const UnaryExpr&>(e).expr, func, nullptr,
+                         out);
+      return;
+    case NodeKind::kCall: {
+      const auto& c = static_cast<const Call&>(e);
+      for (const ExprPtr& arg : c.args) {
+        CollectSelectHints(*arg, c.func->name, nullptr, out);
+      }
+      return;
+    }
+    case NodeKind::kAggregateExpr: {
+      const auto& a = static_cast<const AggregateExpr&>(e);
+      const absl::string_view op = AggregateOpString(a.op);
+      if (a.param != nullptr) CollectSelectHints(*a.param, op, &a, out);
+      CollectSelectHints(*a.expr, op, &a, out);
+      return;
+    }
+    case NodeKind::kBinaryExpr: {
+      // Along the left spine iteratively: operator chains may be long.
+      const Expr* leftmost = nullptr;
+      std::vector<const BinaryExpr*> spine = LeftSpine(e, &leftmost);
+      CollectSelectHints(*leftmost, "", nullptr, out);
+      for (const BinaryExpr* b : spine) {
+        CollectSelectHints(*b->rhs, "", nullptr, out);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
 
 Invariance MarkStepInvariant(const Expr& e,
                              absl::flat_hash_set<const Expr*>& out) {
@@ -288,6 +352,9 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
     step_invariant.insert(&expr);
   }
   ctx.step_invariant = &step_invariant;
+  absl::flat_hash_map<const Expr*, SelectHints> select_hints;
+  CollectSelectHints(expr, "", nullptr, select_hints);
+  ctx.select_hints = &select_hints;
   absl::StatusOr<std::unique_ptr<Querier>> querier =
       storage.NewQuerier(start, end);
   if (!querier.ok()) return eval::AsStorageError(querier.status());

@@ -86,6 +86,7 @@ QueryContext QueryContext::Child(int lanes) const {
   child.deadline = deadline;
   child.cancelled = cancelled;
   child.step_invariant = step_invariant;
+  child.select_hints = select_hints;
   child.pool = pool;
   return child;
 }

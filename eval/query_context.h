@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -55,6 +56,8 @@ struct QueryContext {
   // The subtrees Prometheus wraps in a StepInvariantExpr (evaluated once
   // and replicated over the steps).
   const absl::flat_hash_set<const Expr*>* step_invariant = nullptr;
+  // Each vector selector's hints but its times (func, by, grouping).
+  const absl::flat_hash_map<const Expr*, SelectHints>* select_hints = nullptr;
   std::vector<Annotation> annotations;
   // The merged monotonicity infos: the annotation index each one renders to.
   struct MergedFix {

@@ -83,6 +83,22 @@ int InstantValues(absl::Span<const int64_t> t, absl::Span<const double> v,
   return present;
 }
 
+// The hints of a selection of `vs` over [mint, maxt]; `range` that of its
+// range selector, 0 for none.
+SelectHints Hints(const QueryContext& ctx, const VectorSelector& vs,
+                  int64_t mint, int64_t maxt, int64_t range) {
+  SelectHints h;
+  if (ctx.select_hints != nullptr) {
+    auto it = ctx.select_hints->find(&vs);
+    if (it != ctx.select_hints->end()) h = it->second;
+  }
+  h.start_ms = mint;
+  h.end_ms = maxt;
+  h.step_ms = ctx.query_step;
+  h.range_ms = range;
+  return h;
+}
+
 }  // namespace
 
 absl::StatusOr<Value> Evaluator::EvalVectorSelector(const VectorSelector& vs,
@@ -98,8 +114,10 @@ absl::StatusOr<Value> Evaluator::EvalVectorSelector(const VectorSelector& vs,
       fixed ? fixed_ref : steps_.At(steps_.count - 1) - offset;
   // smoothed also reads the next sample after the reference time.
   const int64_t ahead = vs.smoothed ? lookback : 0;
-  absl::StatusOr<std::vector<SeriesData>> selected = ctx_.querier->Select(
-      vs.matchers, first_ref - lookback + 1, last_ref + ahead);
+  absl::StatusOr<std::vector<SeriesData>> selected =
+      ctx_.querier->SelectWithHints(
+          vs.matchers,
+          Hints(ctx_, vs, first_ref - lookback + 1, last_ref + ahead, 0));
   if (!selected.ok()) return AsStorageError(selected.status());
   std::vector<SeriesData> data = *std::move(selected);
 
@@ -201,7 +219,8 @@ absl::StatusOr<RangeValue> Evaluator::EvalMatrixSelector(
   const int64_t from_t = first_ref - range - out.extend_before_ms;
   const int64_t to_t = last_ref + out.extend_after_ms;
   absl::StatusOr<std::vector<SeriesData>> selected =
-      ctx_.querier->Select(vs.matchers, from_t + 1, to_t);
+      ctx_.querier->SelectWithHints(vs.matchers,
+                                    Hints(ctx_, vs, from_t + 1, to_t, range));
   if (!selected.ok()) return AsStorageError(selected.status());
   std::vector<SeriesData> data = *std::move(selected);
   int64_t in_range = 0;

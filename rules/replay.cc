@@ -309,14 +309,24 @@ class WindowedInputs : public Queryable {
     absl::StatusOr<std::vector<SeriesData>> Select(
         absl::Span<const Matcher> matchers, int64_t mint,
         int64_t maxt) override {
-      std::string key = absl::StrCat(mint, " ", maxt);
+      SelectHints hints;
+      hints.start_ms = mint;
+      hints.end_ms = maxt;
+      return SelectWithHints(matchers, hints);
+    }
+
+    // The hints of the first selection of the matchers and range go on to
+    // the inputs (a remote store then sees what the rule does with them).
+    absl::StatusOr<std::vector<SeriesData>> SelectWithHints(
+        absl::Span<const Matcher> matchers, const SelectHints& hints) override {
+      std::string key = absl::StrCat(hints.start_ms, " ", hints.end_ms);
       for (const Matcher& m : matchers)
         absl::StrAppend(&key, " ", m.ToString());
       absl::MutexLock lock(&w_.mu_);
       auto it = w_.memo_.find(key);
       if (it != w_.memo_.end()) return it->second;
       PROMEVAL_ASSIGN_OR_RETURN(std::vector<SeriesData> data,
-                                w_.querier_->Select(matchers, mint, maxt));
+                                w_.querier_->SelectWithHints(matchers, hints));
       w_.memo_.emplace(std::move(key), data);
       return data;
     }

@@ -26,10 +26,18 @@ class FanoutQuerier : public Querier {
 
   absl::StatusOr<std::vector<SeriesData>> Select(
       absl::Span<const Matcher> matchers, int64_t mint, int64_t maxt) override {
+    SelectHints hints;
+    hints.start_ms = mint;
+    hints.end_ms = maxt;
+    return SelectWithHints(matchers, hints);
+  }
+
+  absl::StatusOr<std::vector<SeriesData>> SelectWithHints(
+      absl::Span<const Matcher> matchers, const SelectHints& hints) override {
     std::vector<std::vector<SeriesData>> from(sources_.size());
     for (size_t i = 0; i < sources_.size(); ++i) {
       PROMEVAL_ASSIGN_OR_RETURN(from[i],
-                                sources_[i]->Select(matchers, mint, maxt));
+                                sources_[i]->SelectWithHints(matchers, hints));
     }
     if (from.size() == 1) return std::move(from[0]);
     std::vector<size_t> pos(from.size(), 0);

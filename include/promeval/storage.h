@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -38,6 +39,24 @@ struct SeriesData {
   bool no_stale_markers = false;
 };
 
+// What the engine knows about a selection (Prometheus's
+// storage.SelectHints), for a store that can use it: remote read sends it
+// along (a remote engine may answer from precomputed data, or push work
+// down).
+struct SelectHints {
+  int64_t start_ms = 0;  // The selection's time range (mint and maxt).
+  int64_t end_ms = 0;
+  int64_t step_ms = 0;   // The query's step; 0 for an instant query.
+  int64_t range_ms = 0;  // A range selector's range; 0 for an instant one.
+  // The function or aggregation the selector is nearest an argument of
+  // ("rate", "sum"; "" when a binary operator comes first, or none).
+  std::string func;
+  // The aggregation's grouping labels, and whether they are `by` (or
+  // `without`), when `func` is an aggregation.
+  bool by = false;
+  std::vector<std::string> grouping;
+};
+
 class Querier {
  public:
   virtual ~Querier() = default;
@@ -47,6 +66,13 @@ class Querier {
   // until the Querier is destroyed.
   virtual absl::StatusOr<std::vector<SeriesData>> Select(
       absl::Span<const Matcher> matchers, int64_t mint, int64_t maxt) = 0;
+  // Select with what the engine knows about the selection (the engine calls
+  // this one); [hints.start_ms, hints.end_ms] is the time range. A store
+  // with no use for hints need not override it: Select is called.
+  virtual absl::StatusOr<std::vector<SeriesData>> SelectWithHints(
+      absl::Span<const Matcher> matchers, const SelectHints& hints) {
+    return Select(matchers, hints.start_ms, hints.end_ms);
+  }
   // Whether Select may also be called from other threads, several at once.
   // The engine then evaluates independent subtrees of a query (the two
   // operands of a binary operator) in parallel when it has workers.

@@ -1,0 +1,85 @@
+// The HTTP client of the remote protocols (remote read, remote write): POST
+// requests over libcurl (TLS through the distribution's OpenSSL), with the
+// options every deployment needs: a timeout, extra headers, basic auth or a
+// bearer token read from files, a CA file and a client certificate, and a
+// limit on the bytes of an answer.
+//
+// Behind a small interface so that tests can inject faults no real server
+// produces. Secrets are read from their files once, when the client is made;
+// they never appear in error messages (nor does a URL's user information).
+//
+// Internal to promeval. Thread-safe: Post may be called from several threads
+// at once (each request takes an idle connection or makes one).
+#ifndef PROMEVAL_REMOTE_HTTP_CLIENT_H_
+#define PROMEVAL_REMOTE_HTTP_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace promeval::remote {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpClientOptions {
+  // The whole request, connecting included.
+  absl::Duration timeout = absl::Minutes(1);
+  // Sent with every request (after the protocol's own, which they replace
+  // when they have the same name).
+  HttpHeaders headers;
+  // Basic auth: the user, and the file holding the password.
+  std::string basic_auth_user;
+  std::string basic_auth_password_file;
+  // A file holding a bearer token (not with basic auth).
+  std::string bearer_token_file;
+  // TLS: the CA certificates to verify the server with (PEM; the system's
+  // when empty), a client certificate and its key (PEM), and whether to
+  // skip verifying the server (for tests only).
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool insecure_skip_verify = false;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string content_type;
+  std::string content_encoding;
+  std::string retry_after;  // The Retry-After header, if any.
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+
+  // POSTs `body` with `headers` to `url` and returns the answer, whatever its
+  // status. Errors name the endpoint (`url` without user information):
+  // kUnavailable when it cannot be reached (refused, reset, DNS),
+  // kDeadlineExceeded on the timeout, kResourceExhausted when the answer's
+  // body is larger than `max_response_bytes`.
+  virtual absl::StatusOr<HttpResponse> Post(absl::string_view url,
+                                            const HttpHeaders& headers,
+                                            absl::string_view body,
+                                            int64_t max_response_bytes) = 0;
+};
+
+// A libcurl client. Fails (naming the file, not its content) if a secret
+// or certificate file cannot be read, or both basic auth and a bearer
+// token are given.
+absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
+    const HttpClientOptions& options);
+
+// `url` without user information ("http://user:pw@host/" -> "http://host/"),
+// for messages.
+std::string RedactUrl(absl::string_view url);
+
+}  // namespace promeval::remote
+
+#endif  // PROMEVAL_REMOTE_HTTP_CLIENT_H_
