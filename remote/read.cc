@@ -329,7 +329,7 @@ class RemoteReadQueryable::RemoteQuerier : public Querier {
     if (!response.ok()) {
       return absl::Status(
           response.status().code(),
-          absl::StrCat("remote read: ", response.status().message()));
+          absl::StrCat("remote read ", response.status().message()));
     }
     q_.counters_.response_bytes.fetch_add(
         static_cast<int64_t>(response->body.size()), std::memory_order_relaxed);
