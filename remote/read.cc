@@ -169,8 +169,11 @@ absl::Status DecodeStreamed(absl::string_view body, absl::string_view where,
 
 absl::Status DecodeSamples(absl::string_view body, absl::string_view where,
                            std::vector<QuerySeries>& queries) {
+  // Checked before decompressing: the length a snappy block claims is
+  // allocated at once.
   std::string raw;
-  if (!snappy::Uncompress(body.data(), body.size(), &raw)) {
+  if (!snappy::IsValidCompressedBuffer(body.data(), body.size()) ||
+      !snappy::Uncompress(body.data(), body.size(), &raw)) {
     return tsdb::CorruptionError(where, 0,
                                  "remote read answer is not snappy-compressed");
   }
@@ -289,7 +292,9 @@ class RemoteReadQueryable::RemoteQuerier : public Querier {
   absl::StatusOr<std::vector<SeriesData>> SelectWithHints(
       absl::Span<const Matcher> matchers, const SelectHints& hints) override {
     const RemoteReadOptions& o = q_.options_;
-    for (const auto& [name, value] : o.required_matchers) {
+    for (const auto& required : o.required_matchers) {
+      const std::string& name = required.first;
+      const std::string& value = required.second;
       const bool present =
           std::any_of(matchers.begin(), matchers.end(), [&](const Matcher& m) {
             return m.type() == MatchType::kEqual && m.name() == name &&
@@ -301,7 +306,9 @@ class RemoteReadQueryable::RemoteQuerier : public Querier {
     // removed from what comes back (Prometheus's addExternalLabels).
     std::vector<Matcher> all(matchers.begin(), matchers.end());
     std::vector<std::string> added;
-    for (const auto& [name, value] : o.external_labels) {
+    for (const auto& external : o.external_labels) {
+      const std::string& name = external.first;
+      const std::string& value = external.second;
       const bool named =
           std::any_of(matchers.begin(), matchers.end(),
                       [&](const Matcher& m) { return m.name() == name; });
