@@ -157,10 +157,19 @@ absl::Status DecodeStreamed(absl::string_view body, absl::string_view where,
       for (const prometheus::Chunk& c : cs.chunks()) {
         absl::StatusOr<int> n = tsdb::DecodeXorChunk(
             c.data(), std::numeric_limits<int64_t>::min(),
-            std::numeric_limits<int64_t>::max(), s.t, s.v,
-            absl::StrCat(where, ": frame at offset ", start, ": series ",
-                         labels.ToString()));
-        if (!n.ok()) return n.status();
+            std::numeric_limits<int64_t>::max(), s.t, s.v, where);
+        if (!n.ok()) {
+          // Decoded again for the message naming the frame and series
+          // (errors are rare; the name costs more than the decoding).
+          std::vector<int64_t> t;
+          std::vector<double> v;
+          return tsdb::DecodeXorChunk(
+                     c.data(), std::numeric_limits<int64_t>::min(),
+                     std::numeric_limits<int64_t>::max(), t, v,
+                     absl::StrCat(where, ": frame at offset ", start,
+                                  ": series ", labels.ToString()))
+              .status();
+        }
       }
     }
   }
