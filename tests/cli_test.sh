@@ -128,7 +128,7 @@ expect query-lookback 0 'up{job="api"} => 1 @[200]' -- \
   query --data "$data/series.load" --time 200 --lookback-delta 30s 'up{job="api"}'
 
 out=$("$bin" query --data "$data/requests.om" --stats 'count(http_requests_total)' 2>&1 >/dev/null)
-if ! grep -Eq '^\{"loadSeconds":[0-9.]+,"evalSeconds":[0-9.]+,"outputSeconds":[0-9.]+,"samplesRead":[0-9]+,"peakSamples":[0-9]+,"totalQueryableSamples":[0-9]+,"peakBytes":[0-9]+\}$' <<<"$out"; then
+if ! grep -Eq '^\{"loadSeconds":[0-9.]+,"evalSeconds":[0-9.]+,"outputSeconds":[0-9.]+,"samplesRead":[0-9]+,"peakSamples":[0-9]+,"totalQueryableSamples":[0-9]+,"peakBytes":[0-9]+,"remoteRequests":0,"remoteBytes":0,"remoteTransferSeconds":[0-9.]+,"remoteDecodeSeconds":[0-9.]+\}$' <<<"$out"; then
   echo "FAIL query-stats: $out"; failures=$((failures + 1))
 fi
 
