@@ -1,6 +1,7 @@
 // `promeval rules eval RULES.yml... --data FILE... --start T --end T`:
 // offline replay of rule groups over fixture data, with the alert timeline
 // and the produced series as OpenMetrics.
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -141,6 +142,8 @@ void RegisterRules(CLI::App& app, int& exit_code) {
     std::string format = "text";
     std::string align = "start";
     std::vector<std::string> features;
+    std::string remote_write;
+    RemoteWriteOptions write;
   };
   auto o = std::make_shared<Options>();
   CLI::App* rules = app.add_subcommand("rules", "Work with rule files.");
@@ -180,6 +183,24 @@ void RegisterRules(CLI::App& app, int& exit_code) {
   cmd->add_flag("--stats", o->stats,
                 "Print the seconds spent loading the data (reading text, "
                 "opening directories) and replaying, as JSON on stderr.");
+  cmd->add_option("--remote-write", o->remote_write,
+                  "Also send the produced series to this remote write "
+                  "endpoint (protocol 1.0; e.g. "
+                  "http://prometheus:9090/api/v1/write): exits with status 1 "
+                  "if any sample was not accepted. Reached with the "
+                  "--remote-timeout, --header, auth and TLS options.");
+  cmd->add_option("--remote-write-shards", o->write.shards,
+                  "Requests in flight at once (default 4).")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--remote-write-max-samples-per-send",
+                  o->write.max_samples_per_send,
+                  "Samples per request (default 2000).")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--remote-write-retry-limit", o->write.retry_limit,
+                  "Attempts of a request answered by 5xx or 429 or not "
+                  "answered, before its samples count as failed (default "
+                  "10).")
+      ->check(CLI::Range(1, 1000));
   AddFeatureOption(*cmd, o->features);
   cmd->add_option("rule_files", o->rule_files, "Rule files.")->required();
   cmd->callback([o, &exit_code] {
@@ -227,7 +248,8 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    if (o->data.empty()) return fail("--data, --tsdb or --remote-read is required");
+    if (o->data.empty())
+      return fail("--data, --tsdb or --remote-read is required");
     const absl::Time load_start = absl::Now();
     absl::Status opened = o->data.Open(replay.start_ms);
     if (!opened.ok()) return fail(opened.message(), 1);
@@ -245,13 +267,43 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       void Append(const Labels&, int64_t, double) override {}
       absl::Status Commit() override { return absl::OkStatus(); }
     } discard;
-    ReplayResult result =
-        ReplayRules(files, **engine, o->data.queryable(), discard, replay);
+    // With --remote-write they go there too, as the replay commits them
+    // (the queue's memory is bounded: a slow receiver slows the replay).
+    std::unique_ptr<RemoteWriter> writer;
+    if (!o->remote_write.empty()) {
+      absl::StatusOr<RemoteEndpoint> endpoint =
+          o->data.remote_flags().Endpoint(o->remote_write);
+      if (!endpoint.ok()) return fail(endpoint.status().message());
+      o->write.endpoint = *std::move(endpoint);
+      o->write.capacity =
+          std::max<int64_t>(o->write.capacity, o->write.max_samples_per_send);
+      absl::StatusOr<std::unique_ptr<RemoteWriter>> w =
+          RemoteWriter::Create(o->write);
+      if (!w.ok()) return fail(w.status().message());
+      writer = *std::move(w);
+    }
+    ReplayResult result = ReplayRules(
+        files, **engine, o->data.queryable(),
+        writer ? static_cast<Appendable&>(*writer) : discard, replay);
+    const absl::Status write_status =
+        writer ? writer->Close() : absl::OkStatus();
     if (o->stats) {
+      std::string remote_write;
+      if (writer) {
+        const RemoteWriteStats w = writer->stats();
+        remote_write = absl::StrFormat(
+            ",\"remoteWrite\":{\"samplesSent\":%d,\"samplesFailed\":%d,"
+            "\"samplesRejected\":%d,\"samplesDropped\":%d,\"requests\":%d,"
+            "\"retries\":%d,\"bytesSent\":%d,\"sendSeconds\":%.6f,"
+            "\"encodeSeconds\":%.6f}",
+            w.samples_sent, w.samples_failed, w.samples_rejected,
+            w.samples_dropped, w.requests, w.retries, w.bytes_sent,
+            w.send_ns / 1e9, w.encode_ns / 1e9);
+      }
       std::cerr << absl::StrFormat(
-          "{\"loadSeconds\":%.6f,\"replaySeconds\":%.6f}\n",
+          "{\"loadSeconds\":%.6f,\"replaySeconds\":%.6f%s}\n",
           absl::ToDoubleSeconds(replay_start - load_start),
-          absl::ToDoubleSeconds(absl::Now() - replay_start));
+          absl::ToDoubleSeconds(absl::Now() - replay_start), remote_write);
     }
     o->data.PrintWarnings(name);
     if (!result.status.ok()) return fail(result.status.message(), 1);
@@ -290,6 +342,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
         }
       }
     }
+    if (!write_status.ok()) return fail(write_status.message(), 1);
     if (result.failures() > 0) exit_code = 1;
   });
 }

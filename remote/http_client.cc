@@ -9,7 +9,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "promeval/files.h"
 
 namespace promeval::remote {
@@ -113,15 +112,7 @@ class CurlClient : public HttpClient {
     curl_easy_reset(h);
     const std::string url_text(url);
     curl_slist* list = nullptr;
-    // The options' headers replace the protocol's of the same name.
-    auto overridden = [&](const std::string& name) {
-      for (const auto& [n, v] : options_.headers) {
-        if (absl::EqualsIgnoreCase(n, name)) return true;
-      }
-      return false;
-    };
     for (const auto& [name, value] : headers) {
-      if (overridden(name)) continue;
       list = curl_slist_append(list, absl::StrCat(name, ": ", value).c_str());
     }
     for (const auto& [name, value] : options_.headers) {
@@ -192,7 +183,7 @@ class CurlClient : public HttpClient {
 
   CURL* Take() {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (!idle_.empty()) {
         CURL* h = idle_.back();
         idle_.pop_back();
@@ -203,14 +194,14 @@ class CurlClient : public HttpClient {
   }
 
   void Give(CURL* h) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     idle_.push_back(h);
   }
 
   const HttpClientOptions options_;
   const std::string password_;
   const std::string token_;
-  absl::Mutex mu_;
+  std::mutex mu_;            // Guards idle_.
   std::vector<CURL*> idle_;  // Handles (and their open connections).
 };
 
@@ -227,6 +218,12 @@ absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
   if (options.cert_file.empty() != options.key_file.empty()) {
     return absl::InvalidArgumentError(
         "a client certificate needs its key, and a key its certificate");
+  }
+  for (const auto& [name, value] : options.headers) {
+    if (IsReservedHeader(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the header ", name, " is set by the protocol and cannot be given"));
+    }
   }
   std::string password, token;
   if (!options.basic_auth_password_file.empty()) {
@@ -250,6 +247,30 @@ absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
   }
   return std::make_unique<CurlClient>(options, std::move(password),
                                       std::move(token));
+}
+
+bool IsReservedHeader(absl::string_view name) {
+  static constexpr absl::string_view kReserved[] = {
+      "Authorization",
+      "Connection",
+      "Content-Encoding",
+      "Content-Length",
+      "Content-Type",
+      "Host",
+      "Keep-Alive",
+      "Proxy-Authenticate",
+      "Proxy-Authorization",
+      "Transfer-Encoding",
+      "Upgrade",
+      "User-Agent",
+      "WWW-Authenticate",
+      "X-Prometheus-Remote-Read-Version",
+      "X-Prometheus-Remote-Write-Version",
+  };
+  for (absl::string_view r : kReserved) {
+    if (absl::EqualsIgnoreCase(name, r)) return true;
+  }
+  return false;
 }
 
 std::string RedactUrl(absl::string_view url) {

@@ -30,8 +30,8 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 struct HttpClientOptions {
   // The whole request, connecting included.
   absl::Duration timeout = absl::Minutes(1);
-  // Sent with every request (after the protocol's own, which they replace
-  // when they have the same name).
+  // Sent with every request, after the protocol's own; not one of the
+  // reserved headers (IsReservedHeader).
   HttpHeaders headers;
   // Basic auth: the user, and the file holding the password.
   std::string basic_auth_user;
@@ -71,10 +71,15 @@ class HttpClient {
 };
 
 // A libcurl client. Fails (naming the file, not its content) if a secret
-// or certificate file cannot be read, or both basic auth and a bearer
-// token are given.
+// or certificate file cannot be read, both basic auth and a bearer token
+// are given, or a header is reserved.
 absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
     const HttpClientOptions& options);
+
+// Whether `name` is a header the protocols set themselves (Content-Type,
+// Authorization, User-Agent, X-Prometheus-Remote-Write-Version, ...; the
+// remote write specification's reserved headers): users may not set it.
+bool IsReservedHeader(absl::string_view name);
 
 // `url` without user information ("http://user:pw@host/" -> "http://host/"),
 // for messages.

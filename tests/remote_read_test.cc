@@ -30,6 +30,7 @@
 #include "remote/http_client.h"
 #include "remote/proto/remote.pb.h"
 #include "remote/read.h"
+#include "tests/fake_endpoint.h"
 #include "tests/tsdb_encode.h"
 #include "tsdb/decbuf.h"
 
@@ -371,42 +372,14 @@ TEST(RemoteReadHintsTest, FromTheEngine) {
 
 // --- Faults from a fake endpoint ------------------------------------------
 
-// An httplib server on a free loopback port, on its own thread.
-class FakeEndpoint {
+using testing::FreePort;
+
+// A fake endpoint answering at /api/v1/read.
+class FakeEndpoint : public testing::FakeEndpoint {
  public:
-  explicit FakeEndpoint(httplib::Server::Handler handler) {
-    server_.Post("/api/v1/read", std::move(handler));
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  ~FakeEndpoint() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const {
-    return absl::StrCat("http://127.0.0.1:", port_, "/api/v1/read");
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  explicit FakeEndpoint(httplib::Server::Handler handler)
+      : testing::FakeEndpoint("/api/v1/read", std::move(handler)) {}
 };
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 absl::Status SelectFrom(const RemoteReadOptions& options) {
   absl::StatusOr<std::unique_ptr<RemoteReadQueryable>> q =
