@@ -183,9 +183,12 @@ def print_table(header, rows, align, file=None):
 
 
 def format_value(value, unit):
-    """A measured value for a table: seconds below 1 as ms."""
+    """A measured value for a table: seconds below 1 as ms; other units
+    with two decimals below 100."""
     if unit == "s":
         if value < 1:
             return f"{value * 1000:.2f} ms"
         return f"{value:.2f} s"
+    if value < 100:
+        return f"{value:.2f} {unit}"
     return f"{value:.0f} {unit}"

@@ -3,6 +3,7 @@
 // and the produced series as OpenMetrics.
 #include <algorithm>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -126,6 +127,42 @@ std::string GoldenDiff(absl::string_view golden, absl::string_view got) {
     }
   }
   return out;
+}
+
+// Sends a replay's series to a remote write receiver in time order, half
+// an hour of samples at a time, each slice flushed before the next, then
+// closes the writer: Prometheus without an out-of-order window takes a
+// sample only if it is at most an hour older than the newest it holds, so
+// neither a series sent whole before the next nor shards running ahead of
+// each other may get that far apart.
+absl::Status WriteInTimeSlices(const std::vector<WrittenSeries>& written,
+                               RemoteWriter& writer) {
+  constexpr int64_t kSliceMs = 30 * 60 * 1000;
+  std::vector<size_t> next(written.size(), 0);
+  while (true) {
+    int64_t from = std::numeric_limits<int64_t>::max();
+    for (size_t i = 0; i < written.size(); ++i) {
+      if (next[i] < written[i].timestamps.size()) {
+        from = std::min(from, written[i].timestamps[next[i]]);
+      }
+    }
+    if (from == std::numeric_limits<int64_t>::max()) break;
+    const int64_t last = from > std::numeric_limits<int64_t>::max() - kSliceMs
+                             ? std::numeric_limits<int64_t>::max()
+                             : from + kSliceMs - 1;
+    std::unique_ptr<Appender> app = writer.NewAppender();
+    for (size_t i = 0; i < written.size(); ++i) {
+      const WrittenSeries& s = written[i];
+      for (; next[i] < s.timestamps.size() && s.timestamps[next[i]] <= last;
+           ++next[i]) {
+        app->Append(s.labels, s.timestamps[next[i]], s.values[next[i]]);
+      }
+    }
+    absl::Status committed = app->Commit();
+    if (!committed.ok()) return committed;
+    writer.Flush();
+  }
+  return writer.Close();
 }
 
 }  // namespace
@@ -267,8 +304,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       void Append(const Labels&, int64_t, double) override {}
       absl::Status Commit() override { return absl::OkStatus(); }
     } discard;
-    // With --remote-write they go there too, as the replay commits them
-    // (the queue's memory is bounded: a slow receiver slows the replay).
+    // With --remote-write they go there too, once the replay is done.
     std::unique_ptr<RemoteWriter> writer;
     if (!o->remote_write.empty()) {
       absl::StatusOr<RemoteEndpoint> endpoint =
@@ -282,11 +318,12 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       if (!w.ok()) return fail(w.status().message());
       writer = *std::move(w);
     }
-    ReplayResult result = ReplayRules(
-        files, **engine, o->data.queryable(),
-        writer ? static_cast<Appendable&>(*writer) : discard, replay);
-    const absl::Status write_status =
-        writer ? writer->Close() : absl::OkStatus();
+    ReplayResult result =
+        ReplayRules(files, **engine, o->data.queryable(), discard, replay);
+    absl::Status write_status;
+    if (writer && result.status.ok()) {
+      write_status = WriteInTimeSlices(result.written, *writer);
+    }
     if (o->stats) {
       std::string remote_write;
       if (writer) {

@@ -153,9 +153,12 @@ struct RemoteWriter::Shard {
   std::mutex mu;
   std::condition_variable wake;  // The sender: samples, or closing.
   std::condition_variable room;  // Blocked producers: room in the queue.
+  std::condition_variable idle;  // Flush(): nothing queued or in flight.
   std::deque<QueuedSample> queue;
   Clock::time_point oldest;  // When the queue last became non-empty.
   bool closing = false;
+  bool sending = false;  // A batch is in flight.
+  int flushing = 0;      // Flush() calls waiting: send partial batches now.
   std::thread thread;
 };
 
@@ -305,8 +308,8 @@ void RemoteWriter::RunShard(Shard& shard) {
       std::unique_lock<std::mutex> lock(shard.mu);
       while (true) {
         if (shard.queue.size() >= max) break;
-        if (!shard.queue.empty() &&
-            (shard.closing || Clock::now() >= shard.oldest + deadline)) {
+        if (!shard.queue.empty() && (shard.closing || shard.flushing > 0 ||
+                                     Clock::now() >= shard.oldest + deadline)) {
           break;
         }
         if (shard.queue.empty()) {
@@ -321,24 +324,38 @@ void RemoteWriter::RunShard(Shard& shard) {
                    std::make_move_iterator(shard.queue.begin() + n));
       shard.queue.erase(shard.queue.begin(), shard.queue.begin() + n);
       if (!shard.queue.empty()) shard.oldest = Clock::now();
+      shard.sending = true;
     }
     shard.room.notify_all();
     Send(batch);
     batch.clear();
+    {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      shard.sending = false;
+    }
+    shard.idle.notify_all();
   }
 }
 
 void RemoteWriter::Send(const std::vector<QueuedSample>& batch) {
   const auto encode_start = Clock::now();
-  // Consecutive samples of a series go as one TimeSeries.
+  // The samples of a series go as one TimeSeries, in their order (a
+  // stable sort by series): a receiver then looks each series up once a
+  // request, not once a sample.
+  std::vector<uint32_t> order(batch.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return batch[a].labels.Hash() < batch[b].labels.Hash();
+  });
   std::vector<int64_t> t(batch.size());
   std::vector<double> v(batch.size());
   std::vector<remote::WriteSeries> series;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    t[i] = batch[i].t;
-    v[i] = batch[i].v;
-    if (i == 0 || !(batch[i].labels == batch[i - 1].labels)) {
-      series.push_back({&batch[i].labels, {}, {}});
+  for (size_t i = 0; i < order.size(); ++i) {
+    const QueuedSample& sample = batch[order[i]];
+    t[i] = sample.t;
+    v[i] = sample.v;
+    if (i == 0 || !(sample.labels == batch[order[i - 1]].labels)) {
+      series.push_back({&sample.labels, {}, {}});
       series.back().timestamps = absl::MakeConstSpan(&t[i], 1);
       series.back().values = absl::MakeConstSpan(&v[i], 1);
     } else {
@@ -407,6 +424,24 @@ void RemoteWriter::Send(const std::vector<QueuedSample>& batch) {
   }
 }
 
+void RemoteWriter::Flush() {
+  // Every shard sends what it holds at once; then wait for each.
+  for (auto& shard : shards_) {
+    {
+      std::lock_guard<std::mutex> lock(shard->mu);
+      ++shard->flushing;
+    }
+    shard->wake.notify_one();
+  }
+  for (auto& shard : shards_) {
+    std::unique_lock<std::mutex> lock(shard->mu);
+    shard->idle.wait(lock, [&] {
+      return (shard->queue.empty() && !shard->sending) || shard->closing;
+    });
+    --shard->flushing;
+  }
+}
+
 void RemoteWriter::NoteError(std::string error) {
   std::lock_guard<std::mutex> lock(mu_);
   last_error_ = std::move(error);
@@ -422,6 +457,7 @@ absl::Status RemoteWriter::Close() {
       }
       shard->wake.notify_all();
       shard->room.notify_all();
+      shard->idle.notify_all();
     }
     for (auto& shard : shards_) shard->thread.join();
     const RemoteWriteStats s = stats();

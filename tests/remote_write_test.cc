@@ -269,6 +269,28 @@ TEST(RemoteWriteTest, BatchSentAfterTheDeadlineWithoutClose) {
   EXPECT_TRUE(w->Close().ok());
 }
 
+TEST(RemoteWriteTest, FlushSendsAtOnceAndWaits) {
+  Received got;
+  FakeReceiver fake([&](const httplib::Request& req, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    res.status = got.Take(req) ? 200 : 400;
+  });
+  RemoteWriteOptions o = Options(fake.url());
+  o.batch_send_deadline = absl::Hours(1);
+  std::unique_ptr<RemoteWriter> w = Writer(o);
+  ASSERT_TRUE(Commit(*w, 30, 30).ok());  // Less than a batch on each shard.
+  const auto start = Clock::now();
+  w->Flush();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(30));
+  EXPECT_EQ(w->stats().samples_sent, 30);  // Before Close().
+  {
+    std::lock_guard<std::mutex> lock(got.mu);
+    EXPECT_EQ(got.samples, 30);
+  }
+  w->Flush();  // Nothing to send: returns at once.
+  EXPECT_TRUE(w->Close().ok());
+}
+
 TEST(RemoteWriteTest, ServerErrorsRetriedUntilAccepted) {
   Received got;
   std::atomic<int> calls{0};

@@ -192,6 +192,12 @@ class RemoteWriter : public Appendable {
   // written shows in stats() and in Close().
   std::unique_ptr<Appender> NewAppender() override;
 
+  // Returns once every sample committed before the call has been sent (or
+  // given up on): queued samples go at once, not at the batch deadline.
+  // A sender that must keep receivers' windows in mind (a backfill in time
+  // order, in slices) waits with it between slices.
+  void Flush();
+
   // Sends everything queued (retrying as usual), then stops the shards.
   // OK only if every committed sample was accepted; otherwise an error
   // naming the endpoint that counts what was not written and why. Further
