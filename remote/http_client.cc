@@ -249,6 +249,27 @@ absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
                                       std::move(token));
 }
 
+absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
+    const RemoteEndpoint& endpoint, absl::string_view what) {
+  HttpClientOptions http;
+  http.timeout = endpoint.timeout;
+  http.headers = endpoint.headers;
+  http.basic_auth_user = endpoint.basic_auth_user;
+  http.basic_auth_password_file = endpoint.basic_auth_password_file;
+  http.bearer_token_file = endpoint.bearer_token_file;
+  http.ca_file = endpoint.ca_file;
+  http.cert_file = endpoint.cert_file;
+  http.key_file = endpoint.key_file;
+  http.insecure_skip_verify = endpoint.insecure_skip_verify;
+  absl::StatusOr<std::unique_ptr<HttpClient>> client = NewHttpClient(http);
+  if (!client.ok()) {
+    return absl::Status(client.status().code(),
+                        absl::StrCat(what, " ", RedactUrl(endpoint.url), ": ",
+                                     client.status().message()));
+  }
+  return client;
+}
+
 bool IsReservedHeader(absl::string_view name) {
   static constexpr absl::string_view kReserved[] = {
       "Authorization",

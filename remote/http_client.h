@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "promeval/remote.h"
 
 namespace promeval::remote {
 
@@ -80,6 +81,12 @@ absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
 // Authorization, User-Agent, X-Prometheus-Remote-Write-Version, ...; the
 // remote write specification's reserved headers): users may not set it.
 bool IsReservedHeader(absl::string_view name);
+
+// A client for `endpoint` (its timeout, headers, auth and TLS files);
+// errors are NewHttpClient's, prefixed with "`what` URL: " (the URL
+// without user information).
+absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
+    const RemoteEndpoint& endpoint, absl::string_view what);
 
 // `url` without user information ("http://user:pw@host/" -> "http://host/"),
 // for messages.

@@ -413,24 +413,9 @@ RemoteReadQueryable::~RemoteReadQueryable() = default;
 
 absl::StatusOr<std::unique_ptr<RemoteReadQueryable>>
 RemoteReadQueryable::Create(const RemoteReadOptions& options) {
-  remote::HttpClientOptions http;
-  http.timeout = options.endpoint.timeout;
-  http.headers = options.endpoint.headers;
-  http.basic_auth_user = options.endpoint.basic_auth_user;
-  http.basic_auth_password_file = options.endpoint.basic_auth_password_file;
-  http.bearer_token_file = options.endpoint.bearer_token_file;
-  http.ca_file = options.endpoint.ca_file;
-  http.cert_file = options.endpoint.cert_file;
-  http.key_file = options.endpoint.key_file;
-  http.insecure_skip_verify = options.endpoint.insecure_skip_verify;
   absl::StatusOr<std::unique_ptr<remote::HttpClient>> client =
-      remote::NewHttpClient(http);
-  if (!client.ok()) {
-    return absl::Status(
-        client.status().code(),
-        absl::StrCat("remote read ", remote::RedactUrl(options.endpoint.url),
-                     ": ", client.status().message()));
-  }
+      remote::NewHttpClient(options.endpoint, "remote read");
+  if (!client.ok()) return client.status();
   return Create(options, *std::move(client));
 }
 
