@@ -84,6 +84,10 @@ void DataSources::AddOptions(CLI::App& cmd) {
   cmd.add_option("--remote-read-max-bytes", max_response_bytes_,
                  "The largest answer a remote read request may get (bytes, "
                  "or with a unit: KB, MB, GB, KiB, MiB, GiB; default 1GiB).");
+  cmd.add_flag("--remote-read-batch", batch_,
+               "Ask for all of a query's selections in one remote read "
+               "request (several queries in its ReadRequest) instead of one "
+               "request each: fewer round trips to a distant store.");
   remote_flags_.AddOptions(cmd);
 }
 
@@ -189,6 +193,7 @@ absl::Status DataSources::Open(int64_t default_timestamp_ms, int threads) {
     if (!endpoint.ok()) return endpoint.status();
     options.endpoint = *std::move(endpoint);
     options.max_response_bytes = *max_bytes;
+    options.batch_selections = batch_;
     options.response_type =
         response_type_ == "samples" ? RemoteReadOptions::ResponseType::kSamples
         : response_type_ == "streamed"

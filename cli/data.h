@@ -91,6 +91,7 @@ class DataSources {
   std::string response_type_ = "auto";
   std::vector<std::string> required_matchers_;
   std::string max_response_bytes_ = "1GiB";
+  bool batch_ = false;
   RemoteEndpointFlags remote_flags_;
   MemStorage memory_;
   LoadStats loaded_;

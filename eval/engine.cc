@@ -77,6 +77,115 @@ struct Invariance {
   bool wrap = false;
 };
 
+// The time ranges of a query's selections, planned before evaluating it as
+// Prometheus's populateSeries does (getTimeRangesForSelector): the query's
+// range, or an @ time, less the lookback or a range selector's range, the
+// offsets and the enclosing subqueries' ranges and offsets. Ranges cover
+// what the evaluator then selects (subquery steps only narrow them). A
+// selection under a duration expression (offset, range or step) is not
+// planned.
+struct PlanScope {
+  int64_t start = 0, end = 0;  // The query's.
+  int64_t lookback = 0;
+  int64_t step = 0;
+  const absl::flat_hash_map<const Expr*, SelectHints>* hints = nullptr;
+};
+struct SubqueryPath {
+  int64_t offset = 0;  // The enclosing subqueries' offsets, summed.
+  int64_t range = 0;   // And their ranges.
+  std::optional<int64_t> at;
+  bool unplanned = false;  // Under a duration expression.
+};
+
+int64_t AtValue(const AtModifier& at, const PlanScope& scope) {
+  switch (at.kind) {
+    case AtModifier::Kind::kStart:
+      return scope.start;
+    case AtModifier::Kind::kEnd:
+      return scope.end;
+    default:
+      return at.timestamp_ms;
+  }
+}
+
+void PlanSelects(const Expr& e, const SubqueryPath& path, int64_t range,
+                 const PlanScope& scope, std::vector<PlannedSelect>& out) {
+  switch (e.kind()) {
+    case NodeKind::kVectorSelector: {
+      const auto& vs = static_cast<const VectorSelector&>(e);
+      if (path.unplanned || vs.offset_expr != nullptr) return;
+      int64_t start = scope.start, end = scope.end;
+      if (path.at) start = end = *path.at;
+      if (vs.at.is_set()) start = end = AtValue(vs.at, scope);
+      start -= range > 0 ? range : scope.lookback;
+      if (vs.anchored || vs.smoothed) start -= scope.lookback;
+      if (vs.smoothed) end += scope.lookback;
+      start -= vs.original_offset_ms + path.range + path.offset;
+      end -= vs.original_offset_ms + path.offset;
+      PlannedSelect p{vs.matchers, {}};
+      auto it = scope.hints->find(&vs);
+      if (it != scope.hints->end()) p.hints = it->second;
+      p.hints.start_ms = start;
+      p.hints.end_ms = end;
+      p.hints.step_ms = scope.step;
+      p.hints.range_ms = range;
+      out.push_back(std::move(p));
+      return;
+    }
+    case NodeKind::kMatrixSelector: {
+      const auto& ms = static_cast<const MatrixSelector&>(e);
+      SubqueryPath p = path;
+      p.unplanned |= ms.range_expr != nullptr;
+      PlanSelects(*ms.vector_selector, p, ms.range_ms, scope, out);
+      return;
+    }
+    case NodeKind::kSubqueryExpr: {
+      const auto& sq = static_cast<const SubqueryExpr&>(e);
+      SubqueryPath p = path;
+      p.unplanned |= sq.range_expr != nullptr || sq.step_expr != nullptr ||
+                     sq.offset_expr != nullptr;
+      p.offset += sq.original_offset_ms;
+      p.range += sq.range_ms;
+      if (sq.at.is_set()) {
+        // An @ on a subquery resets what enclosing ones contributed.
+        p.offset = sq.original_offset_ms;
+        p.range = sq.range_ms;
+        p.at = AtValue(sq.at, scope);
+      }
+      PlanSelects(*sq.expr, p, 0, scope, out);
+      return;
+    }
+    case NodeKind::kParenExpr:
+      PlanSelects(*static_cast<const ParenExpr&>(e).expr, path, 0, scope, out);
+      return;
+    case NodeKind::kUnaryExpr:
+      PlanSelects(*static_cast<const UnaryExpr&>(e).expr, path, 0, scope, out);
+      return;
+    case NodeKind::kCall:
+      for (const ExprPtr& arg : static_cast<const Call&>(e).args) {
+        PlanSelects(*arg, path, 0, scope, out);
+      }
+      return;
+    case NodeKind::kAggregateExpr: {
+      const auto& a = static_cast<const AggregateExpr&>(e);
+      if (a.param != nullptr) PlanSelects(*a.param, path, 0, scope, out);
+      PlanSelects(*a.expr, path, 0, scope, out);
+      return;
+    }
+    case NodeKind::kBinaryExpr: {
+      const Expr* leftmost = nullptr;
+      std::vector<const BinaryExpr*> spine = LeftSpine(e, &leftmost);
+      PlanSelects(*leftmost, path, 0, scope, out);
+      for (const BinaryExpr* b : spine) {
+        PlanSelects(*b->rhs, path, 0, scope, out);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
 // What Prometheus's engine passes as a selection's hints besides its time
 // range (populateSeries: extractFuncFromPath, extractGroupsFromPath): the
 // nearest function or aggregation above each vector selector, not looking
@@ -359,6 +468,20 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
       storage.NewQuerier(start, end);
   if (!querier.ok()) return eval::AsStorageError(querier.status());
   ctx.querier = querier->get();
+  {
+    PlanScope scope;
+    scope.start = start;
+    scope.end = end;
+    scope.lookback = options_.lookback_delta_ms;
+    scope.step = ctx.query_step;
+    scope.hints = &select_hints;
+    std::vector<PlannedSelect> planned;
+    PlanSelects(expr, SubqueryPath(), 0, scope, planned);
+    if (!planned.empty()) {
+      absl::Status prefetched = ctx.querier->Prefetch(planned);
+      if (!prefetched.ok()) return eval::AsStorageError(prefetched);
+    }
+  }
 
   eval::Steps steps = instant ? eval::Steps{start, start, 1, 1}
                               : eval::Steps::Range(start, end, step);

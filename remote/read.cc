@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "promeval/status_macros.h"
 #include "promeval/value.h"
 #include "remote/proto/remote.pb.h"
 #include "tsdb/decbuf.h"
@@ -300,37 +301,129 @@ class RemoteReadQueryable::RemoteQuerier : public Querier {
 
   absl::StatusOr<std::vector<SeriesData>> SelectWithHints(
       absl::Span<const Matcher> matchers, const SelectHints& hints) override {
-    const RemoteReadOptions& o = q_.options_;
-    for (const auto& required : o.required_matchers) {
-      const std::string& name = required.first;
-      const std::string& value = required.second;
+    if (!Wanted(matchers)) return std::vector<SeriesData>();
+    {
+      // A prefetched selection of these matchers over a wider range.
+      const std::string key = Key(matchers);
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const Prefetched& p : prefetched_) {
+        if (p.key == key && p.start_ms <= hints.start_ms &&
+            hints.end_ms <= p.end_ms) {
+          return View(p.series, hints.start_ms, hints.end_ms);
+        }
+      }
+    }
+    Request request;
+    PROMEVAL_RETURN_IF_ERROR(request.Add(q_.options_, matchers, hints));
+    PROMEVAL_ASSIGN_OR_RETURN(std::vector<std::vector<remote::ReadSeries>> got,
+                              Fetch(request));
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<SeriesData> out;
+    out.reserve(got[0].size());
+    for (remote::ReadSeries& s : got[0]) {
+      held_.push_back(std::move(s));
+      out.push_back(Data(held_.back(), 0, held_.back().t.size()));
+    }
+    Count(out);
+    return out;
+  }
+
+  // With batch_selections, the planned selections (two or more) as the
+  // queries of one request.
+  absl::Status Prefetch(absl::Span<const PlannedSelect> selects) override {
+    if (!q_.options_.batch_selections) return absl::OkStatus();
+    Request request;
+    std::vector<std::string> keys;
+    for (const PlannedSelect& p : selects) {
+      if (!Wanted(p.matchers)) continue;
+      PROMEVAL_RETURN_IF_ERROR(request.Add(q_.options_, p.matchers, p.hints));
+      keys.push_back(Key(p.matchers));
+    }
+    if (keys.size() < 2) return absl::OkStatus();
+    PROMEVAL_ASSIGN_OR_RETURN(std::vector<std::vector<remote::ReadSeries>> got,
+                              Fetch(request));
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Prefetched& p = prefetched_.emplace_back();
+      p.key = std::move(keys[i]);
+      p.start_ms = request.hints[i].start_ms;
+      p.end_ms = request.hints[i].end_ms;
+      for (remote::ReadSeries& s : got[i]) {
+        held_.push_back(std::move(s));
+        p.series.push_back(&held_.back());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // The queries of one request.
+  struct Request {
+    std::vector<std::vector<Matcher>> matchers;  // With external labels.
+    std::vector<SelectHints> hints;
+    std::vector<std::vector<std::string>> added;  // External labels added.
+
+    absl::Status Add(const RemoteReadOptions& o,
+                     absl::Span<const Matcher> selector, const SelectHints& h) {
+      // The external labels the selector does not name: sent as matchers,
+      // removed from what comes back (Prometheus's addExternalLabels).
+      std::vector<Matcher> all(selector.begin(), selector.end());
+      std::vector<std::string> names;
+      for (const auto& [name, value] : o.external_labels) {
+        const bool named =
+            std::any_of(selector.begin(), selector.end(),
+                        [&](const Matcher& m) { return m.name() == name; });
+        if (named) continue;
+        PROMEVAL_ASSIGN_OR_RETURN(
+            Matcher m, Matcher::Create(MatchType::kEqual, name, value));
+        all.push_back(std::move(m));
+        names.push_back(name);
+      }
+      matchers.push_back(std::move(all));
+      hints.push_back(h);
+      added.push_back(std::move(names));
+      return absl::OkStatus();
+    }
+  };
+
+  // A prefetched selection: its series, the range it was asked for.
+  struct Prefetched {
+    std::string key;
+    int64_t start_ms = 0, end_ms = 0;
+    std::vector<const remote::ReadSeries*> series;
+  };
+
+  // Whether the endpoint is asked at all: the selector has the required
+  // matchers (Prometheus's required_matchers).
+  bool Wanted(absl::Span<const Matcher> matchers) const {
+    for (const auto& [name, value] : q_.options_.required_matchers) {
       const bool present =
           std::any_of(matchers.begin(), matchers.end(), [&](const Matcher& m) {
             return m.type() == MatchType::kEqual && m.name() == name &&
                    m.value() == value;
           });
-      if (!present) return std::vector<SeriesData>();
+      if (!present) return false;
     }
-    // The external labels the selector does not name: sent as matchers,
-    // removed from what comes back (Prometheus's addExternalLabels).
-    std::vector<Matcher> all(matchers.begin(), matchers.end());
-    std::vector<std::string> added;
-    for (const auto& external : o.external_labels) {
-      const std::string& name = external.first;
-      const std::string& value = external.second;
-      const bool named =
-          std::any_of(matchers.begin(), matchers.end(),
-                      [&](const Matcher& m) { return m.name() == name; });
-      if (named) continue;
-      absl::StatusOr<Matcher> m =
-          Matcher::Create(MatchType::kEqual, name, value);
-      if (!m.ok()) return m.status();
-      all.push_back(*std::move(m));
-      added.push_back(name);
+    return true;
+  }
+
+  static std::string Key(absl::Span<const Matcher> matchers) {
+    std::string key;
+    for (const Matcher& m : matchers) absl::StrAppend(&key, m.ToString(), ",");
+    return key;
+  }
+
+  // Sends `request` and decodes the answer: per query, its series sorted by
+  // labels, the external labels added removed.
+  absl::StatusOr<std::vector<std::vector<remote::ReadSeries>>> Fetch(
+      const Request& request) {
+    const RemoteReadOptions& o = q_.options_;
+    std::vector<remote::ReadQuery> queries;
+    for (size_t i = 0; i < request.matchers.size(); ++i) {
+      queries.push_back({request.matchers[i], &request.hints[i]});
     }
-    const remote::ReadQuery query{all, &hints};
     const std::string body =
-        remote::EncodeReadRequest({&query, 1}, o.response_type);
+        remote::EncodeReadRequest(queries, o.response_type);
     const std::string where =
         absl::StrCat("remote read ", remote::RedactUrl(o.endpoint.url));
     const auto t0 = std::chrono::steady_clock::now();
@@ -357,12 +450,13 @@ class RemoteReadQueryable::RemoteQuerier : public Querier {
                        message.empty() ? "" : ": ", message));
     }
     absl::StatusOr<remote::ReadResult> result = remote::DecodeReadResponse(
-        response->content_type, response->body, 1, where);
+        response->content_type, response->body, queries.size(), where);
     if (!result.ok()) return result.status();
-    std::vector<remote::ReadSeries>& series = result->queries[0];
-    if (!added.empty()) {
+    for (size_t i = 0; i < queries.size(); ++i) {
+      if (request.added[i].empty()) continue;
+      std::vector<remote::ReadSeries>& series = result->queries[i];
       for (remote::ReadSeries& s : series) {
-        s.labels = LabelsBuilder(s.labels).Del(added).Build();
+        s.labels = LabelsBuilder(s.labels).Del(request.added[i]).Build();
       }
       std::sort(series.begin(), series.end(),
                 [](const remote::ReadSeries& a, const remote::ReadSeries& b) {
@@ -375,34 +469,53 @@ class RemoteReadQueryable::RemoteQuerier : public Querier {
         std::memory_order_relaxed);
     q_.counters_.skipped.fetch_add(result->skipped_histogram_series,
                                    std::memory_order_relaxed);
-    int64_t samples = 0;
+    return std::move(result->queries);
+  }
+
+  // Samples [from, to) of a held series.
+  static SeriesData Data(const remote::ReadSeries& s, size_t from, size_t to) {
+    SeriesData d;
+    d.labels = &s.labels;
+    d.timestamps = absl::MakeConstSpan(s.t).subspan(from, to - from);
+    d.values = absl::MakeConstSpan(s.v).subspan(from, to - from);
+    d.no_stale_markers = std::none_of(d.values.begin(), d.values.end(),
+                                      [](double v) { return IsStaleNaN(v); });
+    return d;
+  }
+
+  // A prefetched selection's series cut to [start_ms, end_ms], those with
+  // samples there (what a request for that range would have brought).
+  std::vector<SeriesData> View(
+      const std::vector<const remote::ReadSeries*>& series, int64_t start_ms,
+      int64_t end_ms) {
     std::vector<SeriesData> out;
-    out.reserve(series.size());
-    std::lock_guard<std::mutex> lock(mu_);
-    for (remote::ReadSeries& s : series) {
-      samples += static_cast<int64_t>(s.t.size());
-      held_.push_back(std::move(s));
-      const remote::ReadSeries& h = held_.back();
-      SeriesData d;
-      d.labels = &h.labels;
-      d.timestamps = h.t;
-      d.values = h.v;
-      d.no_stale_markers = std::none_of(h.v.begin(), h.v.end(),
-                                        [](double v) { return IsStaleNaN(v); });
-      out.push_back(d);
+    for (const remote::ReadSeries* s : series) {
+      const size_t from =
+          std::lower_bound(s->t.begin(), s->t.end(), start_ms) - s->t.begin();
+      const size_t to =
+          std::upper_bound(s->t.begin(), s->t.end(), end_ms) - s->t.begin();
+      if (from < to) out.push_back(Data(*s, from, to));
+    }
+    Count(out);
+    return out;
+  }
+
+  void Count(const std::vector<SeriesData>& out) {
+    int64_t samples = 0;
+    for (const SeriesData& d : out) {
+      samples += static_cast<int64_t>(d.timestamps.size());
     }
     q_.counters_.series.fetch_add(static_cast<int64_t>(out.size()),
                                   std::memory_order_relaxed);
     q_.counters_.samples.fetch_add(samples, std::memory_order_relaxed);
-    return out;
   }
 
- private:
   RemoteReadQueryable& q_;
   // std::mutex rather than absl::Mutex: ThreadSanitizer sees it (the
   // distribution's Abseil is not instrumented).
-  std::mutex mu_;  // Guards held_.
+  std::mutex mu_;  // Guards held_ and prefetched_.
   std::deque<remote::ReadSeries> held_;
+  std::deque<Prefetched> prefetched_;
 };
 
 RemoteReadQueryable::RemoteReadQueryable(

@@ -32,6 +32,13 @@ class FanoutQuerier : public Querier {
     return SelectWithHints(matchers, hints);
   }
 
+  absl::Status Prefetch(absl::Span<const PlannedSelect> selects) override {
+    for (const std::unique_ptr<Querier>& q : sources_) {
+      PROMEVAL_RETURN_IF_ERROR(q->Prefetch(selects));
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<SeriesData>> SelectWithHints(
       absl::Span<const Matcher> matchers, const SelectHints& hints) override {
     std::vector<std::vector<SeriesData>> from(sources_.size());

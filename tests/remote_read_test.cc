@@ -370,6 +370,105 @@ TEST(RemoteReadHintsTest, FromTheEngine) {
   }
 }
 
+// The selections the engine plans (Querier::Prefetch) cover the ones it
+// then makes: the same matchers and hints, a time range containing the
+// selection's; those under a duration expression are not planned.
+class PlanRecorder : public Queryable {
+ public:
+  absl::StatusOr<std::unique_ptr<Querier>> NewQuerier(int64_t,
+                                                      int64_t) override {
+    return std::make_unique<Recording>(*this);
+  }
+  struct Selection {
+    std::string matchers;
+    SelectHints hints;
+  };
+  std::vector<Selection> planned, made;
+  int prefetches = 0;
+
+ private:
+  static std::string Text(absl::Span<const Matcher> matchers) {
+    std::string out;
+    for (const Matcher& m : matchers) absl::StrAppend(&out, m.ToString(), ",");
+    return out;
+  }
+  class Recording : public Querier {
+   public:
+    explicit Recording(PlanRecorder& r) : r_(r) {}
+    absl::Status Prefetch(absl::Span<const PlannedSelect> selects) override {
+      ++r_.prefetches;
+      EXPECT_TRUE(r_.made.empty()) << "planned after a selection";
+      for (const PlannedSelect& p : selects) {
+        r_.planned.push_back({Text(p.matchers), p.hints});
+      }
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::vector<SeriesData>> Select(absl::Span<const Matcher>,
+                                                   int64_t, int64_t) override {
+      return std::vector<SeriesData>();
+    }
+    absl::StatusOr<std::vector<SeriesData>> SelectWithHints(
+        absl::Span<const Matcher> matchers, const SelectHints& h) override {
+      r_.made.push_back({Text(matchers), h});
+      return std::vector<SeriesData>();
+    }
+
+   private:
+    PlanRecorder& r_;
+  };
+};
+
+TEST(RemoteReadPlanTest, PlannedRangesCoverTheSelections) {
+  EngineOptions options;
+  options.parser = ParseOptions::AllEnabled();
+  std::unique_ptr<Engine> engine = *Engine::Create(options);
+  const int64_t t = 10'000'000;
+  const std::vector<std::string> queries = {
+      "x",
+      "rate(x[5m]) + y offset 10m",
+      "x @ 5000 - x @ start() + x @ end()",
+      "sum by (j) (rate(x[2m] offset -3m))",
+      "max_over_time(rate(x[5m])[1h:1m] @ 100)",
+      "max_over_time(rate(x[5m] offset 1m)[30m:2m] offset 7m)",
+      "avg_over_time(max_over_time(y[3m])[20m:1m] offset 2m)[40m:5m])",
+      "min_over_time((max_over_time(y[3m])[20m:1m] offset 2m)[40m:5m] @ "
+      "9000000)",
+      "topk(2, x) and on() count(y offset 1h)",
+      "label_replace(x, \"a\", \"b\", \"c\", \"d\")",
+      "rate(x[5m] anchored) + delta(y[2m] smoothed) + x smoothed",
+  };
+  for (const std::string& q : queries) {
+    for (bool range : {false, true}) {
+      SCOPED_TRACE(absl::StrCat(q, range ? " (range)" : " (instant)"));
+      PlanRecorder rec;
+      absl::StatusOr<QueryResult> r =
+          range ? engine->RangeQuery(rec, q, t, t + 3'600'000, 60'000)
+                : engine->InstantQuery(rec, q, t);
+      if (!r.ok()) continue;  // Not a valid query of this kind.
+      EXPECT_EQ(rec.prefetches, 1);
+      EXPECT_FALSE(rec.made.empty());
+      for (const PlanRecorder::Selection& m : rec.made) {
+        const bool covered = std::any_of(
+            rec.planned.begin(), rec.planned.end(),
+            [&](const PlanRecorder::Selection& p) {
+              return p.matchers == m.matchers &&
+                     p.hints.start_ms <= m.hints.start_ms &&
+                     m.hints.end_ms <= p.hints.end_ms &&
+                     p.hints.func == m.hints.func &&
+                     p.hints.range_ms == m.hints.range_ms &&
+                     p.hints.step_ms == m.hints.step_ms;
+            });
+        EXPECT_TRUE(covered) << m.matchers << " " << Show(m.hints);
+      }
+    }
+  }
+  // A duration expression: that selection is left out of the plan.
+  PlanRecorder rec;
+  ASSERT_TRUE(engine->InstantQuery(rec, "x offset (1m + 1m) + y", t).ok());
+  ASSERT_EQ(rec.planned.size(), 1u);
+  EXPECT_THAT(rec.planned[0].matchers, HasSubstr("\"y\""));
+}
+
 // --- Faults from a fake endpoint ------------------------------------------
 
 using testing::FreePort;

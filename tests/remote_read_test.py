@@ -6,7 +6,9 @@ written as blocks by `promtool tsdb create-blocks-from openmetrics`:
 
 1. Every query of testdata/stats/queries.txt and testdata/tsdb/queries.txt,
    instant and range, through `--remote-read http://127.0.0.1:PORT/api/v1/read`
-   with each response type (streamed XOR chunks, samples) gives byte for byte
+   with each response type (streamed XOR chunks, samples), and streamed with
+   the query's selections in one request (--remote-read-batch), gives byte
+   for byte
    the JSON `--tsdb` gives over the same blocks, and the same series and
    values (within 1e-9, relative) as the server's own /api/v1/query and
    /api/v1/query_range (except the queries
@@ -16,7 +18,8 @@ written as blocks by `promtool tsdb create-blocks-from openmetrics`:
 3. `rules eval` of examples/batchsql/rules.yml over its data served by a
    second Prometheus gives, through --remote-read, the timeline and the
    recorded series it gives over --data.
-4. One request per selector (`--stats`); --remote-read-required-matcher
+4. One request per selector (`--stats`), one in all with
+   --remote-read-batch; --remote-read-required-matcher
    keeps selectors without the matcher from the endpoint.
 5. Errors name the endpoint and exit non-zero: nothing listening, a path
    the server does not serve (HTTP 404 with its message), an answer larger
@@ -75,14 +78,15 @@ def compare_queries(binary, source, work, failures):
             for instant in (True, False):
                 kind = "instant" if instant else "range"
                 tsdb = promeval(binary, ["--tsdb", blocks], query, instant)
-                for rtype in ("streamed", "samples"):
+                for rtype, extra in (("streamed", []), ("samples", []),
+                                     ("streamed", ["--remote-read-batch"])):
                     got = promeval(binary, ["--remote-read", url,
                                             "--remote-read-response-type",
-                                            rtype], query, instant)
+                                            rtype, *extra], query, instant)
                     compared += 1
                     if got[0] != tsdb[0] or got[2] != tsdb[2]:
                         failures.append(
-                            f"{kind} {query!r} ({rtype}): --remote-read "
+                            f"{kind} {query!r} ({rtype} {extra}): --remote-read "
                             f"{got[0][:200]} {got[1][:300]} != --tsdb "
                             f"{tsdb[0][:200]} {tsdb[1][:200]}")
                         continue
@@ -119,6 +123,19 @@ def compare_queries(binary, source, work, failures):
         if stats.get("remoteRequests") != 3:
             failures.append(f"three selectors made {stats.get('remoteRequests')}"
                             f" remote read requests, not 3 ({r.stderr[-300:]})")
+        batched = subprocess.run(
+            [binary, "query-range", "--remote-read", url, "--remote-read-batch",
+             "--start", str(START), "--end", str(END), "--step", str(STEP),
+             "--stats", "--", "rate(c[5m]) + on() group_left x{i=\"0\"} * y"],
+            capture_output=True, text=True)
+        stats = json.loads(batched.stderr.strip().splitlines()[-1])
+        if stats.get("remoteRequests") != 1:
+            failures.append(f"--remote-read-batch: three selectors made "
+                            f"{stats.get('remoteRequests')} requests, not 1 "
+                            f"({batched.stderr[-300:]})")
+        if batched.stdout != r.stdout:
+            failures.append("--remote-read-batch changed the answer: "
+                            f"{batched.stdout[:200]} != {r.stdout[:200]}")
         required = ["--remote-read", url, "--remote-read-required-matcher",
                     "i=0"]
         with_it = promeval(binary, required, 'x{i="0"}', True)

@@ -75,6 +75,12 @@ struct RemoteReadOptions {
   std::vector<std::pair<std::string, std::string>> external_labels;
   // The most bytes one answer may have (a larger one fails the query).
   int64_t max_response_bytes = int64_t{1} << 30;
+  // Ask for a query's selections in one request, several queries in its
+  // ReadRequest (the engine announces them before evaluating: see
+  // Querier::Prefetch), instead of one request per selection as Prometheus
+  // does: fewer round trips to a distant store, but the server answers the
+  // queries one after another, and the engine's workers wait for all.
+  bool batch_selections = false;
 };
 
 // What the requests of a RemoteReadQueryable cost, since it was made.

@@ -57,6 +57,13 @@ struct SelectHints {
   std::vector<std::string> grouping;
 };
 
+// A selection the engine is about to make: its matchers and hints, whose
+// time range covers the selection's (it may be wider).
+struct PlannedSelect {
+  absl::Span<const Matcher> matchers;
+  SelectHints hints;
+};
+
 class Querier {
  public:
   virtual ~Querier() = default;
@@ -72,6 +79,17 @@ class Querier {
   virtual absl::StatusOr<std::vector<SeriesData>> SelectWithHints(
       absl::Span<const Matcher> matchers, const SelectHints& hints) {
     return Select(matchers, hints.start_ms, hints.end_ms);
+  }
+  // The selections of a query, announced once before its first Select (the
+  // engine plans them as Prometheus's populateSeries does; a selection it
+  // cannot plan, under a duration expression, is left out). A store that
+  // can fetch several at once (remote read: several queries in one
+  // request) may, and answer the Selects within their ranges from what it
+  // fetched. An error fails the query as a Select's would. By default
+  // nothing is done.
+  virtual absl::Status Prefetch(absl::Span<const PlannedSelect> selects) {
+    (void)selects;
+    return absl::OkStatus();
   }
   // Whether Select may also be called from other threads, several at once.
   // The engine then evaluates independent subtrees of a query (the two
