@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -448,16 +449,16 @@ TEST(RemoteReadPlanTest, PlannedRangesCoverTheSelections) {
       EXPECT_EQ(rec.prefetches, 1);
       EXPECT_FALSE(rec.made.empty());
       for (const PlanRecorder::Selection& m : rec.made) {
-        const bool covered = std::any_of(
-            rec.planned.begin(), rec.planned.end(),
-            [&](const PlanRecorder::Selection& p) {
-              return p.matchers == m.matchers &&
-                     p.hints.start_ms <= m.hints.start_ms &&
-                     m.hints.end_ms <= p.hints.end_ms &&
-                     p.hints.func == m.hints.func &&
-                     p.hints.range_ms == m.hints.range_ms &&
-                     p.hints.step_ms == m.hints.step_ms;
-            });
+        const bool covered =
+            std::any_of(rec.planned.begin(), rec.planned.end(),
+                        [&](const PlanRecorder::Selection& p) {
+                          return p.matchers == m.matchers &&
+                                 p.hints.start_ms <= m.hints.start_ms &&
+                                 m.hints.end_ms <= p.hints.end_ms &&
+                                 p.hints.func == m.hints.func &&
+                                 p.hints.range_ms == m.hints.range_ms &&
+                                 p.hints.step_ms == m.hints.step_ms;
+                        });
         EXPECT_TRUE(covered) << m.matchers << " " << Show(m.hints);
       }
     }
@@ -598,6 +599,66 @@ TEST(RemoteReadFaultTest, SamplesWhenChunksWereAskedFor) {
   EXPECT_EQ(seen["X-Scope-OrgID"], "tenant-1");
   EXPECT_THAT(seen["User-Agent"], HasSubstr("promeval/"));
   EXPECT_EQ((*q)->stats().requests, 1);
+}
+
+// --remote-read-batch: the two selections of `a + b` as the two queries of
+// one request, each answered from its part of the answer; a batched request
+// that fails fails the query, naming the endpoint.
+TEST(RemoteReadFaultTest, BatchedSelectionsInOneRequest) {
+  std::vector<prometheus::ReadRequest> requests;
+  std::mutex mu;
+  bool fail = false;
+  FakeEndpoint fake([&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    requests.push_back(DecodeRequest(req.body));
+    if (fail) {
+      res.status = 503;
+      res.set_content("busy", "text/plain");
+      return;
+    }
+    prometheus::ReadResponse response;
+    for (const prometheus::Query& q : requests.back().queries()) {
+      prometheus::TimeSeries* ts = response.add_results()->add_timeseries();
+      std::string name;
+      for (const prometheus::LabelMatcher& m : q.matchers()) {
+        if (m.name() == "__name__") name = m.value();
+      }
+      SetLabels(ts->mutable_labels(), {{"__name__", name.c_str()}, {"i", "1"}});
+      // A sample before the selection's range too: it must not show.
+      for (int64_t t : {q.start_timestamp_ms() - 1, int64_t{60000}}) {
+        prometheus::Sample* sample = ts->add_samples();
+        sample->set_timestamp(t);
+        sample->set_value(name == "a" ? 1 : 10);
+      }
+    }
+    std::string body;
+    const std::string raw = response.SerializeAsString();
+    snappy::Compress(raw.data(), raw.size(), &body);
+    res.set_content(body, "application/x-protobuf");
+  });
+  RemoteReadOptions o = Options(fake.url());
+  o.batch_selections = true;
+  o.response_type = Type::kSamples;
+  std::unique_ptr<RemoteReadQueryable> q = *RemoteReadQueryable::Create(o);
+  std::unique_ptr<Engine> engine = *Engine::Create(EngineOptions());
+  absl::StatusOr<QueryResult> r =
+      engine->InstantQuery(*q, "a + on(i) b", 90000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->vector.size(), 1u);
+  EXPECT_EQ(r->vector[0].v, 11);
+  ASSERT_EQ(requests.size(), 1u);
+  ASSERT_EQ(requests[0].queries_size(), 2);
+  EXPECT_EQ(requests[0].queries(0).start_timestamp_ms(), 90000 - 300000);
+  EXPECT_EQ(requests[0].queries(0).end_timestamp_ms(), 90000);
+  EXPECT_EQ(q->stats().requests, 1);
+  EXPECT_EQ(q->stats().samples, 2);  // The early samples cut off.
+
+  fail = true;
+  r = engine->InstantQuery(*q, "a + on(i) b", 90000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(),
+              HasSubstr(absl::StrCat("remote read ", fake.url(),
+                                     ": the server answered HTTP 503: busy")));
 }
 
 // An answer cut off mid-body (the server closes the connection).
