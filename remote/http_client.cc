@@ -270,6 +270,15 @@ absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
   return client;
 }
 
+absl::Status CheckUrl(absl::string_view url, absl::string_view what) {
+  if (absl::StartsWith(url, "http://") || absl::StartsWith(url, "https://")) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " ", RedactUrl(url),
+                   ": the URL must start with http:// or https://"));
+}
+
 bool IsReservedHeader(absl::string_view name) {
   static constexpr absl::string_view kReserved[] = {
       "Authorization",

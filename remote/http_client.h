@@ -88,6 +88,10 @@ bool IsReservedHeader(absl::string_view name);
 absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
     const RemoteEndpoint& endpoint, absl::string_view what);
 
+// OK if `url` starts with http:// or https://; otherwise an error saying
+// so, prefixed with "`what` URL: ".
+absl::Status CheckUrl(absl::string_view url, absl::string_view what);
+
 // `url` without user information ("http://user:pw@host/" -> "http://host/"),
 // for messages.
 std::string RedactUrl(absl::string_view url);

@@ -535,12 +535,8 @@ RemoteReadQueryable::Create(const RemoteReadOptions& options) {
 absl::StatusOr<std::unique_ptr<RemoteReadQueryable>>
 RemoteReadQueryable::Create(const RemoteReadOptions& options,
                             std::unique_ptr<remote::HttpClient> client) {
-  if (!absl::StartsWith(options.endpoint.url, "http://") &&
-      !absl::StartsWith(options.endpoint.url, "https://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("remote read ", remote::RedactUrl(options.endpoint.url),
-                     ": the URL must start with http:// or https://"));
-  }
+  PROMEVAL_RETURN_IF_ERROR(
+      remote::CheckUrl(options.endpoint.url, "remote read"));
   return std::unique_ptr<RemoteReadQueryable>(
       new RemoteReadQueryable(options, std::move(client)));
 }

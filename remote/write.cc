@@ -202,7 +202,10 @@ absl::StatusOr<std::unique_ptr<RemoteWriter>> RemoteWriter::Create(
     return absl::InvalidArgumentError(absl::StrCat(
         "remote write ", remote::RedactUrl(o.endpoint.url), ": ", what));
   };
-  if (o.endpoint.url.empty()) return invalid("no URL");
+  if (absl::Status url = remote::CheckUrl(o.endpoint.url, "remote write");
+      !url.ok()) {
+    return url;
+  }
   if (o.shards < 1 || o.shards > 1024) {
     return invalid("shards must be from 1 to 1024");
   }

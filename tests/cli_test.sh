@@ -316,6 +316,22 @@ if [ "$(grep -c '^before \|^after ' "$faulty_om")" != 6 ]; then
   failures=$((failures + 1))
 fi
 
+# --remote-write: a URL that is not HTTP, a header the protocol sets (usage
+# errors, exit 2, before anything is replayed); nothing listening (exit 1
+# after the timeline and --output, the samples counted as not written).
+expect rules-eval-remote-write-url 2 'promeval rules eval: remote write ftp://127.0.0.1:1/w: the URL must start with http:// or https://' -- \
+  rules eval --data "$replay/batchsql.data" --start 0 --end 60 --remote-write ftp://127.0.0.1:1/w "$data/rules/faulty.yml"
+expect rules-eval-remote-write-header 2 'promeval rules eval: remote write http://127.0.0.1:1/w: the header Content-Type is set by the protocol and cannot be given' -- \
+  rules eval --data "$replay/batchsql.data" --start 0 --end 60 --header Content-Type=text/plain --remote-write http://127.0.0.1:1/w "$data/rules/faulty.yml"
+down_om="$tmp/down.om"
+out=$("$bin" rules eval --data "$data/series.load" --start 0 --end 120 --output "$down_om" \
+  --remote-write http://127.0.0.1:1/api/v1/write --remote-write-retry-limit 2 "$data/rules/faulty.yml" 2>&1)
+code=$?
+if [ "$code" != 1 ] || ! grep -q '^promeval rules eval: remote write http://127.0.0.1:1/api/v1/write: 6 of 6 samples not written (6 failed after retries); last error: 6 samples failed after 2 attempts: ' <<<"$out" ||
+   [ "$(grep -c '^before \|^after ' "$down_om")" != 6 ]; then
+  echo "FAIL rules-eval-remote-write-down: exit $code: $out"; failures=$((failures + 1))
+fi
+
 # Data directories (testdata/tsdb/README): a block, a head, both with the
 # same data as text (merged: one series each), a torn WAL tail tolerated with
 # a warning.

@@ -484,8 +484,12 @@ TEST(RemoteWriteTest, BadOptions) {
   o = Options("http://127.0.0.1:1/api/v1/write");
   o.retry_limit = 0;
   EXPECT_FALSE(RemoteWriter::Create(o).ok());
-  o = Options("");
-  EXPECT_FALSE(RemoteWriter::Create(o).ok());
+  o = Options("ftp://127.0.0.1:1/api/v1/write");
+  absl::StatusOr<std::unique_ptr<RemoteWriter>> w = RemoteWriter::Create(o);
+  ASSERT_FALSE(w.ok());
+  EXPECT_THAT(w.status().message(),
+              HasSubstr("remote write ftp://127.0.0.1:1/api/v1/write: the URL "
+                        "must start with http:// or https://"));
 }
 
 }  // namespace
