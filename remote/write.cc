@@ -143,6 +143,14 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             Clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 struct RemoteWriter::QueuedSample {
   Labels labels;
   int64_t t;
@@ -366,6 +374,19 @@ void RemoteWriter::Send(const std::vector<QueuedSample>& batch) {
       std::chrono::nanoseconds(Clock::now() - encode_start).count();
 
   const int64_t n = static_cast<int64_t>(batch.size());
+  // While the endpoint is down, one request at a time probes it, at most
+  // once a max_backoff; the others fail at once (a refusing or silent
+  // endpoint costs one timeout, not one a request).
+  bool probe = false;
+  if (endpoint_down_.load()) {
+    bool idle = false;
+    if (NowNs() < next_probe_ns_.load() ||
+        !probing_.compare_exchange_strong(idle, true)) {
+      counters_.failed += n;
+      return;
+    }
+    probe = true;
+  }
   absl::Duration backoff = options_.min_backoff;
   for (int attempt = 1;; ++attempt) {
     const auto send_start = Clock::now();
@@ -384,6 +405,7 @@ void RemoteWriter::Send(const std::vector<QueuedSample>& batch) {
     } else if (answer->status >= 200 && answer->status < 300) {
       counters_.sent += n;
       endpoint_down_ = false;
+      if (probe) probing_ = false;
       return;
     } else {
       // The receiver's message, as it is (one line, not too long).
@@ -393,9 +415,11 @@ void RemoteWriter::Send(const std::vector<QueuedSample>& batch) {
       error = absl::StrCat("the receiver answered HTTP ", answer->status,
                            message.empty() ? "" : ": ", message);
       if (answer->status != 429 && answer->status < 500) {
-        // The request can never succeed: not retried.
+        // The request can never succeed: not retried. (The endpoint is up.)
         counters_.rejected += n;
         NoteError(absl::StrCat(n, " samples rejected: ", error));
+        endpoint_down_ = false;
+        if (probe) probing_ = false;
         return;
       }
       if (std::optional<absl::Duration> after =
@@ -403,9 +427,11 @@ void RemoteWriter::Send(const std::vector<QueuedSample>& batch) {
         wait = std::min(*after, options_.max_retry_after);
       }
     }
-    if (attempt >= options_.retry_limit || endpoint_down_.load()) {
+    if (attempt >= options_.retry_limit || probe) {
       counters_.failed += n;
+      next_probe_ns_ = NowNs() + absl::ToInt64Nanoseconds(options_.max_backoff);
       endpoint_down_ = true;
+      if (probe) probing_ = false;
       NoteError(
           absl::StrCat(n, " samples failed after ", attempt,
                        attempt == 1 ? " attempt: " : " attempts: ", error));

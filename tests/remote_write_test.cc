@@ -359,17 +359,40 @@ TEST(RemoteWriteTest, EndpointDownFailsFastAfterTheFirstGivesUp) {
   o.shards = 1;
   o.max_samples_per_send = 10;
   o.retry_limit = 3;
+  o.max_backoff = absl::Seconds(10);  // No probe during the test.
   std::unique_ptr<RemoteWriter> w = Writer(o);
   ASSERT_TRUE(Commit(*w, 500).ok());  // 50 requests' worth.
   const absl::Status s = w->Close();
   const RemoteWriteStats st = w->stats();
   EXPECT_EQ(st.samples_failed, 500);
-  // Three attempts for the first request, one for each of the others.
-  EXPECT_EQ(st.requests, 3 + 49);
+  // Three attempts for the first request; the others fail at once.
+  EXPECT_EQ(st.requests, 3);
   EXPECT_THAT(s.message(), HasSubstr("500 of 500 samples not written (500 "
                                      "failed after retries)"));
-  EXPECT_THAT(s.message(), HasSubstr("after 1 attempt: "));
+  EXPECT_THAT(s.message(), HasSubstr("10 samples failed after 3 attempts: "));
   EXPECT_THAT(s.message(), HasSubstr(url));
+}
+
+// A silent endpoint (it takes requests and never answers in time): the
+// first request's attempts time out, the rest fail at once.
+TEST(RemoteWriteTest, SilentEndpointCostsOneRequestsTimeouts) {
+  FakeReceiver fake([&](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    res.status = 200;
+  });
+  RemoteWriteOptions o = Options(fake.url());
+  o.endpoint.timeout = absl::Milliseconds(100);
+  o.shards = 2;
+  o.max_samples_per_send = 10;
+  o.retry_limit = 2;
+  o.max_backoff = absl::Seconds(10);
+  std::unique_ptr<RemoteWriter> w = Writer(o);
+  const auto start = Clock::now();
+  ASSERT_TRUE(Commit(*w, 1000, 50).ok());  // 100 requests' worth.
+  EXPECT_FALSE(w->Close().ok());
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+  EXPECT_EQ(w->stats().samples_failed, 1000);
+  EXPECT_LE(w->stats().requests, 4);  // Two attempts on each shard at most.
 }
 
 TEST(RemoteWriteTest, EndpointBackAfterAnOutage) {
@@ -390,6 +413,8 @@ TEST(RemoteWriteTest, EndpointBackAfterAnOutage) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   up = true;
+  // After max_backoff (50 ms) the next request probes the endpoint.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_TRUE(Commit(*w, 7).ok());
   EXPECT_FALSE(w->Close().ok());
   EXPECT_EQ(w->stats().samples_failed, 5);

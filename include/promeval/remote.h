@@ -149,9 +149,12 @@ struct RemoteWriteOptions {
   // all, before its samples are given up on (the first attempt included);
   // between attempts, an exponential backoff from min_backoff to
   // max_backoff, or the answer's Retry-After (at most max_retry_after).
-  // Once a request has been given up on, later ones get one attempt each
-  // until one succeeds (an endpoint that stays down does not make every
-  // request wait through its backoffs).
+  // Once a request has been given up on, the endpoint counts as down: one
+  // request at a time probes it with a single attempt, at most once a
+  // max_backoff, and the others fail at once, until a probe is answered (an
+  // endpoint that stays down, refusing or silent, costs one request's
+  // retries and then a timeout now and then, not retries for every
+  // request).
   int retry_limit = 10;
   absl::Duration min_backoff = absl::Milliseconds(30);
   absl::Duration max_backoff = absl::Seconds(5);
@@ -231,7 +234,11 @@ class RemoteWriter : public Appendable {
   std::unique_ptr<remote::HttpClient> client_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<bool> closed_{false};
+  // An endpoint given up on: probed by one request at a time, not before
+  // next_probe_ns_ (steady clock), until one is answered.
   std::atomic<bool> endpoint_down_{false};
+  std::atomic<bool> probing_{false};
+  std::atomic<int64_t> next_probe_ns_{0};
   struct Counters {
     std::atomic<int64_t> committed{0}, sent{0}, dropped{0}, failed{0},
         rejected{0}, requests{0}, retries{0}, bytes{0}, send_ns{0},
