@@ -372,7 +372,10 @@ class RemoteReadQueryable::RemoteQuerier : public Querier {
       // removed from what comes back (Prometheus's addExternalLabels).
       std::vector<Matcher> all(selector.begin(), selector.end());
       std::vector<std::string> names;
-      for (const auto& [name, value] : o.external_labels) {
+      for (const auto& external : o.external_labels) {
+        // Not structured bindings: clang 14 cannot capture them.
+        const std::string& name = external.first;
+        const std::string& value = external.second;
         const bool named =
             std::any_of(selector.begin(), selector.end(),
                         [&](const Matcher& m) { return m.name() == name; });
@@ -399,7 +402,9 @@ class RemoteReadQueryable::RemoteQuerier : public Querier {
   // Whether the endpoint is asked at all: the selector has the required
   // matchers (Prometheus's required_matchers).
   bool Wanted(absl::Span<const Matcher> matchers) const {
-    for (const auto& [name, value] : q_.options_.required_matchers) {
+    for (const auto& required : q_.options_.required_matchers) {
+      const std::string& name = required.first;
+      const std::string& value = required.second;
       const bool present =
           std::any_of(matchers.begin(), matchers.end(), [&](const Matcher& m) {
             return m.type() == MatchType::kEqual && m.name() == name &&
