@@ -51,7 +51,7 @@ def run(binary, args):
 # each of its series; "backfill": fewer series with samples queued faster
 # than the receiver takes them (a replay), so a request holds several of
 # each series (sent as one TimeSeries: one series lookup each).
-SHAPES = (("scrape", 10000, 100, 4, 2000), ("backfill", 1000, 1000, 2, 10000))
+SHAPES = (("scrape", 10000, 100, 4, 10000), ("backfill", 1000, 1000, 4, 10000))
 
 
 def measure(binary, work, port, repeats, series, samples, shards, per_send):

@@ -231,7 +231,7 @@ void RegisterRules(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--remote-write-max-samples-per-send",
                   o->write.max_samples_per_send,
-                  "Samples per request (default 2000).")
+                  "Samples per request (default 10000).")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--remote-write-retry-limit", o->write.retry_limit,
                   "Attempts of a request answered by 5xx or 429 or not "
@@ -311,8 +311,8 @@ void RegisterRules(CLI::App& app, int& exit_code) {
           o->data.remote_flags().Endpoint(o->remote_write);
       if (!endpoint.ok()) return fail(endpoint.status().message());
       o->write.endpoint = *std::move(endpoint);
-      o->write.capacity =
-          std::max<int64_t>(o->write.capacity, o->write.max_samples_per_send);
+      o->write.capacity = std::max<int64_t>(
+          o->write.capacity, int64_t{2} * o->write.max_samples_per_send);
       absl::StatusOr<std::unique_ptr<RemoteWriter>> w =
           RemoteWriter::Create(o->write);
       if (!w.ok()) return fail(w.status().message());
