@@ -84,12 +84,6 @@ struct Invariance {
 // what the evaluator then selects (subquery steps only narrow them). A
 // selection under a duration expression (offset, range or step) is not
 // planned.
-struct PlanScope {
-  int64_t start = 0, end = 0;  // The query's.
-  int64_t lookback = 0;
-  int64_t step = 0;
-  const absl::flat_hash_map<const Expr*, SelectHints>* hints = nullptr;
-};
 struct SubqueryPath {
   int64_t offset = 0;  // The enclosing subqueries' offsets, summed.
   int64_t range = 0;   // And their ranges.
@@ -97,37 +91,30 @@ struct SubqueryPath {
   bool unplanned = false;  // Under a duration expression.
 };
 
-int64_t AtValue(const AtModifier& at, const PlanScope& scope) {
-  switch (at.kind) {
-    case AtModifier::Kind::kStart:
-      return scope.start;
-    case AtModifier::Kind::kEnd:
-      return scope.end;
-    default:
-      return at.timestamp_ms;
-  }
-}
-
+// Into `out`, for the query `ctx` evaluates (its range, step, lookback and
+// the hints CollectSelectHints gathered).
 void PlanSelects(const Expr& e, const SubqueryPath& path, int64_t range,
-                 const PlanScope& scope, std::vector<PlannedSelect>& out) {
+                 const eval::QueryContext& ctx,
+                 std::vector<PlannedSelect>& out) {
   switch (e.kind()) {
     case NodeKind::kVectorSelector: {
       const auto& vs = static_cast<const VectorSelector&>(e);
       if (path.unplanned || vs.offset_expr != nullptr) return;
-      int64_t start = scope.start, end = scope.end;
+      const int64_t lookback = ctx.options->lookback_delta_ms;
+      int64_t start = ctx.query_start, end = ctx.query_end;
       if (path.at) start = end = *path.at;
-      if (vs.at.is_set()) start = end = AtValue(vs.at, scope);
-      start -= range > 0 ? range : scope.lookback;
-      if (vs.anchored || vs.smoothed) start -= scope.lookback;
-      if (vs.smoothed) end += scope.lookback;
+      if (vs.at.is_set()) start = end = eval::AtTime(ctx, vs.at);
+      start -= range > 0 ? range : lookback;
+      if (vs.anchored || vs.smoothed) start -= lookback;
+      if (vs.smoothed) end += lookback;
       start -= vs.original_offset_ms + path.range + path.offset;
       end -= vs.original_offset_ms + path.offset;
       PlannedSelect p{vs.matchers, {}};
-      auto it = scope.hints->find(&vs);
-      if (it != scope.hints->end()) p.hints = it->second;
+      auto it = ctx.select_hints->find(&vs);
+      if (it != ctx.select_hints->end()) p.hints = it->second;
       p.hints.start_ms = start;
       p.hints.end_ms = end;
-      p.hints.step_ms = scope.step;
+      p.hints.step_ms = ctx.query_step;
       p.hints.range_ms = range;
       out.push_back(std::move(p));
       return;
@@ -136,7 +123,7 @@ void PlanSelects(const Expr& e, const SubqueryPath& path, int64_t range,
       const auto& ms = static_cast<const MatrixSelector&>(e);
       SubqueryPath p = path;
       p.unplanned |= ms.range_expr != nullptr;
-      PlanSelects(*ms.vector_selector, p, ms.range_ms, scope, out);
+      PlanSelects(*ms.vector_selector, p, ms.range_ms, ctx, out);
       return;
     }
     case NodeKind::kSubqueryExpr: {
@@ -150,34 +137,34 @@ void PlanSelects(const Expr& e, const SubqueryPath& path, int64_t range,
         // An @ on a subquery resets what enclosing ones contributed.
         p.offset = sq.original_offset_ms;
         p.range = sq.range_ms;
-        p.at = AtValue(sq.at, scope);
+        p.at = eval::AtTime(ctx, sq.at);
       }
-      PlanSelects(*sq.expr, p, 0, scope, out);
+      PlanSelects(*sq.expr, p, 0, ctx, out);
       return;
     }
     case NodeKind::kParenExpr:
-      PlanSelects(*static_cast<const ParenExpr&>(e).expr, path, 0, scope, out);
+      PlanSelects(*static_cast<const ParenExpr&>(e).expr, path, 0, ctx, out);
       return;
     case NodeKind::kUnaryExpr:
-      PlanSelects(*static_cast<const UnaryExpr&>(e).expr, path, 0, scope, out);
+      PlanSelects(*static_cast<const UnaryExpr&>(e).expr, path, 0, ctx, out);
       return;
     case NodeKind::kCall:
       for (const ExprPtr& arg : static_cast<const Call&>(e).args) {
-        PlanSelects(*arg, path, 0, scope, out);
+        PlanSelects(*arg, path, 0, ctx, out);
       }
       return;
     case NodeKind::kAggregateExpr: {
       const auto& a = static_cast<const AggregateExpr&>(e);
-      if (a.param != nullptr) PlanSelects(*a.param, path, 0, scope, out);
-      PlanSelects(*a.expr, path, 0, scope, out);
+      if (a.param != nullptr) PlanSelects(*a.param, path, 0, ctx, out);
+      PlanSelects(*a.expr, path, 0, ctx, out);
       return;
     }
     case NodeKind::kBinaryExpr: {
       const Expr* leftmost = nullptr;
       std::vector<const BinaryExpr*> spine = LeftSpine(e, &leftmost);
-      PlanSelects(*leftmost, path, 0, scope, out);
+      PlanSelects(*leftmost, path, 0, ctx, out);
       for (const BinaryExpr* b : spine) {
-        PlanSelects(*b->rhs, path, 0, scope, out);
+        PlanSelects(*b->rhs, path, 0, ctx, out);
       }
       return;
     }
@@ -469,14 +456,8 @@ absl::StatusOr<QueryResult> Engine::Evaluate(
   if (!querier.ok()) return eval::AsStorageError(querier.status());
   ctx.querier = querier->get();
   {
-    PlanScope scope;
-    scope.start = start;
-    scope.end = end;
-    scope.lookback = options_.lookback_delta_ms;
-    scope.step = ctx.query_step;
-    scope.hints = &select_hints;
     std::vector<PlannedSelect> planned;
-    PlanSelects(expr, SubqueryPath(), 0, scope, planned);
+    PlanSelects(expr, SubqueryPath(), 0, ctx, planned);
     if (!planned.empty()) {
       absl::Status prefetched = ctx.querier->Prefetch(planned);
       if (!prefetched.ok()) return eval::AsStorageError(prefetched);

@@ -80,7 +80,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
 
 class CurlClient : public HttpClient {
  public:
-  CurlClient(HttpClientOptions options, std::string password, std::string token)
+  CurlClient(RemoteEndpoint options, std::string password, std::string token)
       : options_(std::move(options)),
         password_(std::move(password)),
         token_(std::move(token)) {}
@@ -198,7 +198,7 @@ class CurlClient : public HttpClient {
     idle_.push_back(h);
   }
 
-  const HttpClientOptions options_;
+  const RemoteEndpoint options_;
   const std::string password_;
   const std::string token_;
   std::mutex mu_;            // Guards idle_.
@@ -207,8 +207,10 @@ class CurlClient : public HttpClient {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
-    const HttpClientOptions& options) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<HttpClient>> NewCurlClient(
+    const RemoteEndpoint& options) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (!options.basic_auth_user.empty() && !options.bearer_token_file.empty()) {
@@ -249,19 +251,11 @@ absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
                                       std::move(token));
 }
 
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
     const RemoteEndpoint& endpoint, absl::string_view what) {
-  HttpClientOptions http;
-  http.timeout = endpoint.timeout;
-  http.headers = endpoint.headers;
-  http.basic_auth_user = endpoint.basic_auth_user;
-  http.basic_auth_password_file = endpoint.basic_auth_password_file;
-  http.bearer_token_file = endpoint.bearer_token_file;
-  http.ca_file = endpoint.ca_file;
-  http.cert_file = endpoint.cert_file;
-  http.key_file = endpoint.key_file;
-  http.insecure_skip_verify = endpoint.insecure_skip_verify;
-  absl::StatusOr<std::unique_ptr<HttpClient>> client = NewHttpClient(http);
+  absl::StatusOr<std::unique_ptr<HttpClient>> client = NewCurlClient(endpoint);
   if (!client.ok()) {
     return absl::Status(client.status().code(),
                         absl::StrCat(what, " ", RedactUrl(endpoint.url), ": ",

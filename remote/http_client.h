@@ -28,26 +28,6 @@ namespace promeval::remote {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
-struct HttpClientOptions {
-  // The whole request, connecting included.
-  absl::Duration timeout = absl::Minutes(1);
-  // Sent with every request, after the protocol's own; not one of the
-  // reserved headers (IsReservedHeader).
-  HttpHeaders headers;
-  // Basic auth: the user, and the file holding the password.
-  std::string basic_auth_user;
-  std::string basic_auth_password_file;
-  // A file holding a bearer token (not with basic auth).
-  std::string bearer_token_file;
-  // TLS: the CA certificates to verify the server with (PEM; the system's
-  // when empty), a client certificate and its key (PEM), and whether to
-  // skip verifying the server (for tests only).
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  bool insecure_skip_verify = false;
-};
-
 struct HttpResponse {
   int status = 0;
   std::string content_type;
@@ -71,20 +51,17 @@ class HttpClient {
                                             int64_t max_response_bytes) = 0;
 };
 
-// A libcurl client. Fails (naming the file, not its content) if a secret
-// or certificate file cannot be read, both basic auth and a bearer token
-// are given, or a header is reserved.
-absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
-    const HttpClientOptions& options);
-
 // Whether `name` is a header the protocols set themselves (Content-Type,
 // Authorization, User-Agent, X-Prometheus-Remote-Write-Version, ...; the
 // remote write specification's reserved headers): users may not set it.
 bool IsReservedHeader(absl::string_view name);
 
-// A client for `endpoint` (its timeout, headers, auth and TLS files);
-// errors are NewHttpClient's, prefixed with "`what` URL: " (the URL
-// without user information).
+// A libcurl client for `endpoint` (its timeout, headers, auth and TLS
+// files; secrets read from their files now). Fails if a secret or
+// certificate file cannot be read (naming the file, not its content), both
+// basic auth and a bearer token are given, or a header is reserved; the
+// message is prefixed with "`what` URL: " (the URL without user
+// information).
 absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(
     const RemoteEndpoint& endpoint, absl::string_view what);
 

@@ -305,7 +305,7 @@ class RemoteReadQueryable::RemoteQuerier : public Querier {
   absl::StatusOr<std::vector<SeriesData>> SelectWithHints(
       absl::Span<const Matcher> matchers, const SelectHints& hints) override {
     if (!Wanted(matchers)) return std::vector<SeriesData>();
-    {
+    if (q_.options_.batch_selections) {
       // A prefetched selection of these matchers over a wider range.
       const std::string key = Key(matchers);
       std::lock_guard<std::mutex> lock(mu_);
